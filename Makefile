@@ -1,0 +1,45 @@
+# The two commands a newcomer needs:
+#   make run    set everything up and run the reference IdP at http://127.0.0.1:8000 (embedded default)
+#   make test   set everything up and run the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test setup setup-dev lint bench clean
+
+$(VENV)/.created:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	touch $@
+
+$(VENV)/.installed: requirements.txt $(VENV)/.created
+	$(PIP) install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed
+	$(PIP) install -q -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py seed_demo --base-url http://$(HOST):$(PORT)
+
+setup-dev: $(VENV)/.installed-dev
+
+run: setup
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: setup-dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup-dev
+	$(VENV)/bin/ruff check .
+
+bench: setup-dev
+	$(PY) bench/authorize_flow.py
+
+clean:
+	rm -rf $(VENV) var

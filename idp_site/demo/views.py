@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+
+from .client import DemoClientError, OIDCClient, PendingLogin
+
+SESSION_PENDING = "demo.pending"
+SESSION_RESULT = "demo.result"
+START_OPTIONS = ("acr_values", "max_age", "prompt")
+
+
+def _client(request) -> OIDCClient:
+    base = settings.DEMO_IDP_BASE_URL or request.build_absolute_uri("/")
+    return OIDCClient(base, settings.DEMO_CLIENT_ID, settings.DEMO_CLIENT_SECRET)
+
+
+@never_cache
+def index(request):
+    result = request.session.get(SESSION_RESULT)
+    claims = (result or {}).get("id_token_claims")
+    readable = None
+    if claims:
+        readable = {
+            "auth_time": datetime.fromtimestamp(claims["auth_time"], tz=timezone.utc) if "auth_time" in claims else None,
+            "amr": ", ".join(claims.get("amr", [])),
+        }
+    return render(request, "demo/index.html", {"result": result, "claims": claims, "readable": readable,
+                                               "error": request.session.pop("demo.error", "")})
+
+
+def start(request):
+    pending = PendingLogin.new(request.build_absolute_uri(reverse("demo:callback")))
+    request.session[SESSION_PENDING] = pending.__dict__
+    extra = {k: request.GET.get(k, "")[:200] for k in START_OPTIONS}
+    client = _client(request)
+    authorize = request.build_absolute_uri(reverse("oauth2_provider:authorize"))
+    return redirect(client.authorize_url(authorize, pending, scope="openid profile email", **extra))
+
+
+@never_cache
+def callback(request):
+    data = request.session.pop(SESSION_PENDING, None)
+    if not data or request.GET.get("state") != data.get("state"):
+        return _fail(request, "The answer did not match a sign-in this browser started (state mismatch).")
+    if "error" in request.GET:
+        return _fail(request, f"The IdP answered {request.GET['error']}: {request.GET.get('error_description', '')}")
+    code = request.GET.get("code")
+    if not code:
+        return _fail(request, "The IdP answered without a code.")
+    try:
+        tokens = _client(request).redeem(code, PendingLogin(**data))
+    except DemoClientError as error:
+        return _fail(request, str(error))
+    request.session[SESSION_RESULT] = {
+        "access_token": tokens.get("access_token"),
+        "refresh_token": tokens.get("refresh_token"),
+        "scope": tokens.get("scope"),
+        "id_token_claims": tokens["id_token_claims"],
+    }
+    return redirect("demo:index")
+
+
+def forget(request):
+    request.session.pop(SESSION_RESULT, None)
+    return redirect("demo:index")
+
+
+def _fail(request, message: str) -> HttpResponse:
+    request.session["demo.error"] = message
+    return redirect("demo:index")

@@ -1,0 +1,80 @@
+"""Demo data for the embedded default: an admin, a demo user with TOTP and backup codes, the demo client.
+
+Idempotent: a second run keeps existing users, devices and secrets and prints them again.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from oauth2_provider.models import get_application_model
+
+from mfa_oauth.models import ClientPolicy, MFAMode
+from mfa_oauth.totp.flows import otpauth_uri, qr_terminal
+
+DEMO_USER = ("alice", "alice-demo-password")
+ADMIN_USER = ("admin", "admin-demo-password")
+# A fixed, published secret: this is demo data, never a real account.
+DEMO_TOTP_KEY_HEX = "3132333435363738393031323334353637383930"[::-1]
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the reference IdP's demo data and print how to use it."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+        parser.add_argument("--quiet", action="store_true")
+
+    def handle(self, *args, base_url: str, quiet: bool, **options):
+        User = get_user_model()
+        admin, created = User.objects.get_or_create(username=ADMIN_USER[0], defaults={
+            "is_staff": True, "is_superuser": True, "email": "admin@example.com"})
+        if created:
+            admin.set_password(ADMIN_USER[1])
+            admin.save()
+        alice, created = User.objects.get_or_create(username=DEMO_USER[0], defaults={"email": "alice@example.com"})
+        if created:
+            alice.set_password(DEMO_USER[1])
+            alice.save()
+        totp, _ = TOTPDevice.objects.get_or_create(user=alice, name="Demo authenticator", defaults={
+            "key": DEMO_TOTP_KEY_HEX, "confirmed": True})
+
+        Application = get_application_model()
+        base = base_url.rstrip("/")
+        redirect_uris = " ".join(f"{origin}/demo/callback/" for origin in
+                                 {base, "http://127.0.0.1:8000", "http://localhost:8000"})
+        app = Application.objects.filter(client_id=settings.DEMO_CLIENT_ID).first()
+        if app is None:
+            app = Application(client_id=settings.DEMO_CLIENT_ID, client_secret=settings.DEMO_CLIENT_SECRET,
+                              name="Demo client", user=admin)
+        app.client_type = Application.CLIENT_CONFIDENTIAL
+        app.authorization_grant_type = Application.GRANT_AUTHORIZATION_CODE
+        app.redirect_uris = redirect_uris
+        app.algorithm = Application.RS256_ALGORITHM
+        app.skip_authorization = False
+        app.save()
+        ClientPolicy.objects.get_or_create(application=app, defaults={"mfa_mode": MFAMode.ALWAYS})
+
+        if quiet:
+            return
+        secret = base64.b32encode(totp.bin_key).decode().rstrip("=")
+        uri = otpauth_uri(totp)
+        self.stdout.write(f"""
+==========================================================================
+ mfa_oauth reference IdP: demo data ready
+
+ Start here:        {base}/demo/
+ Demo user:         {DEMO_USER[0]} / {DEMO_USER[1]}
+ Demo TOTP secret:  {secret}
+ otpauth URI:       {uri}
+ Admin:             {ADMIN_USER[0]} / {ADMIN_USER[1]}   ({base}/admin/)
+
+ Add the secret to an authenticator app (or scan the QR code below), or print
+ the current code with:  .venv/bin/python -c "import pyotp; print(pyotp.TOTP('{secret}').now())"
+==========================================================================
+""")
+        self.stdout.write(qr_terminal(uri))

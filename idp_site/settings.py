@@ -1,0 +1,177 @@
+"""Settings of the reference identity provider.
+
+With no environment at all this is the embedded default: SQLite in ./var, Celery eager, SMS on
+the console, a development signing key generated into ./var (outside git). Every production knob
+comes from the environment (see .env.example).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+from .keys import load_signing_key
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("IDP_VAR_DIR", BASE_DIR / "var"))
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-secret-key-change-me-" + "x" * 20)
+ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_hotp",
+    "oauth2_provider",
+    "mfa_oauth",
+    "mfa_oauth.backup_codes",
+    "idp_site",
+    "idp_site.demo.apps.DemoConfig",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "mfa_oauth.middleware.SecurityHeadersMiddleware",
+]
+
+ROOT_URLCONF = "idp_site.urls"
+WSGI_APPLICATION = "idp_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "idp_site" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{VAR_DIR / 'idp.sqlite3'}", conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0"))
+    )
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # BEGIN IMMEDIATE: concurrent writers queue instead of failing half-way (select_for_update is a no-op).
+    DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+SECURE_REFERRER_POLICY = "no-referrer"
+X_FRAME_OPTIONS = "DENY"
+
+# Caches: per-process memory for the embedded default; Redis in production (see .env.example).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if os.environ.get("CACHE_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ["CACHE_URL"]}}
+
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "idp@localhost")
+
+# --- OAuth 2.0 / OpenID Connect (django-oauth-toolkit) -------------------------------------------
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": load_signing_key(VAR_DIR),
+    "OAUTH2_VALIDATOR_CLASS": "mfa_oauth.oauth.validators.MFAOAuth2Validator",
+    "SCOPES": {"openid": "Sign you in", "profile": "See your user name", "email": "See your email address",
+               "balance": "Read your account balance", "transfer": "Move money for you"},
+    "DEFAULT_SCOPES": ["openid"],
+    "PKCE_REQUIRED": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if not env_bool("ALLOW_HTTP_REDIRECTS", True) else ["https", "http"],
+    "ALLOW_URI_WILDCARDS": False,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 30 * 24 * 3600,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 600,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+}
+# DOT's swappable models, named explicitly so migrations that point at them resolve.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
+if os.environ.get("OIDC_ISS_ENDPOINT"):
+    OAUTH2_PROVIDER["OIDC_ISS_ENDPOINT"] = os.environ["OIDC_ISS_ENDPOINT"]
+
+# --- django-otp and mfa_oauth ----------------------------------------------------------------
+OTP_TOTP_ISSUER = "mfa_oauth IdP"
+MFA_OAUTH = {
+    "DEFAULT_MFA_MODE": os.environ.get("MFA_DEFAULT_MODE", "when_enrolled"),
+    "MAX_FAILED_ATTEMPTS": int(os.environ.get("MFA_MAX_FAILED_ATTEMPTS", "10")),
+    "TOTP_ISSUER": "mfa_oauth IdP",
+}
+
+# --- Celery: eager without a broker, the real broker when CELERY_BROKER_URL is set ------------------
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "cache+memory://")
+CELERY_TASK_ALWAYS_EAGER = "CELERY_BROKER_URL" not in os.environ
+CELERY_TASK_EAGER_PROPAGATES = False
+
+# --- The demo relying party at /demo/ -------------------------------------------------------
+DEMO_CLIENT_ID = os.environ.get("DEMO_CLIENT_ID", "demo-rp")
+DEMO_CLIENT_SECRET = os.environ.get("DEMO_CLIENT_SECRET", "demo-rp-secret-for-local-use-only")
+# Where the demo reaches the IdP's back channel (token, JWKS); empty: this site's own address.
+DEMO_IDP_BASE_URL = os.environ.get("DEMO_IDP_BASE_URL", "")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"mfa_oauth": {"handlers": ["console"], "level": os.environ.get("MFA_LOG_LEVEL", "INFO")}},
+}

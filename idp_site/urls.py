@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("mfa/", include("mfa_oauth.urls")),
+    path("o/", include("mfa_oauth.oauth.urls")),
+    path("demo/", include("idp_site.demo.urls")),
+    path("admin/", admin.site.urls),
+]

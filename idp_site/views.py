@@ -1,0 +1,20 @@
+from django.contrib.auth import views as auth_views
+from django.shortcuts import render
+
+from mfa_oauth.context import get_context
+from mfa_oauth.methods import confirmed_devices, method_of
+
+
+def home(request):
+    context = get_context(request)
+    devices = []
+    if request.user.is_authenticated:
+        devices = [{"device": d, "method": method_of(d)} for d in confirmed_devices(request.user)]
+    return render(request, "home.html", {"auth_context": context, "devices": devices})
+
+
+class LoginView(auth_views.LoginView):
+    # Django's LoginView already validates ``next`` with url_has_allowed_host_and_scheme and
+    # rotates the session id on login; mfa_oauth.receivers records the password factor.
+    template_name = "registration/login.html"
+    redirect_authenticated_user = False

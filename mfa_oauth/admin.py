@@ -1,0 +1,40 @@
+"""Admin: the per-client MFA policy is edited on DOT's application page."""
+
+from django.contrib import admin
+from oauth2_provider.admin import ApplicationAdmin
+from oauth2_provider.models import get_application_model
+
+from .models import ClientPolicy, UserMFAState
+
+Application = get_application_model()
+
+
+class ClientPolicyInline(admin.StackedInline):
+    model = ClientPolicy
+    can_delete = False
+    extra = 1
+    max_num = 1
+
+
+class MFAApplicationAdmin(ApplicationAdmin):
+    inlines = [*getattr(ApplicationAdmin, "inlines", []), ClientPolicyInline]
+
+
+if admin.site.is_registered(Application):
+    admin.site.unregister(Application)
+admin.site.register(Application, MFAApplicationAdmin)
+
+
+@admin.register(ClientPolicy)
+class ClientPolicyAdmin(admin.ModelAdmin):
+    list_display = ("application", "mfa_mode", "min_acr", "max_mfa_age")
+    list_filter = ("mfa_mode", "min_acr")
+    search_fields = ("application__name", "application__client_id")
+
+
+@admin.register(UserMFAState)
+class UserMFAStateAdmin(admin.ModelAdmin):
+    list_display = ("user", "failure_count", "locked_at", "updated")
+    list_filter = ("locked_at",)
+    search_fields = ("user__username",)
+    readonly_fields = ("failure_count", "locked_at", "updated")

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class MfaOauthConfig(AppConfig):
+    name = "mfa_oauth"
+    verbose_name = "Multi-factor OAuth"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks, receivers  # noqa: F401  (registration side effects)

@@ -1,0 +1,1 @@
+"""Backup codes: a django-otp device holding hashed, single-use codes (SECURITY.md F)."""

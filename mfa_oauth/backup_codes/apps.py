@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class BackupCodesConfig(AppConfig):
+    name = "mfa_oauth.backup_codes"
+    label = "mfa_oauth_backup_codes"
+    verbose_name = "Backup codes"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,111 @@
+"""Core models: the per-client policy, the per-user lock state, and the authentication context
+that travels with authorization codes and tokens."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from oauth2_provider.settings import oauth2_settings
+
+from .context import ACR_LEVELS
+
+
+class MFAMode(models.TextChoices):
+    DEFAULT = "", _("Site default")
+    OFF = "off", _("Off: the password is enough")
+    WHEN_ENROLLED = "when_enrolled", _("Required when the user has a second factor")
+    ALWAYS = "always", _("Always required (users without one enroll first)")
+
+
+class ClientPolicy(models.Model):
+    """How much authentication one OAuth client demands. One-to-one with DOT's Application."""
+
+    application = models.OneToOneField(
+        oauth2_settings.APPLICATION_MODEL, on_delete=models.CASCADE, related_name="mfa_policy"
+    )
+    mfa_mode = models.CharField(max_length=16, choices=MFAMode.choices, blank=True, default=MFAMode.DEFAULT)
+    min_acr = models.CharField(
+        _("minimum acr"),
+        max_length=64,
+        blank=True,
+        choices=[("", _("No minimum"))] + [(v, v) for v in ACR_LEVELS],
+        help_text=_("Every authorization for this client reaches at least this level."),
+    )
+    max_mfa_age = models.PositiveIntegerField(
+        _("maximum second-factor age (seconds)"),
+        null=True,
+        blank=True,
+        help_text=_("Ask for the second factor again when the last one is older than this."),
+    )
+    allowed_methods = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_('Second-factor methods this client accepts, e.g. ["totp", "webauthn"]; empty: all.'),
+    )
+
+    class Meta:
+        verbose_name = _("client MFA policy")
+        verbose_name_plural = _("client MFA policies")
+
+    def __str__(self) -> str:
+        return f"MFA policy of {self.application}"
+
+
+class UserMFAState(models.Model):
+    """Consecutive second-factor failures of one user, across all devices and sessions.
+
+    django-otp's per-device back-off has no hard cap; this row adds it (SECURITY.md A1/A2).
+    The counter is only ever changed with single UPDATE statements so parallel requests
+    cannot lose increments.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mfa_state")
+    failure_count = models.PositiveIntegerField(default=0)
+    locked_at = models.DateTimeField(null=True, blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("second-factor lock state")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.failure_count} failures{' (locked)' if self.locked_at else ''}"
+
+
+class AuthenticationRecord(models.Model):
+    """An authentication as it happened: frozen when an authorization code is issued.
+
+    Codes and tokens point to it, so a refreshed token keeps the ``acr``/``amr``/``auth_time``
+    of the authentication that started its family and never upgrades them.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    auth_time = models.DateTimeField()
+    acr = models.CharField(max_length=64)
+    amr = models.JSONField(default=list)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.acr} {self.amr} at {self.auth_time:%Y-%m-%d %H:%M:%S}"
+
+    def claims(self) -> dict:
+        return {"acr": self.acr, "amr": list(self.amr), "auth_time": int(self.auth_time.timestamp())}
+
+
+class GrantAuthentication(models.Model):
+    grant = models.OneToOneField(oauth2_settings.GRANT_MODEL, on_delete=models.CASCADE, related_name="mfa_authentication")
+    record = models.ForeignKey(AuthenticationRecord, on_delete=models.CASCADE, related_name="+")
+
+
+class AccessTokenAuthentication(models.Model):
+    access_token = models.OneToOneField(
+        oauth2_settings.ACCESS_TOKEN_MODEL, on_delete=models.CASCADE, related_name="mfa_authentication"
+    )
+    record = models.ForeignKey(AuthenticationRecord, on_delete=models.CASCADE, related_name="+")
+
+
+class RefreshTokenAuthentication(models.Model):
+    refresh_token = models.OneToOneField(
+        oauth2_settings.REFRESH_TOKEN_MODEL, on_delete=models.CASCADE, related_name="mfa_authentication"
+    )
+    record = models.ForeignKey(AuthenticationRecord, on_delete=models.CASCADE, related_name="+")

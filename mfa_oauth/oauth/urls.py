@@ -1,0 +1,24 @@
+"""DOT's URLs with the authorization endpoint and discovery replaced by ours.
+
+Include with ``path("o/", include("mfa_oauth.oauth.urls"))``; the names stay in DOT's
+``oauth2_provider`` namespace so everything that reverses them keeps working. DOT's application
+management views are left out: the Django admin manages clients.
+"""
+
+from django.urls import path, re_path
+from oauth2_provider import views as dot_views
+
+from .views import MFAAuthorizationView, MFADiscoveryView
+
+app_name = "oauth2_provider"
+
+urlpatterns = [
+    path("authorize/", MFAAuthorizationView.as_view(), name="authorize"),
+    path("token/", dot_views.TokenView.as_view(), name="token"),
+    path("revoke_token/", dot_views.RevokeTokenView.as_view(), name="revoke-token"),
+    path("introspect/", dot_views.IntrospectTokenView.as_view(), name="introspect"),
+    re_path(r"^\.well-known/openid-configuration/?$", MFADiscoveryView.as_view(), name="oidc-connect-discovery-info"),
+    path(".well-known/jwks.json", dot_views.JwksInfoView.as_view(), name="jwks-info"),
+    path("userinfo/", dot_views.UserInfoView.as_view(), name="user-info"),
+    path("logout/", dot_views.RPInitiatedLogoutView.as_view(), name="rp-initiated-logout"),
+]

@@ -1,0 +1,133 @@
+"""OAuth2Validator subclass (DOT's documented extension point, ``OAUTH2_VALIDATOR_CLASS``).
+
+It carries the authentication context from the authorization code to every token, puts
+``acr``/``amr``/``auth_time`` in id_tokens and userinfo, and implements the silent-login hooks
+DOT leaves unimplemented (``prompt=none`` would otherwise answer with a 500).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone as dt_timezone
+
+from oauth2_provider.oauth2_validators import OAuth2Validator
+
+from ..context import AuthContext
+from ..models import (
+    AccessTokenAuthentication,
+    AuthenticationRecord,
+    GrantAuthentication,
+    RefreshTokenAuthentication,
+)
+from ..signals import tokens_issued
+from . import gate
+
+
+class MFAOAuth2Validator(OAuth2Validator):
+    oidc_claim_scope = {**OAuth2Validator.oidc_claim_scope, "acr": "openid", "amr": "openid", "auth_time": "openid"}
+
+    # --- authorization endpoint ---------------------------------------------------------------
+
+    def validate_silent_login(self, request) -> bool:
+        state = gate.current()
+        return bool(state and state.decision.satisfied)
+
+    def validate_silent_authorization(self, request) -> bool:
+        state = gate.current()
+        return bool(state and state.decision.satisfied and state.consent_given)
+
+    def _create_authorization_code(self, request, code, expires=None):
+        context: AuthContext | None = getattr(request, "mfa_context", None)
+        if context is None:
+            # Fail closed: a code is only ever issued through MFAAuthorizationView.
+            raise RuntimeError("mfa_oauth: authorization code requested without an authentication context")
+        grant = super()._create_authorization_code(request, code, expires)
+        record = AuthenticationRecord.objects.create(
+            user=grant.user,
+            auth_time=datetime.fromtimestamp(context.auth_time, tz=dt_timezone.utc),
+            acr=context.acr,
+            amr=context.amr,
+        )
+        GrantAuthentication.objects.create(grant=grant, record=record)
+        return grant
+
+    # --- token endpoint -----------------------------------------------------------------------
+
+    def validate_code(self, client_id, code, client, request, *args, **kwargs):
+        if not super().validate_code(client_id, code, client, request, *args, **kwargs):
+            return False
+        link = GrantAuthentication.objects.select_related("record").filter(grant__code=code).first()
+        if link is None:
+            return False
+        request.mfa_record = link.record
+        return True
+
+    def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
+        if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
+            return False
+        link = (
+            RefreshTokenAuthentication.objects.select_related("record")
+            .filter(refresh_token=request.refresh_token_instance)
+            .first()
+        )
+        if link is None:
+            return False
+        # Refresh never upgrades the context: the new tokens point at the same record.
+        request.mfa_record = link.record
+        return True
+
+    def _create_access_token(self, expires, request, token, source_refresh_token=None):
+        access_token = super()._create_access_token(expires, request, token, source_refresh_token)
+        record = getattr(request, "mfa_record", None)
+        if record is not None:
+            AccessTokenAuthentication.objects.create(access_token=access_token, record=record)
+            tokens_issued.send(
+                sender=type(self),
+                request=None,
+                user=access_token.user,
+                application=request.client,
+                acr=record.acr,
+                amr=list(record.amr),
+            )
+        return access_token
+
+    def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
+        refresh_token = super()._create_refresh_token(request, refresh_token_code, access_token, previous_refresh_token)
+        record = getattr(request, "mfa_record", None)
+        if record is not None:
+            RefreshTokenAuthentication.objects.create(refresh_token=refresh_token, record=record)
+        return refresh_token
+
+    # --- claims -------------------------------------------------------------------------------
+
+    def _record_for(self, request) -> AuthenticationRecord | None:
+        record = getattr(request, "mfa_record", None)
+        if record is not None:
+            return record
+        access_token = getattr(request, "access_token", None)  # userinfo
+        if access_token is not None and hasattr(access_token, "pk"):
+            link = AccessTokenAuthentication.objects.select_related("record").filter(access_token=access_token).first()
+            if link is not None:
+                request.mfa_record = link.record
+                return link.record
+        return None
+
+    def get_additional_claims(self, request):
+        claims = {}
+        user = request.user
+        if getattr(user, "email", ""):
+            claims["email"] = user.email
+        if getattr(user, "username", ""):
+            claims["preferred_username"] = user.get_username()
+        record = self._record_for(request)
+        if record is not None:
+            claims.update(record.claims())
+        return claims
+
+    def get_id_token_dictionary(self, token, token_handler, request):
+        claims, expiration_time = super().get_id_token_dictionary(token, token_handler, request)
+        record = self._record_for(request)
+        if record is None:
+            raise RuntimeError("mfa_oauth: id_token requested without an authentication record")
+        # DOT fills auth_time from user.last_login (per user, not per session): replace it.
+        claims.update(record.claims())
+        return claims, expiration_time

@@ -1,0 +1,202 @@
+"""The authorization endpoint with the second-factor gate.
+
+``MFAAuthorizationView`` subclasses DOT's ``AuthorizationView`` and puts the gate in
+``dispatch()``: DOT may issue a code on GET (``skip_authorization``, ``approval_prompt=auto``),
+so nothing of DOT runs until the session satisfies the client's policy and the request's
+``prompt``/``max_age``/``acr_values``/``claims``.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import resolve_url
+from django.urls import reverse
+from django.utils import timezone
+from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.models import get_access_token_model, get_application_model
+from oauth2_provider.settings import oauth2_settings
+from oauth2_provider.views import AuthorizationView
+from oauth2_provider.views.oidc import ConnectDiscoveryInfoView
+
+from ..conf import settings as mfa_settings
+from ..context import ACR_LEVELS, get_context
+from ..policy import AuthRequest, Decision, EffectivePolicy, Outcome, evaluate
+from ..redirects import with_next
+from . import gate
+
+# Prompt values this provider implements (discovery must not advertise more).
+SUPPORTED_PROMPTS = ("none", "login")
+
+
+class MFAAuthorizationView(AuthorizationView):
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        self.oauth2_data = {}
+        if request.method not in ("GET", "POST"):
+            return super().dispatch(request, *args, **kwargs)
+        params = request.GET if request.method == "GET" else request.POST
+        auth_request = AuthRequest.from_params(params)
+        application = self._application(params.get("client_id"))
+
+        # An unknown client or a bad redirect URI is shown here and never redirected (RFC 9700 §4.1.3).
+        if application is None or request.method == "GET":
+            error = self._validation_error(request, auth_request)
+            if error is not None:
+                return error
+
+        prompt = auth_request.prompt
+        if request.method == "GET" and "login" in prompt and "none" not in prompt:
+            return self._restart_login(request, drop={"prompt"})
+        if request.method == "GET" and auth_request.max_age == 0:
+            return self._restart_login(request, drop={"max_age"})
+
+        decision = evaluate(
+            user=request.user,
+            context=get_context(request),
+            policy=EffectivePolicy.for_application(application),
+            auth_request=auth_request,
+        )
+        if request.method == "POST" and decision.outcome is Outcome.INVALID:
+            decision = Decision(Outcome.SATISFIED)  # the GET already refused bad parameters
+        if decision.satisfied:
+            state = gate.GateState(decision, consent_given=self._consent_given(request, application, params))
+            if "none" in prompt and not state.consent_given:
+                return self._error_redirect(request, params, "consent_required", "The user has not approved this client")
+            with gate.published(state):
+                return super().dispatch(request, *args, **kwargs)
+        return self._unsatisfied(request, params, decision, prompt)
+
+    # --- outcomes -----------------------------------------------------------------------------
+
+    def _unsatisfied(self, request, params, decision: Decision, prompt) -> HttpResponse:
+        outcome = decision.outcome
+        if outcome is Outcome.INVALID:
+            return self._error_redirect(request, params, "invalid_request", decision.reason)
+        if outcome is Outcome.UNMET:
+            return self._error_redirect(
+                request, params, "unmet_authentication_requirements", "The requested authentication level cannot be reached"
+            )
+        if "none" in prompt:
+            if outcome is Outcome.LOGIN:
+                return self._error_redirect(request, params, "login_required", "The user is not logged in")
+            return self._error_redirect(request, params, "interaction_required", "A second factor is required")
+        if request.method == "POST":
+            # A consent form posted by a session that does not satisfy the policy: start over.
+            back = self._authorize_url_from_form(params)
+        else:
+            back = request.get_full_path()
+        if outcome is Outcome.LOGIN:
+            if request.user.is_authenticated:
+                logout(request)
+            return self._redirect_local(with_next(resolve_url(settings.LOGIN_URL), back))
+        if outcome is Outcome.ENROLL:
+            return self._redirect_local(with_next(reverse(mfa_settings.ENROLL_URL), back))
+        return self._redirect_local(
+            with_next(reverse(mfa_settings.VERIFY_URL), back, level=str(decision.required_level),
+                      methods=",".join(decision.allowed_methods))
+        )
+
+    def _restart_login(self, request, drop: set[str]) -> HttpResponse:
+        """``prompt=login`` and ``max_age=0``: a new password and second factor, whatever the session."""
+        parsed = urlparse(request.get_full_path())
+        query = [(k, v) for k, v in parse_qsl(parsed.query, keep_blank_values=True) if k not in drop]
+        back = urlunparse(parsed._replace(query=urlencode(query)))
+        if request.user.is_authenticated:
+            logout(request)
+        return self._redirect_local(with_next(resolve_url(settings.LOGIN_URL), back))
+
+    def _redirect_local(self, url: str) -> HttpResponse:
+        response = HttpResponse(status=302)
+        response["Location"] = url
+        return response
+
+    def _error_redirect(self, request, params, error: str, description: str) -> HttpResponse:
+        """An OIDC error sent to the client's (already validated) redirect URI."""
+        application = self._application(params.get("client_id"))
+        redirect_uri = params.get("redirect_uri") or (application.default_redirect_uri if application else "")
+        if application is None or not redirect_uri or not application.redirect_uri_allowed(redirect_uri):
+            return self.render_to_response(
+                {"error": {"error": error, "description": description}}, status=400
+            )
+        response_params = {"error": error, "error_description": description}
+        if params.get("state"):
+            response_params["state"] = params["state"]
+        if oauth2_settings.COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS:
+            response_params["iss"] = oauth2_settings.oauth2_authorization_server_issuer(request)
+        separator = "&" if "?" in redirect_uri else "?"
+        return self.redirect(redirect_uri + separator + urlencode(response_params), application)
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _validation_error(self, request, auth_request: AuthRequest) -> HttpResponse | None:
+        """Run DOT's request validation once, with silent login answered by our own evaluation."""
+        provisional = gate.GateState(Decision(Outcome.SATISFIED), consent_given=True)
+        try:
+            with gate.published(provisional):
+                self._validated = self.validate_authorization_request(request)
+        except OAuthToolkitError as error:
+            return self.error_response(error, application=None)
+        return None
+
+    def validate_authorization_request(self, request):
+        cached = getattr(self, "_validated", None)
+        if cached is not None:
+            return cached
+        return super().validate_authorization_request(request)
+
+    @staticmethod
+    def _application(client_id):
+        if not client_id or len(client_id) > 200:
+            return None
+        Application = get_application_model()
+        return Application.objects.select_related("mfa_policy").filter(client_id=client_id).first()
+
+    @staticmethod
+    def _consent_given(request, application, params) -> bool:
+        if application is None or not request.user.is_authenticated:
+            return False
+        if application.skip_authorization:
+            return True
+        scopes = set(params.get("scope", "").split())
+        tokens = get_access_token_model().objects.filter(
+            user=request.user, application=application, expires__gt=timezone.now()
+        )
+        return any(token.allow_scopes(scopes) for token in tokens)
+
+    @staticmethod
+    def _authorize_url_from_form(params) -> str:
+        keep = ("client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "code_challenge",
+                "code_challenge_method", "claims")
+        query = {k: params[k] for k in keep if params.get(k)}
+        return f"{reverse('oauth2_provider:authorize')}?{urlencode(query)}"
+
+    def get(self, request, *args, **kwargs):
+        if "none" in request.GET.get("prompt", "").split():
+            # The gate established consent already; DOT must not render a page under prompt=none.
+            request.GET = request.GET.copy()
+            request.GET["approval_prompt"] = "auto"
+        return super().get(request, *args, **kwargs)
+
+    def create_authorization_response(self, request, scopes, credentials, allow):
+        # The session's authentication context travels with the code (see validators.py).
+        credentials["mfa_context"] = get_context(request)
+        return super().create_authorization_response(request, scopes, credentials, allow)
+
+
+class MFADiscoveryView(ConnectDiscoveryInfoView):
+    """Discovery with what this provider adds: acr values, the claims parameter, honest prompts."""
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        data = json.loads(response.content)
+        data["acr_values_supported"] = list(ACR_LEVELS)
+        data["claims_parameter_supported"] = True
+        data["claims_supported"] = sorted(set(data.get("claims_supported", [])) | {"acr", "amr", "auth_time", "email", "preferred_username"})
+        data["prompt_values_supported"] = list(SUPPORTED_PROMPTS)
+        enriched = JsonResponse(data)
+        enriched["Access-Control-Allow-Origin"] = "*"
+        return enriched

@@ -1,0 +1,190 @@
+"""Decides what an authorization request needs from the browser session.
+
+Inputs: the client's policy (or the site default), the user's enrolled factors, the session's
+authentication context, and the request's ``prompt``, ``max_age``, ``acr_values`` and essential
+``acr`` claim. Output: a :class:`Decision` that the authorization gate acts on.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from .conf import settings as mfa_settings
+from .context import LEVEL_MFA, LEVEL_PASSWORD, AuthContext, level_for_acr
+from .methods import confirmed_devices, method_of
+from .models import ClientPolicy, MFAMode
+
+
+class Outcome(enum.Enum):
+    SATISFIED = "satisfied"
+    LOGIN = "login"  # password (and everything after it) again
+    SECOND_FACTOR = "second_factor"
+    ENROLL = "enroll"
+    UNMET = "unmet"  # the user cannot reach what is asked
+    INVALID = "invalid"  # a malformed parameter (e.g. max_age=abc)
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: Outcome
+    required_level: int = LEVEL_PASSWORD
+    allowed_methods: tuple[str, ...] = ()
+    reason: str = ""
+
+    @property
+    def satisfied(self) -> bool:
+        return self.outcome is Outcome.SATISFIED
+
+
+@dataclass(frozen=True)
+class EffectivePolicy:
+    mode: str
+    min_level: int = LEVEL_PASSWORD
+    max_mfa_age: int | None = None
+    allowed_methods: tuple[str, ...] = ()
+
+    @classmethod
+    def for_application(cls, application) -> EffectivePolicy:
+        try:
+            policy = application.mfa_policy
+        except (ClientPolicy.DoesNotExist, AttributeError):
+            policy = None
+        default_mode = mfa_settings.DEFAULT_MFA_MODE
+        if policy is None:
+            return cls(mode=default_mode)
+        return cls(
+            mode=policy.mfa_mode or default_mode,
+            min_level=level_for_acr(policy.min_acr) or LEVEL_PASSWORD,
+            max_mfa_age=policy.max_mfa_age,
+            allowed_methods=tuple(policy.allowed_methods or ()),
+        )
+
+
+@dataclass(frozen=True)
+class AuthRequest:
+    """The parts of an authorization request that concern authentication."""
+
+    prompt: frozenset[str] = frozenset()
+    max_age: int | None = None
+    acr_values: tuple[str, ...] = ()
+    essential_acr: tuple[str, ...] = ()
+    errors: tuple[str, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def from_params(cls, params) -> AuthRequest:
+        errors = []
+        prompt = frozenset(params.get("prompt", "").split())
+        max_age = None
+        raw_max_age = params.get("max_age")
+        if raw_max_age not in (None, ""):
+            try:
+                max_age = int(raw_max_age)
+                if max_age < 0:
+                    raise ValueError
+            except (TypeError, ValueError):
+                errors.append("max_age must be a non-negative integer")
+        acr_values = tuple(params.get("acr_values", "").split())
+        essential: tuple[str, ...] = ()
+        raw_claims = params.get("claims")
+        if raw_claims:
+            essential, claim_error = _essential_acr(raw_claims)
+            if claim_error:
+                errors.append(claim_error)
+        return cls(prompt=prompt, max_age=max_age, acr_values=acr_values, essential_acr=essential, errors=tuple(errors))
+
+    def requested_level(self) -> int | None:
+        """The lowest known level among ``acr_values`` (any of them satisfies the request)."""
+        levels = [lvl for lvl in (level_for_acr(v) for v in self.acr_values) if lvl is not None]
+        return min(levels) if levels else None
+
+    def essential_level(self) -> int | None:
+        if not self.essential_acr:
+            return None
+        levels = [lvl for lvl in (level_for_acr(v) for v in self.essential_acr) if lvl is not None]
+        # An essential acr with only unknown values can never be met.
+        return min(levels) if levels else 99
+
+
+def _essential_acr(raw_claims: Any) -> tuple[tuple[str, ...], str]:
+    try:
+        claims = json.loads(raw_claims) if isinstance(raw_claims, str) else raw_claims
+    except ValueError:
+        return (), "claims must be a JSON object"
+    if not isinstance(claims, dict):
+        return (), "claims must be a JSON object"
+    for section in ("id_token", "userinfo"):
+        part = claims.get(section)
+        if not isinstance(part, dict):
+            continue
+        acr = part.get("acr")
+        if isinstance(acr, dict) and acr.get("essential"):
+            values = acr.get("values") or ([acr["value"]] if "value" in acr else [])
+            return tuple(str(v) for v in values), ""
+    return (), ""
+
+
+def evaluate(
+    *,
+    user,
+    context: AuthContext | None,
+    policy: EffectivePolicy,
+    auth_request: AuthRequest,
+    now: int | None = None,
+    devices: list | None = None,
+) -> Decision:
+    now = int(now or time.time())
+    if auth_request.errors:
+        return Decision(Outcome.INVALID, reason="; ".join(auth_request.errors))
+    if user is None or not user.is_authenticated or context is None:
+        return Decision(Outcome.LOGIN, reason="not logged in")
+    if auth_request.max_age is not None and now - context.auth_time > auth_request.max_age:
+        return Decision(Outcome.LOGIN, reason="authentication older than max_age")
+    if devices is None:
+        devices = confirmed_devices(user)
+    allowed = policy.allowed_methods
+    usable = [d for d in devices if not allowed or method_of(d).name in allowed]
+
+    required = policy.min_level
+    if policy.mode == MFAMode.ALWAYS or (policy.mode == MFAMode.WHEN_ENROLLED and usable):
+        required = max(required, LEVEL_MFA)
+    requested = auth_request.requested_level()
+    if requested is not None:
+        required = max(required, requested)
+    essential = auth_request.essential_level()
+    if essential is not None:
+        required = max(required, essential)
+
+    fresh_enough = True
+    if policy.max_mfa_age is not None and required >= LEVEL_MFA:
+        mfa_time = context.mfa_time
+        fresh_enough = mfa_time is not None and now - mfa_time <= policy.max_mfa_age
+
+    if context.level >= required and fresh_enough and _methods_allowed(context, allowed, required):
+        return Decision(Outcome.SATISFIED, required_level=required, allowed_methods=allowed)
+
+    if required <= LEVEL_PASSWORD:
+        return Decision(Outcome.SATISFIED, required_level=required, allowed_methods=allowed)
+    if context.level == LEVEL_PASSWORD and now - context.started_at > mfa_settings.PENDING_MFA_TIMEOUT:
+        # The half-authenticated state expires (SECURITY.md H5): start again from the password.
+        return Decision(Outcome.LOGIN, required_level=required, reason="second factor not given in time")
+    reachable = [d for d in usable if method_of(d).level >= required]
+    if reachable:
+        return Decision(Outcome.SECOND_FACTOR, required_level=required, allowed_methods=allowed)
+    if not usable and required == LEVEL_MFA:
+        return Decision(Outcome.ENROLL, required_level=required, allowed_methods=allowed)
+    return Decision(
+        Outcome.UNMET,
+        required_level=required,
+        allowed_methods=allowed,
+        reason="the user has no second factor that reaches the requested level",
+    )
+
+
+def _methods_allowed(context: AuthContext, allowed: tuple[str, ...], required: int) -> bool:
+    if not allowed or required <= LEVEL_PASSWORD:
+        return True
+    return any(f.method in allowed and f.level >= required for f in context.second_factors)

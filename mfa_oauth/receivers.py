@@ -1,0 +1,17 @@
+"""Start a fresh authentication context whenever Django logs a user in."""
+
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+
+from .context import SESSION_KEY, AuthContext
+
+
+@receiver(user_logged_in, dispatch_uid="mfa_oauth.start_context")
+def start_context_on_login(sender, request, user, **kwargs) -> None:
+    if request is None or not hasattr(request, "session"):
+        return
+    # A login that proved more than a password (a passkey) says so with request.mfa_oauth_login_factor.
+    from .context import password_factor
+
+    factor = getattr(request, "mfa_oauth_login_factor", None) or password_factor()
+    request.session[SESSION_KEY] = AuthContext(user_id=user.pk, factors=(factor,)).to_dict()

@@ -1,0 +1,23 @@
+"""``next`` handling shared by every step: only same-site paths survive (RFC 9700 §4.11.2)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.shortcuts import resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
+
+
+def safe_next(request, candidate: str | None, default: str | None = None) -> str:
+    fallback = resolve_url(default or settings.LOGIN_REDIRECT_URL)
+    if not candidate or len(candidate) > 4096:
+        return fallback
+    if url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return candidate
+    return fallback
+
+
+def with_next(url: str, next_url: str, **extra: str) -> str:
+    params = {"next": next_url, **{k: v for k, v in extra.items() if v not in (None, "")}}
+    return f"{url}?{urlencode(params)}"

@@ -1,0 +1,22 @@
+"""Signals a project can connect to (audit log, notifications, forwarding to a SIEM).
+
+Every signal is sent with ``request`` and ``user``; none carries a secret or a code.
+"""
+
+from django.dispatch import Signal
+
+# device, method (str), failure_count (int)
+second_factor_failed = Signal()
+# device, method (str), context (AuthContext)
+second_factor_verified = Signal()
+# failure_count (int)
+second_factor_locked = Signal()
+# unlocked_by (user or None)
+second_factor_unlocked = Signal()
+# device, method (str)
+factor_added = Signal()
+factor_removed = Signal()
+# count (int)
+backup_codes_generated = Signal()
+# application, acr (str), amr (list)
+tokens_issued = Signal()

@@ -1,0 +1,98 @@
+"""The challenge step's logic, independent of any view: check a code, record the factor.
+
+Talks to factors only through the django-otp ``Device`` API and :mod:`mfa_oauth.methods`.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+from django.db import transaction
+from django_otp import login as otp_login
+from django_otp.models import Device
+
+from .. import lockout
+from ..conf import settings as mfa_settings
+from ..context import AuthContext, Factor, add_factor
+from ..methods import factor_for, method_of
+from ..signals import second_factor_failed, second_factor_locked, second_factor_verified
+
+
+class Status(enum.Enum):
+    OK = "ok"
+    WRONG = "wrong"
+    THROTTLED = "throttled"
+    LOCKED = "locked"
+    MALFORMED = "malformed"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    status: Status
+    retry_after: int | None = None
+    context: AuthContext | None = None
+
+
+def normalize_token(device: Device, raw: str) -> str | None:
+    """Strip what people type around a code; None when it cannot be a code for this device."""
+    pattern = method_of(device).token_pattern
+    token = re.sub(r"[\s-]", "", raw or "")
+    if not token or len(token) > 64 or not re.fullmatch(pattern, token, flags=re.ASCII):
+        return None
+    return token
+
+
+def verify(request, device: Device, raw_token: str) -> Attempt:
+    user = request.user
+    if lockout.is_locked(user):
+        return Attempt(Status.LOCKED)
+    allowed, info = device.verify_is_allowed()
+    if not allowed:
+        return Attempt(Status.THROTTLED, retry_after=_retry_after(info))
+    token = normalize_token(device, raw_token)
+    if token is None:
+        return Attempt(Status.MALFORMED)
+
+    # Counted before the code is looked at, so parallel guesses cannot outrun the cap (A2).
+    count = lockout.count_attempt(user)
+    if count > mfa_settings.MAX_FAILED_ATTEMPTS:
+        return Attempt(Status.LOCKED)
+    with transaction.atomic():
+        # The row lock makes "one valid code, two concurrent requests" succeed exactly once.
+        locked = type(device).objects.select_for_update().get(pk=device.pk)
+        ok = locked.verify_token(token)
+    if ok:
+        lockout.reset(user)
+        context = complete(request, locked)
+        return Attempt(Status.OK, context=context)
+
+    method = method_of(device).name
+    second_factor_failed.send(sender=type(device), request=request, user=user, device=device, method=method,
+                              failure_count=count)
+    if lockout.lock_if_capped(user, count):
+        second_factor_locked.send(sender=type(device), request=request, user=user, failure_count=count)
+        return Attempt(Status.LOCKED)
+    return Attempt(Status.WRONG)
+
+
+def complete(request, device: Device, factor: Factor | None = None) -> AuthContext:
+    """Record a verified second factor in the session (also used by non-code factors)."""
+    factor = factor or factor_for(device)
+    otp_login(request, device)
+    context = add_factor(request, factor)
+    if hasattr(device, "set_last_used_timestamp"):
+        device.set_last_used_timestamp()
+    second_factor_verified.send(sender=type(device), request=request, user=request.user, device=device,
+                                method=factor.method, context=context)
+    return context
+
+
+def _retry_after(info) -> int | None:
+    from django.utils import timezone
+
+    until = (info or {}).get("locked_until")
+    if until is None:
+        return None
+    return max(1, int((until - timezone.now()).total_seconds()) + 1)

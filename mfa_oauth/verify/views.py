@@ -1,0 +1,111 @@
+"""The challenge step: the user picks one of their confirmed factors and proves it."""
+
+from __future__ import annotations
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.decorators.cache import never_cache
+
+from .. import lockout
+from ..context import LEVEL_MFA, get_context
+from ..methods import confirmed_devices, method_of
+from ..redirects import safe_next
+from .flows import Status, verify
+from .forms import ChallengeForm
+
+MESSAGES = {
+    Status.WRONG: gettext_lazy("That code did not work. Check it and try again."),
+    Status.MALFORMED: gettext_lazy("That does not look like a code for this factor. Check it and try again."),
+    Status.LOCKED: gettext_lazy("Your second factor is locked after too many failed attempts. "
+                     "An administrator can unlock it."),
+}
+
+
+@method_decorator(never_cache, name="dispatch")
+class VerifyView(View):
+    template_name = "mfa_oauth/verify.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated or get_context(request) is None:
+            return redirect_to_login(request.get_full_path())
+        self.next_url = safe_next(request, request.GET.get("next") or request.POST.get("next"))
+        self.level = _int(request.GET.get("level"), LEVEL_MFA)
+        self.methods = tuple(m for m in request.GET.get("methods", "").split(",") if m)
+        self.devices = self.eligible_devices()
+        return super().dispatch(request, *args, **kwargs)
+
+    def eligible_devices(self) -> list:
+        devices = []
+        for device in confirmed_devices(self.request.user):
+            method = method_of(device)
+            if method.level >= self.level and (not self.methods or method.name in self.methods):
+                devices.append(device)
+        return devices
+
+    def get(self, request, *args, **kwargs):
+        return self.render(ChallengeForm(devices=self.devices))
+
+    def post(self, request, *args, **kwargs):
+        form = ChallengeForm(request.POST, devices=self.devices)
+        if not form.is_valid():
+            return self.render(form, status=400)
+        device = form.cleaned_data["device"]
+        if form.cleaned_data.get("action") == "send":
+            return self.send_challenge(form, device)
+        attempt = verify(request, device, form.cleaned_data.get("token", ""))
+        if attempt.status is Status.OK:
+            return _see_other(self.next_url)
+        if attempt.status is Status.THROTTLED:
+            message = _("Too many attempts. Try again in %(seconds)d seconds.") % {"seconds": attempt.retry_after or 1}
+            response = self.render(form, error=message, status=429)
+            response["Retry-After"] = str(attempt.retry_after or 1)
+            return response
+        status = 403 if attempt.status is Status.LOCKED else 200
+        return self.render(form, error=MESSAGES[attempt.status], status=status, selected=device)
+
+    def send_challenge(self, form, device) -> HttpResponse:
+        allowed, _info = device.generate_is_allowed()
+        if not allowed:
+            return self.render(form, error=_("A code was sent a moment ago. Wait before asking for another."),
+                               status=429, selected=device)
+        try:
+            send = getattr(device, "generate_challenge_for_request", None)
+            message = send(self.request) if callable(send) else device.generate_challenge()
+        except Exception as error:  # a factor refusing to send explains itself in str(error)
+            if getattr(error, "user_message", None):
+                return self.render(form, error=error.user_message, status=429, selected=device)
+            raise
+        return self.render(ChallengeForm(devices=self.devices, initial={"device": device.persistent_id}),
+                           info=str(message or _("Code sent.")), selected=device)
+
+    def render(self, form, *, error: str = "", info: str = "", status: int = 200, selected=None) -> HttpResponse:
+        entries = [{"device": d, "method": method_of(d)} for d in self.devices]
+        context = {
+            "form": form,
+            "entries": entries,
+            "selected": selected or (self.devices[0] if self.devices else None),
+            "next": self.next_url,
+            "error": error,
+            "info": info,
+            "locked": lockout.is_locked(self.request.user),
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+
+def _see_other(url: str) -> HttpResponse:
+    # 303: a POST carrying a code is never answered with 307 (RFC 9700 §4.12).
+    response = HttpResponse(status=303)
+    response["Location"] = url
+    return response
+
+
+def _int(value, default: int) -> int:
+    try:
+        return max(0, min(int(value), 10))
+    except (TypeError, ValueError):
+        return default

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import base64
+
+import pyotp
+import pytest
+from django.contrib.auth import get_user_model
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from oauth2_provider.models import get_application_model
+
+from mfa_oauth.models import ClientPolicy
+
+PASSWORD = "correct horse battery staple"
+CLIENT_SECRET = "test-client-secret"
+REDIRECT_URI = "https://rp.example/cb"
+
+
+@pytest.fixture
+def user(db):
+    return get_user_model().objects.create_user("alice", "alice@example.com", PASSWORD)
+
+
+@pytest.fixture
+def totp_device(user):
+    return TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+
+
+def totp_for(device) -> pyotp.TOTP:
+    """An independent TOTP generator for a django-otp device (RECIPES §8)."""
+    return pyotp.TOTP(base64.b32encode(device.bin_key).decode())
+
+
+@pytest.fixture
+def make_application(db):
+    def make(mfa_mode: str = "", skip_authorization: bool = False, redirect_uris: str = REDIRECT_URI,
+             client_id: str = "rp", **policy):
+        owner = get_user_model().objects.get_or_create(username="owner")[0]
+        Application = get_application_model()
+        app = Application.objects.create(
+            name=client_id, client_id=client_id, client_secret=CLIENT_SECRET, user=owner,
+            client_type=Application.CLIENT_CONFIDENTIAL,
+            authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+            redirect_uris=redirect_uris, algorithm=Application.RS256_ALGORITHM,
+            skip_authorization=skip_authorization,
+        )
+        if mfa_mode or policy:
+            ClientPolicy.objects.create(application=app, mfa_mode=mfa_mode, **policy)
+        return app
+
+    return make
+
+
+@pytest.fixture
+def application(make_application):
+    return make_application()

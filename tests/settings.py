@@ -1,0 +1,10 @@
+"""Test settings: the site's settings with fast password hashing and an in-memory database."""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "sqlite://:memory:")
+
+from idp_site.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
