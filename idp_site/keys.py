@@ -20,7 +20,10 @@ def load_signing_key(var_dir: Path) -> str:
 
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         dev_key.parent.mkdir(parents=True, exist_ok=True)
-        dev_key.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                              serialization.NoEncryption()))
+        dev_key.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
         dev_key.chmod(0o600)
     return dev_key.read_text()

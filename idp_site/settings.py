@@ -112,8 +112,9 @@ X_FRAME_OPTIONS = "DENY"
 # Caches: per-process memory for the embedded default; Redis in production (see .env.example).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if os.environ.get("CACHE_URL"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": os.environ["CACHE_URL"]}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["CACHE_URL"]}
+    }
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "idp@localhost")
@@ -123,8 +124,13 @@ OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
     "OIDC_RSA_PRIVATE_KEY": load_signing_key(VAR_DIR),
     "OAUTH2_VALIDATOR_CLASS": "mfa_oauth.oauth.validators.MFAOAuth2Validator",
-    "SCOPES": {"openid": "Sign you in", "profile": "See your user name", "email": "See your email address",
-               "balance": "Read your account balance", "transfer": "Move money for you"},
+    "SCOPES": {
+        "openid": "Sign you in",
+        "profile": "See your user name",
+        "email": "See your email address",
+        "balance": "Read your account balance",
+        "transfer": "Move money for you",
+    },
     "DEFAULT_SCOPES": ["openid"],
     "PKCE_REQUIRED": True,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if not env_bool("ALLOW_HTTP_REDIRECTS", True) else ["https", "http"],

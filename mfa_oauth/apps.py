@@ -8,3 +8,14 @@ class MfaOauthConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks, receivers  # noqa: F401  (registration side effects)
+        from .enrollment import Enrollment, register
+
+        register(
+            Enrollment(
+                "totp",
+                "Authenticator app",
+                "mfa_oauth:enroll-totp",
+                "A 6-digit code from an app such as Google Authenticator, Aegis or 1Password.",
+                order=10,
+            )
+        )

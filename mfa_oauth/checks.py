@@ -12,13 +12,20 @@ def check_settings(app_configs, **kwargs):
     overrides = getattr(settings, "MFA_OAUTH", {}) or {}
     cap = overrides.get("MAX_FAILED_ATTEMPTS")
     if cap is not None and (not isinstance(cap, int) or cap > MAX_FAILED_ATTEMPTS_CEILING or cap < 1):
-        messages.append(Error(
-            f"MFA_OAUTH['MAX_FAILED_ATTEMPTS'] must be an integer from 1 to {MAX_FAILED_ATTEMPTS_CEILING}.",
-            hint="NIST SP 800-63B-4 §3.2.2 allows at most 100 consecutive failures.", id="mfa_oauth.E001"))
+        messages.append(
+            Error(
+                f"MFA_OAUTH['MAX_FAILED_ATTEMPTS'] must be an integer from 1 to {MAX_FAILED_ATTEMPTS_CEILING}.",
+                hint="NIST SP 800-63B-4 §3.2.2 allows at most 100 consecutive failures.",
+                id="mfa_oauth.E001",
+            )
+        )
     validator = (getattr(settings, "OAUTH2_PROVIDER", {}) or {}).get("OAUTH2_VALIDATOR_CLASS", "")
     if "mfa_oauth" not in str(validator):
-        messages.append(Warning(
-            "OAUTH2_PROVIDER['OAUTH2_VALIDATOR_CLASS'] is not mfa_oauth's validator.",
-            hint="Set it to 'mfa_oauth.oauth.validators.MFAOAuth2Validator' so tokens carry acr/amr/auth_time.",
-            id="mfa_oauth.W001"))
+        messages.append(
+            Warning(
+                "OAUTH2_PROVIDER['OAUTH2_VALIDATOR_CLASS'] is not mfa_oauth's validator.",
+                hint="Set it to 'mfa_oauth.oauth.validators.MFAOAuth2Validator' so tokens carry acr/amr/auth_time.",
+                id="mfa_oauth.W001",
+            )
+        )
     return messages

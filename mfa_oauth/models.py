@@ -93,7 +93,9 @@ class AuthenticationRecord(models.Model):
 
 
 class GrantAuthentication(models.Model):
-    grant = models.OneToOneField(oauth2_settings.GRANT_MODEL, on_delete=models.CASCADE, related_name="mfa_authentication")
+    grant = models.OneToOneField(
+        oauth2_settings.GRANT_MODEL, on_delete=models.CASCADE, related_name="mfa_authentication"
+    )
     record = models.ForeignKey(AuthenticationRecord, on_delete=models.CASCADE, related_name="+")
 
 

@@ -13,7 +13,9 @@ def safe_next(request, candidate: str | None, default: str | None = None) -> str
     fallback = resolve_url(default or settings.LOGIN_REDIRECT_URL)
     if not candidate or len(candidate) > 4096:
         return fallback
-    if url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return candidate
     return fallback
 

@@ -32,15 +32,24 @@ def totp_for(device) -> pyotp.TOTP:
 
 @pytest.fixture
 def make_application(db):
-    def make(mfa_mode: str = "", skip_authorization: bool = False, redirect_uris: str = REDIRECT_URI,
-             client_id: str = "rp", **policy):
+    def make(
+        mfa_mode: str = "",
+        skip_authorization: bool = False,
+        redirect_uris: str = REDIRECT_URI,
+        client_id: str = "rp",
+        **policy,
+    ):
         owner = get_user_model().objects.get_or_create(username="owner")[0]
         Application = get_application_model()
         app = Application.objects.create(
-            name=client_id, client_id=client_id, client_secret=CLIENT_SECRET, user=owner,
+            name=client_id,
+            client_id=client_id,
+            client_secret=CLIENT_SECRET,
+            user=owner,
             client_type=Application.CLIENT_CONFIDENTIAL,
             authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
-            redirect_uris=redirect_uris, algorithm=Application.RS256_ALGORITHM,
+            redirect_uris=redirect_uris,
+            algorithm=Application.RS256_ALGORITHM,
             skip_authorization=skip_authorization,
         )
         if mfa_mode or policy:

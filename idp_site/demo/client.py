@@ -69,8 +69,12 @@ class OIDCClient:
         try:
             response = self._http.post(
                 config["token_endpoint"].replace(_origin(config["token_endpoint"]), self.base_url),
-                data={"grant_type": "authorization_code", "code": code, "redirect_uri": pending.redirect_uri,
-                      "code_verifier": pending.verifier},
+                data={
+                    "grant_type": "authorization_code",
+                    "code": code,
+                    "redirect_uri": pending.redirect_uri,
+                    "code_verifier": pending.verifier,
+                },
                 auth=(self.client_id, self.client_secret),
                 timeout=self.timeout,
             )
@@ -88,8 +92,13 @@ class OIDCClient:
         jwks_url = config["jwks_uri"].replace(_origin(config["jwks_uri"]), self.base_url)
         keys = jwk.JWKSet.from_json(json.dumps(self._get_json(jwks_url)))
         try:
-            token = jwt.JWT(jwt=id_token, key=keys, algs=["RS256"], expected_type="JWS",
-                            check_claims={"iss": config["issuer"], "aud": self.client_id, "exp": None})
+            token = jwt.JWT(
+                jwt=id_token,
+                key=keys,
+                algs=["RS256"],
+                expected_type="JWS",
+                check_claims={"iss": config["issuer"], "aud": self.client_id, "exp": None},
+            )
         except Exception as error:  # jwcrypto raises several unrelated exception types
             raise DemoClientError(f"id_token rejected: {error}") from error
         claims = json.loads(token.claims)

@@ -27,11 +27,16 @@ def index(request):
     readable = None
     if claims:
         readable = {
-            "auth_time": datetime.fromtimestamp(claims["auth_time"], tz=timezone.utc) if "auth_time" in claims else None,
+            "auth_time": datetime.fromtimestamp(claims["auth_time"], tz=timezone.utc)
+            if "auth_time" in claims
+            else None,
             "amr": ", ".join(claims.get("amr", [])),
         }
-    return render(request, "demo/index.html", {"result": result, "claims": claims, "readable": readable,
-                                               "error": request.session.pop("demo.error", "")})
+    return render(
+        request,
+        "demo/index.html",
+        {"result": result, "claims": claims, "readable": readable, "error": request.session.pop("demo.error", "")},
+    )
 
 
 def start(request):

@@ -17,7 +17,7 @@ CODE_PATTERN = rf"[a-z2-7]{{{LOOKUP_LENGTH + SECRET_LENGTH}}}"
 
 
 def format_code(raw: str) -> str:
-    return "-".join(raw[i:i + 4] for i in range(0, len(raw), 4))
+    return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
 
 
 class BackupCodeDevice(TimestampMixin, ThrottlingMixin, Device):

@@ -7,10 +7,10 @@ first and publishes the result here for the duration of the DOT call.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Iterator
 
 from ..policy import Decision
 

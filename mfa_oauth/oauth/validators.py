@@ -7,7 +7,8 @@ DOT leaves unimplemented (``prompt=none`` would otherwise answer with a 500).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime
+from datetime import timezone as dt_timezone
 
 from oauth2_provider.oauth2_validators import OAuth2Validator
 

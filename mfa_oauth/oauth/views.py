@@ -65,7 +65,9 @@ class MFAAuthorizationView(AuthorizationView):
         if decision.satisfied:
             state = gate.GateState(decision, consent_given=self._consent_given(request, application, params))
             if "none" in prompt and not state.consent_given:
-                return self._error_redirect(request, params, "consent_required", "The user has not approved this client")
+                return self._error_redirect(
+                    request, params, "consent_required", "The user has not approved this client"
+                )
             with gate.published(state):
                 return super().dispatch(request, *args, **kwargs)
         return self._unsatisfied(request, params, decision, prompt)
@@ -78,7 +80,10 @@ class MFAAuthorizationView(AuthorizationView):
             return self._error_redirect(request, params, "invalid_request", decision.reason)
         if outcome is Outcome.UNMET:
             return self._error_redirect(
-                request, params, "unmet_authentication_requirements", "The requested authentication level cannot be reached"
+                request,
+                params,
+                "unmet_authentication_requirements",
+                "The requested authentication level cannot be reached",
             )
         if "none" in prompt:
             if outcome is Outcome.LOGIN:
@@ -96,8 +101,12 @@ class MFAAuthorizationView(AuthorizationView):
         if outcome is Outcome.ENROLL:
             return self._redirect_local(with_next(reverse(mfa_settings.ENROLL_URL), back))
         return self._redirect_local(
-            with_next(reverse(mfa_settings.VERIFY_URL), back, level=str(decision.required_level),
-                      methods=",".join(decision.allowed_methods))
+            with_next(
+                reverse(mfa_settings.VERIFY_URL),
+                back,
+                level=str(decision.required_level),
+                methods=",".join(decision.allowed_methods),
+            )
         )
 
     def _restart_login(self, request, drop: set[str]) -> HttpResponse:
@@ -119,9 +128,7 @@ class MFAAuthorizationView(AuthorizationView):
         application = self._application(params.get("client_id"))
         redirect_uri = params.get("redirect_uri") or (application.default_redirect_uri if application else "")
         if application is None or not redirect_uri or not application.redirect_uri_allowed(redirect_uri):
-            return self.render_to_response(
-                {"error": {"error": error, "description": description}}, status=400
-            )
+            return self.render_to_response({"error": {"error": error, "description": description}}, status=400)
         response_params = {"error": error, "error_description": description}
         if params.get("state"):
             response_params["state"] = params["state"]
@@ -169,8 +176,17 @@ class MFAAuthorizationView(AuthorizationView):
 
     @staticmethod
     def _authorize_url_from_form(params) -> str:
-        keep = ("client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "code_challenge",
-                "code_challenge_method", "claims")
+        keep = (
+            "client_id",
+            "redirect_uri",
+            "response_type",
+            "scope",
+            "state",
+            "nonce",
+            "code_challenge",
+            "code_challenge_method",
+            "claims",
+        )
         query = {k: params[k] for k in keep if params.get(k)}
         return f"{reverse('oauth2_provider:authorize')}?{urlencode(query)}"
 
@@ -195,7 +211,9 @@ class MFADiscoveryView(ConnectDiscoveryInfoView):
         data = json.loads(response.content)
         data["acr_values_supported"] = list(ACR_LEVELS)
         data["claims_parameter_supported"] = True
-        data["claims_supported"] = sorted(set(data.get("claims_supported", [])) | {"acr", "amr", "auth_time", "email", "preferred_username"})
+        data["claims_supported"] = sorted(
+            set(data.get("claims_supported", [])) | {"acr", "amr", "auth_time", "email", "preferred_username"}
+        )
         data["prompt_values_supported"] = list(SUPPORTED_PROMPTS)
         enriched = JsonResponse(data)
         enriched["Access-Control-Allow-Origin"] = "*"

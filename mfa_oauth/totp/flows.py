@@ -56,8 +56,10 @@ def base32_secret(device: TOTPDevice) -> str:
 def otpauth_uri(device: TOTPDevice) -> str:
     issuer = mfa_settings.TOTP_ISSUER
     label = quote(f"{issuer}:{device.user.get_username()}")
-    return (f"otpauth://totp/{label}?secret={base32_secret(device)}&issuer={quote(issuer)}"
-            f"&algorithm=SHA1&digits={device.digits}&period={device.step}")
+    return (
+        f"otpauth://totp/{label}?secret={base32_secret(device)}&issuer={quote(issuer)}"
+        f"&algorithm=SHA1&digits={device.digits}&period={device.step}"
+    )
 
 
 def qr_svg(data: str) -> str:

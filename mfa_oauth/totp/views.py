@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-import time
-
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.cache import never_cache
 
-from ..conf import settings as mfa_settings
 from ..context import get_context
-from ..methods import has_second_factor
-from ..redirects import safe_next, with_next
+from ..freshness import needs_fresh_mfa, step_up_redirect
+from ..redirects import safe_next
 from ..signals import factor_added
 from ..verify.flows import complete, normalize_token
 from . import flows
-
-
-def needs_fresh_mfa(request) -> bool:
-    """Binding a new factor needs a recent second factor when the user already has one (NIST §4.1.2.1)."""
-    if not has_second_factor(request.user):
-        return False
-    context = get_context(request)
-    mfa_time = context.mfa_time if context else None
-    return mfa_time is None or time.time() - mfa_time > mfa_settings.FRESH_MFA_WINDOW
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -40,8 +27,7 @@ class EnrollTOTPView(View):
             return redirect_to_login(request.get_full_path())
         self.next_url = safe_next(request, request.GET.get("next") or request.POST.get("next"))
         if needs_fresh_mfa(request):
-            return HttpResponse(status=302, headers={"Location": with_next(reverse(mfa_settings.VERIFY_URL),
-                                                                           request.get_full_path())})
+            return step_up_redirect(request)
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request, *args, **kwargs):
@@ -50,13 +36,17 @@ class EnrollTOTPView(View):
     def post(self, request, *args, **kwargs):
         device = flows.pending(request)
         if device is None:
-            return self.render(flows.start(request), error=_("That setup page expired. Scan this new code."),
-                               status=400)
+            return self.render(
+                flows.start(request), error=_("That setup page expired. Scan this new code."), status=400
+            )
         token = normalize_token(device, request.POST.get("token", ""))
         if token is None or not flows.confirm(request, device, token):
             # The same secret stays on screen for a typo; a reload (GET) replaces it.
-            return self.render(device, error=_("That code did not work. Check the time on your phone and try "
-                                                "again with the newest code."), status=200)
+            return self.render(
+                device,
+                error=_("That code did not work. Check the time on your phone and try again with the newest code."),
+                status=200,
+            )
         had_context_mfa = bool(get_context(request).second_factors)
         factor_added.send(sender=type(device), request=request, user=request.user, device=device, method="totp")
         if not had_context_mfa:
@@ -68,12 +58,17 @@ class EnrollTOTPView(View):
 
     def render(self, device, *, error: str = "", status: int = 200) -> HttpResponse:
         uri = flows.otpauth_uri(device)
-        response = render(self.request, self.template_name, {
-            "secret": flows.base32_secret(device),
-            "otpauth_uri": uri,
-            "qr_svg": flows.qr_svg(uri),
-            "next": self.next_url,
-            "error": error,
-        }, status=status)
+        response = render(
+            self.request,
+            self.template_name,
+            {
+                "secret": flows.base32_secret(device),
+                "otpauth_uri": uri,
+                "qr_svg": flows.qr_svg(uri),
+                "next": self.next_url,
+                "error": error,
+            },
+            status=status,
+        )
         response["Cache-Control"] = "no-store"
         return response

@@ -69,8 +69,9 @@ def verify(request, device: Device, raw_token: str) -> Attempt:
         return Attempt(Status.OK, context=context)
 
     method = method_of(device).name
-    second_factor_failed.send(sender=type(device), request=request, user=user, device=device, method=method,
-                              failure_count=count)
+    second_factor_failed.send(
+        sender=type(device), request=request, user=user, device=device, method=method, failure_count=count
+    )
     if lockout.lock_if_capped(user, count):
         second_factor_locked.send(sender=type(device), request=request, user=user, failure_count=count)
         return Attempt(Status.LOCKED)
@@ -84,8 +85,9 @@ def complete(request, device: Device, factor: Factor | None = None) -> AuthConte
     context = add_factor(request, factor)
     if hasattr(device, "set_last_used_timestamp"):
         device.set_last_used_timestamp()
-    second_factor_verified.send(sender=type(device), request=request, user=request.user, device=device,
-                                method=factor.method, context=context)
+    second_factor_verified.send(
+        sender=type(device), request=request, user=request.user, device=device, method=factor.method, context=context
+    )
     return context
 
 

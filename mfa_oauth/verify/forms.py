@@ -6,9 +6,13 @@ from django.utils.translation import gettext_lazy as _
 
 class ChallengeForm(forms.Form):
     device = forms.CharField(max_length=200)
-    token = forms.CharField(label=_("Code"), max_length=64, required=False, strip=True,
-                            widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text",
-                                                          "autofocus": True}))
+    token = forms.CharField(
+        label=_("Code"),
+        max_length=64,
+        required=False,
+        strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}),
+    )
     action = forms.ChoiceField(choices=[("verify", "verify"), ("send", "send")], required=False)
 
     def __init__(self, *args, devices=(), **kwargs):

@@ -21,8 +21,9 @@ from .forms import ChallengeForm
 MESSAGES = {
     Status.WRONG: gettext_lazy("That code did not work. Check it and try again."),
     Status.MALFORMED: gettext_lazy("That does not look like a code for this factor. Check it and try again."),
-    Status.LOCKED: gettext_lazy("Your second factor is locked after too many failed attempts. "
-                     "An administrator can unlock it."),
+    Status.LOCKED: gettext_lazy(
+        "Your second factor is locked after too many failed attempts. An administrator can unlock it."
+    ),
 }
 
 
@@ -71,8 +72,12 @@ class VerifyView(View):
     def send_challenge(self, form, device) -> HttpResponse:
         allowed, _info = device.generate_is_allowed()
         if not allowed:
-            return self.render(form, error=_("A code was sent a moment ago. Wait before asking for another."),
-                               status=429, selected=device)
+            return self.render(
+                form,
+                error=_("A code was sent a moment ago. Wait before asking for another."),
+                status=429,
+                selected=device,
+            )
         try:
             send = getattr(device, "generate_challenge_for_request", None)
             message = send(self.request) if callable(send) else device.generate_challenge()
@@ -80,8 +85,11 @@ class VerifyView(View):
             if getattr(error, "user_message", None):
                 return self.render(form, error=error.user_message, status=429, selected=device)
             raise
-        return self.render(ChallengeForm(devices=self.devices, initial={"device": device.persistent_id}),
-                           info=str(message or _("Code sent.")), selected=device)
+        return self.render(
+            ChallengeForm(devices=self.devices, initial={"device": device.persistent_id}),
+            info=str(message or _("Code sent.")),
+            selected=device,
+        )
 
     def render(self, form, *, error: str = "", info: str = "", status: int = 200, selected=None) -> HttpResponse:
         entries = [{"device": d, "method": method_of(d)} for d in self.devices]

@@ -31,8 +31,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, base_url: str, quiet: bool, **options):
         User = get_user_model()
-        admin, created = User.objects.get_or_create(username=ADMIN_USER[0], defaults={
-            "is_staff": True, "is_superuser": True, "email": "admin@example.com"})
+        admin, created = User.objects.get_or_create(
+            username=ADMIN_USER[0], defaults={"is_staff": True, "is_superuser": True, "email": "admin@example.com"}
+        )
         if created:
             admin.set_password(ADMIN_USER[1])
             admin.save()
@@ -40,17 +41,23 @@ class Command(BaseCommand):
         if created:
             alice.set_password(DEMO_USER[1])
             alice.save()
-        totp, _ = TOTPDevice.objects.get_or_create(user=alice, name="Demo authenticator", defaults={
-            "key": DEMO_TOTP_KEY_HEX, "confirmed": True})
+        totp, _ = TOTPDevice.objects.get_or_create(
+            user=alice, name="Demo authenticator", defaults={"key": DEMO_TOTP_KEY_HEX, "confirmed": True}
+        )
 
         Application = get_application_model()
         base = base_url.rstrip("/")
-        redirect_uris = " ".join(f"{origin}/demo/callback/" for origin in
-                                 {base, "http://127.0.0.1:8000", "http://localhost:8000"})
+        redirect_uris = " ".join(
+            f"{origin}/demo/callback/" for origin in {base, "http://127.0.0.1:8000", "http://localhost:8000"}
+        )
         app = Application.objects.filter(client_id=settings.DEMO_CLIENT_ID).first()
         if app is None:
-            app = Application(client_id=settings.DEMO_CLIENT_ID, client_secret=settings.DEMO_CLIENT_SECRET,
-                              name="Demo client", user=admin)
+            app = Application(
+                client_id=settings.DEMO_CLIENT_ID,
+                client_secret=settings.DEMO_CLIENT_SECRET,
+                name="Demo client",
+                user=admin,
+            )
         app.client_type = Application.CLIENT_CONFIDENTIAL
         app.authorization_grant_type = Application.GRANT_AUTHORIZATION_CODE
         app.redirect_uris = redirect_uris
