@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import base64
+import os
+from pathlib import Path
 
 import pyotp
 import pytest
@@ -62,3 +64,40 @@ def make_application(db):
 @pytest.fixture
 def application(make_application):
     return make_application()
+
+
+# --- headless Chromium (RECIPES.md §2): Debian's browser, never a downloaded one -------------------
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS_DIR = Path(__file__).resolve().parent.parent / "artifacts"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _allow_orm_beside_playwright():
+    # Playwright's sync API leaves an asyncio loop running in the main thread; the ORM calls in test
+    # bodies are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    from tests.services import require_chromium
+
+    return {**browser_type_launch_args, "executable_path": require_chromium(), "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def artifacts(request) -> Path:
+    """A folder for screenshots a test saves (artifacts/<test name>/), kept after the run."""
+    folder = ARTIFACTS_DIR / request.node.name.replace("/", "_")[:100]
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
