@@ -81,11 +81,10 @@ class AuthRequest:
         max_age = None
         raw_max_age = params.get("max_age")
         if raw_max_age not in (None, ""):
-            try:
+            # ASCII digits only: int() would also take "９" or " 5 ".
+            if isinstance(raw_max_age, str) and raw_max_age.isascii() and raw_max_age.isdigit():
                 max_age = int(raw_max_age)
-                if max_age < 0:
-                    raise ValueError
-            except (TypeError, ValueError):
+            else:
                 errors.append("max_age must be a non-negative integer")
         acr_values = tuple(params.get("acr_values", "").split())
         essential: tuple[str, ...] = ()

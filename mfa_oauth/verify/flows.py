@@ -39,7 +39,7 @@ def normalize_token(device: Device, raw: str) -> str | None:
     """Strip what people type around a code; None when it cannot be a code for this device."""
     pattern = method_of(device).token_pattern
     token = re.sub(r"[\s-]", "", raw or "")
-    if not token or len(token) > 64 or not re.fullmatch(pattern, token, flags=re.ASCII):
+    if not token or len(token) > 64 or not re.fullmatch(pattern, token, flags=re.ASCII | re.IGNORECASE):
         return None
     return token
 
