@@ -124,6 +124,8 @@ OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
     "OIDC_RSA_PRIVATE_KEY": load_signing_key(VAR_DIR),
     "OAUTH2_VALIDATOR_CLASS": "mfa_oauth.oauth.validators.MFAOAuth2Validator",
+    "OIDC_SERVER_CLASS": "mfa_oauth.oauth.server.MFAServer",
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
     "SCOPES": {
         "openid": "Sign you in",
         "profile": "See your user name",

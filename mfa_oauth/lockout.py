@@ -1,7 +1,8 @@
 """The per-user hard cap on consecutive second-factor failures (SECURITY.md A1-A4).
 
-Each attempt is counted *before* its code is checked, with one UPDATE ... SET n = n + 1, so
-parallel attempts from many sessions cannot lose increments or slip past the cap.
+Each attempt is counted *before* its code is checked, with one conditional
+``UPDATE ... SET n = n + 1 WHERE n < cap``: parallel attempts from many sessions can neither
+lose increments nor slip past the cap, and a locked user's code is never evaluated.
 """
 
 from __future__ import annotations
@@ -13,33 +14,32 @@ from .conf import settings as mfa_settings
 from .models import UserMFAState
 
 
-def _state_queryset(user):
-    UserMFAState.objects.get_or_create(user=user)
-    return UserMFAState.objects.filter(user=user)
-
-
 def failure_count(user) -> int:
-    state = UserMFAState.objects.filter(user=user).values_list("failure_count", flat=True).first()
-    return state or 0
+    count = UserMFAState.objects.filter(user=user).values_list("failure_count", flat=True).first()
+    return count or 0
 
 
 def is_locked(user) -> bool:
     return failure_count(user) >= mfa_settings.MAX_FAILED_ATTEMPTS
 
 
-def count_attempt(user) -> int:
-    """Record an attempt as a failure up front; returns the new count."""
-    rows = UserMFAState.objects.filter(user=user)
-    if not rows.update(failure_count=F("failure_count") + 1, updated=timezone.now()):
-        _state_queryset(user).update(failure_count=F("failure_count") + 1, updated=timezone.now())
-    return failure_count(user)
+def claim_attempt(user) -> bool:
+    """Count one attempt up front; False when the user is locked (nothing counted, nothing to check)."""
+    cap = mfa_settings.MAX_FAILED_ATTEMPTS
+    rows = UserMFAState.objects.filter(user=user, failure_count__lt=cap)
+    if rows.update(failure_count=F("failure_count") + 1, updated=timezone.now()):
+        return True
+    _state, created = UserMFAState.objects.get_or_create(user=user)
+    return created and bool(rows.update(failure_count=F("failure_count") + 1, updated=timezone.now()))
 
 
-def lock_if_capped(user, count: int) -> bool:
-    """Mark the state locked when ``count`` reached the cap; True only for the request that locked it."""
+def lock_if_capped(user) -> int | None:
+    """After a failed attempt: lock when the cap is reached. Returns the count if this call locked."""
+    count = failure_count(user)
     if count < mfa_settings.MAX_FAILED_ATTEMPTS:
-        return False
-    return bool(UserMFAState.objects.filter(user=user, locked_at__isnull=True).update(locked_at=timezone.now()))
+        return None
+    locked = UserMFAState.objects.filter(user=user, locked_at__isnull=True).update(locked_at=timezone.now())
+    return count if locked else None
 
 
 def reset(user) -> None:

@@ -5,7 +5,7 @@ Every signal is sent with ``request`` and ``user``; none carries a secret or a c
 
 from django.dispatch import Signal
 
-# device, method (str), failure_count (int)
+# device, method (str)
 second_factor_failed = Signal()
 # device, method (str), context (AuthContext)
 second_factor_verified = Signal()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from datetime import timezone as dt_timezone
+from urllib.parse import urlparse
 
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
@@ -23,10 +24,23 @@ from ..signals import tokens_issued
 from . import gate
 
 
+def _is_loopback(uri: str) -> bool:
+    host = urlparse(uri).hostname or ""
+    return host in ("127.0.0.1", "::1")
+
+
 class MFAOAuth2Validator(OAuth2Validator):
     oidc_claim_scope = {**OAuth2Validator.oidc_claim_scope, "acr": "openid", "amr": "openid", "auth_time": "openid"}
 
     # --- authorization endpoint ---------------------------------------------------------------
+
+    def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):
+        # Exact string comparison (RFC 9700 §2.1, OIDC Core §3.1.2.1): DOT also accepts a host that
+        # differs in letter case and, for loopback IPs, any port; only the latter is kept (RFC 8252 §7.3).
+        if not super().validate_redirect_uri(client_id, redirect_uri, request, *args, **kwargs):
+            return False
+        registered = request.client.redirect_uris.split()
+        return redirect_uri in registered or _is_loopback(redirect_uri)
 
     def validate_silent_login(self, request) -> bool:
         state = gate.current()

@@ -147,6 +147,10 @@ class MFAAuthorizationView(AuthorizationView):
                 self._validated = self.validate_authorization_request(request)
         except OAuthToolkitError as error:
             return self.error_response(error, application=None)
+        _scopes, credentials = self._validated
+        if credentials.get("code_challenge_method") == "plain":
+            # Refused up front rather than after consent, where DOT would refuse it (RFC 9700 §2.1.1).
+            return self._error_redirect(request, request.GET, "invalid_request", 'Use the "S256" code_challenge_method')
         return None
 
     def validate_authorization_request(self, request):

@@ -14,7 +14,6 @@ from django_otp import login as otp_login
 from django_otp.models import Device
 
 from .. import lockout
-from ..conf import settings as mfa_settings
 from ..context import AuthContext, Factor, add_factor
 from ..methods import factor_for, method_of
 from ..signals import second_factor_failed, second_factor_locked, second_factor_verified
@@ -46,18 +45,14 @@ def normalize_token(device: Device, raw: str) -> str | None:
 
 def verify(request, device: Device, raw_token: str) -> Attempt:
     user = request.user
-    if lockout.is_locked(user):
-        return Attempt(Status.LOCKED)
     allowed, info = device.verify_is_allowed()
     if not allowed:
         return Attempt(Status.THROTTLED, retry_after=_retry_after(info))
     token = normalize_token(device, raw_token)
     if token is None:
         return Attempt(Status.MALFORMED)
-
     # Counted before the code is looked at, so parallel guesses cannot outrun the cap (A2).
-    count = lockout.count_attempt(user)
-    if count > mfa_settings.MAX_FAILED_ATTEMPTS:
+    if not lockout.claim_attempt(user):
         return Attempt(Status.LOCKED)
     with transaction.atomic():
         # The row lock makes "one valid code, two concurrent requests" succeed exactly once.
@@ -69,11 +64,10 @@ def verify(request, device: Device, raw_token: str) -> Attempt:
         return Attempt(Status.OK, context=context)
 
     method = method_of(device).name
-    second_factor_failed.send(
-        sender=type(device), request=request, user=user, device=device, method=method, failure_count=count
-    )
-    if lockout.lock_if_capped(user, count):
-        second_factor_locked.send(sender=type(device), request=request, user=user, failure_count=count)
+    locked_at_count = lockout.lock_if_capped(user)
+    second_factor_failed.send(sender=type(device), request=request, user=user, device=device, method=method)
+    if locked_at_count is not None:
+        second_factor_locked.send(sender=type(device), request=request, user=user, failure_count=locked_at_count)
         return Attempt(Status.LOCKED)
     return Attempt(Status.WRONG)
 

@@ -1,0 +1,74 @@
+"""SQL statement budgets of the flow (exact counts; timings live in bench/)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from mfa_oauth.backup_codes.flows import generate
+from tests.conftest import totp_for
+from tests.oauth import AuthorizationRequest, callback_params, consent, login, redeem
+
+pytestmark = pytest.mark.django_db
+
+CHALLENGE_BUDGET = 25
+FLOW_BUDGET = 120
+
+
+def challenge(client, device, next_url):
+    return client.post(
+        "/mfa/verify/?" + urlencode({"next": next_url}),
+        {"device": device.persistent_id, "token": totp_for(device).now(), "next": next_url},
+    )
+
+
+def count_challenge(client, device, next_url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = challenge(client, device, next_url)
+    assert response.status_code == 303
+    return len(queries)
+
+
+@time_machine.travel("2026-04-01 09:00:00Z", tick=False)
+def test_challenge_step_budget_does_not_grow_with_devices_or_backup_codes(client, user, application):
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    generate(user)  # the user's first-ever attempt also creates their lock-state row; not measured
+    login(client)
+    challenge(client, device, "/")
+    fresh = client.__class__()
+    login(fresh)
+    with time_machine.travel("2026-04-01 09:00:30Z", tick=False):
+        few = count_challenge(fresh, device, "/")
+
+    for i in range(20):
+        TOTPDevice.objects.create(user=user, name=f"spare {i}", confirmed=True)
+    for _ in range(3):
+        generate(user)
+    other = client.__class__()
+    login(other)
+    with time_machine.travel("2026-04-01 09:01:00Z", tick=False):
+        many = count_challenge(other, device, "/")
+    assert few == many
+    assert many <= CHALLENGE_BUDGET
+    print(f"challenge step: {many} SQL statements")
+
+
+@time_machine.travel("2026-04-01 09:00:00Z", tick=False)
+def test_whole_flow_budget(client, user, application, django_assert_max_num_queries):
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    request = AuthorizationRequest()
+    with CaptureQueriesContext(connection) as queries:
+        client.get(request.url())
+        login(client, next_url=request.url())
+        client.get(request.url())
+        client.get("/mfa/verify/?" + urlencode({"next": request.url()}))
+        challenge(client, device, request.url())
+        params = callback_params(consent(client, request))
+        assert redeem(client, params["code"], request).status_code == 200
+    assert len(queries) <= FLOW_BUDGET
+    print(f"whole flow: {len(queries)} SQL statements")
