@@ -30,7 +30,7 @@ setup: $(VENV)/.installed
 setup-dev: $(VENV)/.installed-dev
 
 run: setup
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) manage.py runserver --insecure $(HOST):$(PORT)  # --insecure: serve static files without DEBUG
 
 test: setup-dev
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -142,7 +142,7 @@ def test_pages_refuse_framing_and_leak_no_referrer(client, user, path):
     response = client.get(path)
     assert response["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
 
 
 def test_consent_page_refuses_framing(verified_client):
