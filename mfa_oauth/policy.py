@@ -142,14 +142,22 @@ def evaluate(
         return Decision(Outcome.LOGIN, reason="not logged in")
     if auth_request.max_age is not None and now - context.auth_time > auth_request.max_age:
         return Decision(Outcome.LOGIN, reason="authentication older than max_age")
-    if devices is None:
-        devices = confirmed_devices(user)
     allowed = policy.allowed_methods
-    usable = [d for d in devices if not allowed or method_of(d).name in allowed]
+    cache: dict[str, list] = {}
+
+    def usable() -> list:
+        # Loaded only when the answer depends on it: the hot path (a session that already
+        # passed its second factor) costs no device queries.
+        if "usable" not in cache:
+            found = confirmed_devices(user) if devices is None else devices
+            cache["usable"] = [d for d in found if not allowed or method_of(d).name in allowed]
+        return cache["usable"]
 
     required = policy.min_level
-    if policy.mode == MFAMode.ALWAYS or (policy.mode == MFAMode.WHEN_ENROLLED and usable):
+    if policy.mode == MFAMode.ALWAYS:
         required = max(required, LEVEL_MFA)
+    elif policy.mode == MFAMode.WHEN_ENROLLED and required < LEVEL_MFA and (context.level >= LEVEL_MFA or usable()):
+        required = LEVEL_MFA
     requested = auth_request.requested_level()
     if requested is not None:
         required = max(required, requested)
@@ -170,10 +178,9 @@ def evaluate(
     if context.level == LEVEL_PASSWORD and now - context.started_at > mfa_settings.PENDING_MFA_TIMEOUT:
         # The half-authenticated state expires (SECURITY.md H5): start again from the password.
         return Decision(Outcome.LOGIN, required_level=required, reason="second factor not given in time")
-    reachable = [d for d in usable if method_of(d).level >= required]
-    if reachable:
+    if any(method_of(d).level >= required for d in usable()):
         return Decision(Outcome.SECOND_FACTOR, required_level=required, allowed_methods=allowed)
-    if not usable and required == LEVEL_MFA:
+    if not usable() and required == LEVEL_MFA:
         return Decision(Outcome.ENROLL, required_level=required, allowed_methods=allowed)
     return Decision(
         Outcome.UNMET,

@@ -63,7 +63,9 @@ class MFAAuthorizationView(AuthorizationView):
         if request.method == "POST" and decision.outcome is Outcome.INVALID:
             decision = Decision(Outcome.SATISFIED)  # the GET already refused bad parameters
         if decision.satisfied:
-            state = gate.GateState(decision, consent_given=self._consent_given(request, application, params))
+            # Consent only matters to prompt=none (DOT decides it itself otherwise); spare the query.
+            consent_given = "none" in prompt and self._consent_given(request, application, params)
+            state = gate.GateState(decision, consent_given=consent_given)
             if "none" in prompt and not state.consent_given:
                 return self._error_redirect(
                     request, params, "consent_required", "The user has not approved this client"

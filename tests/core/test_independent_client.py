@@ -33,7 +33,9 @@ def test_login_totp_consent_code_token_with_authlib(live_server, make_applicatio
     )
     verifier = secrets.token_urlsafe(48)
     nonce = secrets.token_urlsafe(12)
-    url, state = oauth.create_authorization_url(discovery["authorization_endpoint"], code_verifier=verifier, nonce=nonce)
+    url, state = oauth.create_authorization_url(
+        discovery["authorization_endpoint"], code_verifier=verifier, nonce=nonce
+    )
 
     browser = requests.Session()
     login_page = browser.get(url, timeout=10)  # redirected to the login page
