@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "mfa_oauth.backup_codes",
     "idp_site",
     "idp_site.demo.apps.DemoConfig",
+    "mfa_oauth.webauthn",
+    "mfa_oauth.hotp",
 ]
 
 MIDDLEWARE = [
