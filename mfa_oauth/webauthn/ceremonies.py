@@ -136,10 +136,11 @@ def registration_options(request: HttpRequest) -> dict:
 
 
 def finish_registration(request: HttpRequest, payload: dict) -> WebAuthnCredential:
+    # Any attempt uses the challenge up, even one refused for its shape.
     state = challenges.consume(request, "register")
+    raw = _credential(payload)
     if state is None or state.user_id != str(request.user.pk):
         raise CeremonyError(_("This registration expired or was already used. Start again."))
-    raw = _credential(payload)
     name = payload.get("name")
     if name is not None and not isinstance(name, str):
         raise CeremonyError(_("The name must be text."))
@@ -218,6 +219,7 @@ def finish_authentication(request: HttpRequest, payload: dict) -> Verified:
     """Verify a second-factor assertion by the logged-in user."""
     user = request.user
     state = challenges.consume(request, "authenticate")
+    raw = _credential(payload)
     if state is None or state.user_id != str(user.pk):
         raise CeremonyError(_("This sign-in request expired or was already used. Try again."))
     if lockout.is_locked(user):
@@ -225,7 +227,7 @@ def finish_authentication(request: HttpRequest, payload: dict) -> Verified:
             _("Your second factor is locked after too many failed attempts. An administrator can unlock it."),
             status=403,
         )
-    parsed = _parse_assertion(_credential(payload))
+    parsed = _parse_assertion(raw)
     queryset = WebAuthnCredential.objects.filter(user=user, confirmed=True)
     if not queryset.filter(credential_id_sha256=credential_id_hash(parsed.raw_id)).exists():
         raise CeremonyError(_("This security key is not registered to your account."))
@@ -248,9 +250,10 @@ def passkey_options(request: HttpRequest) -> dict:
 def finish_passkey(request: HttpRequest, payload: dict) -> Verified:
     """Verify a passkey sign-in: a discoverable credential with user verification, no password."""
     state = challenges.consume(request, "passkey")
+    raw = _credential(payload)
     if state is None:
         raise CeremonyError(_("This sign-in request expired or was already used. Try again."))
-    parsed = _parse_assertion(_credential(payload))
+    parsed = _parse_assertion(raw)
     generic = _("This passkey is not registered here. Sign in with your password.")
     device = (
         WebAuthnCredential.objects.select_related("user")
