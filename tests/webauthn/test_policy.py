@@ -105,7 +105,7 @@ def test_phr_request_asks_for_webauthn_and_totp_does_not_satisfy_it(client, user
     assert post_json(client, "auth_verify", {"credential": credential, "next": url}).json()["redirect"] == url
     claims = id_token_claims(client, consent(client, url), verifier)
     assert claims["acr"] == "phrh"
-    assert claims["amr"] == ["pwd", "hwk", "pop", "user", "mfa"]
+    assert claims["amr"] == ["pwd", "otp", "hwk", "pop", "user", "mfa"]  # every factor this session proved
     assert not {"fpt", "face"} & set(claims["amr"])
 
 
