@@ -108,7 +108,9 @@ LOGOUT_REDIRECT_URL = "home"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
-SECURE_REFERRER_POLICY = "no-referrer"
+# "same-origin", not "no-referrer": with no-referrer, browsers send `Origin: null` on form POSTs
+# (Fetch §3.2.5), and Django's CSRF origin check then refuses the login form in Chromium.
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 # Caches: per-process memory for the embedded default; Redis in production (see .env.example).

@@ -20,5 +20,7 @@ class SecurityHeadersMiddleware:
         if self.csp and "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = self.csp
         response.setdefault("X-Frame-Options", "DENY")
-        response.setdefault("Referrer-Policy", "no-referrer")
+        # Not "no-referrer": browsers then send `Origin: null` on same-origin form POSTs and
+        # Django's CSRF origin check refuses them (the login form fails in Chromium).
+        response.setdefault("Referrer-Policy", getattr(settings, "SECURE_REFERRER_POLICY", None) or "same-origin")
         return response
