@@ -152,3 +152,15 @@ def test_passkey_sign_in_satisfies_an_always_mfa_client(client, user, make_appli
     url, verifier = authorize_url(acr_values="phr")
     claims = id_token_claims(client, consent(client, url), verifier)
     assert claims["amr"] == ["hwk", "pop", "user", "mfa"] and claims["acr"] == "phrh"
+
+
+def test_challenge_page_with_webauthn_and_totp(client, user, with_key):
+    totp_device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    password_login(client)
+    page = client.get("/mfa/verify/?next=/").content.decode()
+    # Both offered; the code form preselects the TOTP device, the key has its own button.
+    assert 'data-webauthn="authenticate"' in page and 'id="mfa-verify-form"' in page
+    assert f'value="{totp_device.persistent_id}" checked' in page
+    # At phr only WebAuthn qualifies: no empty code form.
+    page = client.get("/mfa/verify/?next=/&level=2").content.decode()
+    assert 'data-webauthn="authenticate"' in page and 'id="mfa-verify-form"' not in page
