@@ -19,7 +19,7 @@ def session_context(client) -> dict:
 def test_registration_stores_the_credential(client, user, authenticator):
     password_login(client)
     options = post_json(client, "register_options").json()
-    assert options["rp"] == {"id": "localhost", "name": "mfa_oauth"}
+    assert options["rp"] == {"id": "localhost", "name": "mfa_oauth IdP"}
     assert options["authenticatorSelection"]["residentKey"] == "preferred"
     assert options["extensions"] == {"credProps": True}
     assert [p["alg"] for p in options["pubKeyCredParams"]] == [-7, -8, -257]
