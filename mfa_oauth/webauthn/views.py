@@ -94,9 +94,9 @@ def register_verify(request: HttpRequest) -> JsonResponse:
     except CeremonyError as error:
         return _error(error)
     factor_added.send(sender=WebAuthnCredential, request=request, user=request.user, device=device, method="webauthn")
-    if not get_context(request).second_factors:
-        # Like TOTP enrollment: the new credential is this session's second factor.
-        complete(request, device, device.verified_factor())
+    # Unlike a confirmed TOTP code, a registration does not count as this session's second factor:
+    # with "none" attestation nothing is signed (not even the UV flag), so it proves neither the
+    # private key nor user verification. The first assertion does; the gate asks for it.
     next_url = safe_next(
         request,
         payload.get("next") if isinstance(payload.get("next"), str) else None,

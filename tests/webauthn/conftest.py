@@ -57,6 +57,13 @@ def assertion(client, authenticator: SoftAuthenticator, level: int = 0, origin: 
     return authenticator.get(options, origin, **get_kwargs), options
 
 
+def confirm_with_key(client, authenticator: SoftAuthenticator) -> None:
+    """Use the key once as this session's second factor (e.g. right after registering it)."""
+    credential, _options = assertion(client, authenticator)
+    response = post_json(client, "auth_verify", {"credential": credential})
+    assert response.status_code == 200, response.content
+
+
 @pytest.fixture
 def make_user(db):
     def make(username: str, **extra):

@@ -73,8 +73,12 @@ def register_platform_authenticator(page, base: str, artifacts, virtual_authenti
     page.screenshot(path=artifacts / "01-register-page.png")
     page.fill("#webauthn-name", "This laptop")
     page.click("#webauthn-add")
+    # A registration proves nothing signed, so the new key is asked for once to confirm it.
+    expect(page).to_have_url(re.compile(r"/mfa/verify/"))
+    page.screenshot(path=artifacts / "02-confirm-new-key.png")
+    page.click(".webauthn-use")
     expect(page.locator("#webauthn-credentials")).to_contain_text("This laptop")
-    page.screenshot(path=artifacts / "02-registered.png")
+    page.screenshot(path=artifacts / "02b-registered.png")
     cdp, authenticator_id = virtual_authenticator
     stored = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator_id})["credentials"]
     assert len(stored) == 1 and stored[0]["isResidentCredential"]

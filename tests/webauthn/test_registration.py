@@ -8,7 +8,7 @@ from django.urls import reverse
 from mfa_oauth.enrollment import available
 from mfa_oauth.webauthn.models import WebAuthnCredential, WebAuthnUserHandle
 
-from .conftest import ORIGIN, password_login, post_json, register
+from .conftest import ORIGIN, confirm_with_key, password_login, post_json, register
 from .soft_authenticator import SoftAuthenticator, unb64url
 
 
@@ -42,12 +42,15 @@ def test_registration_stores_the_credential(client, user, authenticator):
     assert WebAuthnCredential.mfa_method.takes_code is False
 
 
-def test_first_credential_becomes_the_sessions_second_factor(client, user, authenticator):
+def test_registration_is_not_a_second_factor(client, user, authenticator):
+    # Nothing in a "none" attestation is signed, so registering proves no key and no UV; the
+    # session stays at the password until an assertion.
     password_login(client)
     assert register(client, authenticator).status_code == 201
     factors = session_context(client)["factors"]
-    assert [f["method"] for f in factors] == ["pwd", "webauthn"]
-    assert factors[1]["amr"] == ["hwk", "pop", "user"]
+    assert [f["method"] for f in factors] == ["pwd"]
+    # Adding a second key now needs a fresh second factor: the first key.
+    assert post_json(client, "register_options").status_code == 403
 
 
 def test_synced_passkey_is_recorded_as_backup_eligible(client, user):
@@ -90,6 +93,7 @@ def test_the_same_credential_id_cannot_be_registered_twice(client, user, make_us
 def test_options_exclude_the_users_own_credentials(client, user, authenticator):
     password_login(client)
     assert register(client, authenticator).status_code == 201
+    confirm_with_key(client, authenticator)
     options = post_json(client, "register_options").json()
     device = WebAuthnCredential.objects.get()
     assert [unb64url(c["id"]) for c in options["excludeCredentials"]] == [bytes(device.credential_id)]
@@ -100,6 +104,7 @@ def test_registration_challenge_is_single_use(client, user, authenticator):
     options = post_json(client, "register_options").json()
     credential = authenticator.create(options, ORIGIN)
     assert post_json(client, "register_verify", {"credential": credential}).status_code == 201
+    confirm_with_key(client, authenticator)
     again = post_json(client, "register_verify", {"credential": credential})
     assert again.status_code == 400 and "expired or was already used" in again.json()["error"]
 
@@ -149,6 +154,7 @@ def test_registration_page_and_removal(client, user, authenticator):
     assert page.status_code == 200 and 'id="webauthn-register"' in html and "webauthn-wrong-origin" not in html
     assert 'src="/static/mfa_oauth/webauthn.js"' in html and "<script>" not in html
     assert register(client, authenticator, name="Laptop").status_code == 201
+    confirm_with_key(client, authenticator)
     device = WebAuthnCredential.objects.get()
     html = client.get(reverse("mfa_oauth:webauthn-register"), HTTP_HOST="localhost:8000").content.decode()
     assert "Laptop" in html
