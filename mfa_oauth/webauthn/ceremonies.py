@@ -195,15 +195,18 @@ def finish_registration(request: HttpRequest, payload: dict) -> WebAuthnCredenti
 # --- assertions ------------------------------------------------------------------------------
 
 
-def authentication_options(request: HttpRequest, level: int = 0) -> dict:
-    """Options for a second-factor assertion by the logged-in user, with their credentials listed."""
+def authentication_options(request: HttpRequest, level: int = 0, device_id: str = "") -> dict:
+    """Options for a second-factor assertion by the logged-in user, listing their credentials (or
+    only ``device_id``, the one whose button was pressed) that can reach ``level``."""
     uv_required = config.user_verification_required(level)
     uv = UserVerificationRequirement.REQUIRED if uv_required else UserVerificationRequirement.PREFERRED
     devices = [
         d
         for d in WebAuthnCredential.objects.devices_for_user(request.user, confirmed=True)
-        if d.mfa_method.level >= level
+        if d.mfa_method.level >= level and (not device_id or d.persistent_id == device_id)
     ]
+    if not devices:
+        raise CeremonyError(_("You have no security key or passkey that can be used here."))
     challenge = challenges.issue(request, "authenticate", user_verification_required=uv_required)
     options = generate_authentication_options(
         rp_id=config.rp_id(),

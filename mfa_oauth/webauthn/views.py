@@ -126,9 +126,10 @@ def remove(request: HttpRequest, pk: int) -> HttpResponse:
 def authenticate_options(request: HttpRequest) -> JsonResponse:
     try:
         payload = ceremonies.read_payload(request)
+        device_id = payload.get("device") if isinstance(payload.get("device"), str) else ""
+        return JsonResponse(ceremonies.authentication_options(request, _level(payload.get("level")), device_id))
     except CeremonyError as error:
         return _error(error)
-    return JsonResponse(ceremonies.authentication_options(request, _level(payload.get("level"))))
 
 
 @never_cache

@@ -233,3 +233,14 @@ def test_a_typed_code_never_verifies_a_webauthn_device(half_logged_in, registere
         "/mfa/verify/", {"device": registered.persistent_id, "token": "123456", "action": "verify"}
     )
     assert response.status_code == 200 and context_of(half_logged_in).amr == ["pwd"]
+
+
+def test_options_for_one_chosen_credential(half_logged_in, registered, authenticator, user):
+    WebAuthnCredential.objects.create(
+        user=user, name="Other", credential_id=b"\x02" * 32, public_key=b"x", confirmed=True
+    )
+    options = post_json(half_logged_in, "auth_options", {"device": registered.persistent_id}).json()
+    assert len(options["allowCredentials"]) == 1
+    assert len(post_json(half_logged_in, "auth_options").json()["allowCredentials"]) == 2
+    unknown = post_json(half_logged_in, "auth_options", {"device": "otp_totp.totpdevice/1"})
+    assert unknown.status_code == 400 and "no security key" in unknown.json()["error"]

@@ -47,7 +47,7 @@
   function ceremony(root) {
     var kind = root.dataset.webauthn;
     var extra = { next: root.dataset.next || "" };
-    var start = { level: Number(root.dataset.level || 0) };
+    var start = { level: Number(root.dataset.level || 0), device: root.dataset.device || "" };
     if (kind === "register") {
       var name = root.querySelector("input[name=name]");
       extra.name = name ? name.value : "";
