@@ -3,12 +3,15 @@ sign in with a passkey alone. The browser side is mfa_oauth/static/mfa_oauth/web
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.conf import settings
 from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -38,13 +41,17 @@ def _level(value) -> int:
 def _json_login_required(view):
     """Like fresh_mfa_required/login_required, but answering JSON: the caller is our script."""
 
+    @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs):
         if not request.user.is_authenticated or get_context(request) is None:
-            return JsonResponse({"error": "Sign in first."}, status=401)
+            return JsonResponse({"error": _("Sign in first.")}, status=401)
         return view(request, *args, **kwargs)
 
-    wrapped.__name__ = view.__name__
     return wrapped
+
+
+def _stale() -> JsonResponse:
+    return JsonResponse({"error": _("Confirm it's you with your second factor first, then try again.")}, status=403)
 
 
 # --- registration ----------------------------------------------------------------------------
@@ -65,7 +72,9 @@ class RegisterView(View):
             self.template_name,
             {
                 "credentials": WebAuthnCredential.objects.filter(user=request.user).order_by("created_at", "pk"),
+                # After adding a key: where the user came from, else this page with the new key listed.
                 "next": safe_next(request, request.GET.get("next"), default=reverse("mfa_oauth:webauthn-register")),
+                "done": safe_next(request, request.GET.get("next")),
                 "usable_here": host_ok and origin_ok,
                 "rp_id": config.rp_id(),
                 "origins": config.expected_origins(request),
@@ -78,7 +87,7 @@ class RegisterView(View):
 @_json_login_required
 def register_options(request: HttpRequest) -> JsonResponse:
     if needs_fresh_mfa(request):
-        return JsonResponse({"error": "Confirm it's you with your second factor first."}, status=403)
+        return _stale()
     return JsonResponse(ceremonies.registration_options(request))
 
 
@@ -87,7 +96,7 @@ def register_options(request: HttpRequest) -> JsonResponse:
 @_json_login_required
 def register_verify(request: HttpRequest) -> JsonResponse:
     if needs_fresh_mfa(request):
-        return JsonResponse({"error": "Confirm it's you with your second factor first."}, status=403)
+        return _stale()
     try:
         payload = ceremonies.read_payload(request)
         device = ceremonies.finish_registration(request, payload)
