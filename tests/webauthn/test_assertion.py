@@ -244,3 +244,10 @@ def test_options_for_one_chosen_credential(half_logged_in, registered, authentic
     assert len(post_json(half_logged_in, "auth_options").json()["allowCredentials"]) == 2
     unknown = post_json(half_logged_in, "auth_options", {"device": "otp_totp.totpdevice/1"})
     assert unknown.status_code == 400 and "no security key" in unknown.json()["error"]
+
+
+def test_assertion_query_budget(half_logged_in, registered, authenticator, django_assert_max_num_queries):
+    # session, user, lock state, ownership check, locked row + counter update, session cycle, last used.
+    credential, _ = assertion(half_logged_in, authenticator)
+    with django_assert_max_num_queries(18):
+        assert post_json(half_logged_in, "auth_verify", {"credential": credential}).status_code == 200
