@@ -162,6 +162,10 @@ def test_admin_enrolls_a_token_by_its_secret(admin_client, user):
     device = HOTPDevice.objects.get()
     assert device.key == RFC_SECRET_HEX and device.user == user and device.confirmed
     assert fresh(device).verify_token(code(0))
+    # django-otp's own admin views still work under our admin: the changelist and the QR code.
+    assert admin_client.get(reverse("admin:otp_hotp_hotpdevice_changelist")).status_code == 200
+    qr = admin_client.get(reverse("admin:otp_hotp_hotpdevice_qrcode", args=[device.pk]))
+    assert qr.status_code == 200 and qr["Content-Type"] == "image/svg+xml"
 
 
 @pytest.mark.parametrize(
