@@ -25,7 +25,7 @@ $(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed
 
 setup: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput -v0
-	$(PY) manage.py seed_demo --base-url http://$(HOST):$(PORT)
+	$(PY) manage.py seed_demo --base-url http://localhost:$(PORT)  # localhost: a WebAuthn RP ID may not be an IP
 
 setup-dev: $(VENV)/.installed-dev
 

@@ -41,10 +41,14 @@ INSTALLED_APPS = [
     "mfa_oauth.backup_codes",
     "idp_site",
     "idp_site.demo.apps.DemoConfig",
+    "mfa_oauth.webauthn",
+    "mfa_oauth.hotp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (CSS, mfa_oauth/webauthn.js) also when DEBUG is off, as in `make run`.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -98,6 +102,9 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Serve straight from the apps' static folders when collectstatic has not been run (embedded default).
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing STATIC_ROOT
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -163,6 +170,15 @@ MFA_OAUTH = {
     "DEFAULT_MFA_MODE": os.environ.get("MFA_DEFAULT_MODE", "when_enrolled"),
     "MAX_FAILED_ATTEMPTS": int(os.environ.get("MFA_MAX_FAILED_ATTEMPTS", "10")),
     "TOTP_ISSUER": "mfa_oauth IdP",
+    # WebAuthn: browsers refuse IP addresses as RP ID, so the embedded default serves passkeys at
+    # http://localhost:8000 (not 127.0.0.1). Production: WEBAUTHN_RP_ID=id.example.com and
+    # WEBAUTHN_ORIGINS=https://id.example.com (comma-separated for several).
+    "WEBAUTHN_RP_ID": os.environ.get("WEBAUTHN_RP_ID", "localhost"),
+    "WEBAUTHN_RP_NAME": os.environ.get("WEBAUTHN_RP_NAME", "mfa_oauth IdP"),
+    "WEBAUTHN_ORIGINS": [o for o in os.environ.get("WEBAUTHN_ORIGINS", "http://localhost:8000").split(",") if o],
+    # Development on other ports: accept the request's own origin (never in production).
+    "WEBAUTHN_TRUST_REQUEST_ORIGIN": env_bool("WEBAUTHN_TRUST_REQUEST_ORIGIN", False),
+    "HOTP_MAX_TOLERANCE": int(os.environ.get("MFA_HOTP_MAX_TOLERANCE", "10")),
 }
 
 # --- Celery: eager without a broker, the real broker when CELERY_BROKER_URL is set ------------------

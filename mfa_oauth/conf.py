@@ -29,6 +29,29 @@ DEFAULTS: dict[str, Any] = {
     # URL names of the steps the authorization gate sends the browser to.
     "VERIFY_URL": "mfa_oauth:verify",
     "ENROLL_URL": "mfa_oauth:enroll-totp",
+    # --- WebAuthn (mfa_oauth.webauthn) ---
+    # The relying party id: the registrable domain credentials are bound to (never an IP address;
+    # browsers refuse them). Production sets the site's domain, e.g. "id.example.com".
+    "WEBAUTHN_RP_ID": "localhost",
+    # The name authenticators show when a credential is created.
+    "WEBAUTHN_RP_NAME": "mfa_oauth",
+    # The exact origins (scheme://host[:port]) assertions may come from (WebAuthn L2 §7.1 step 9).
+    "WEBAUTHN_ORIGINS": ["http://localhost:8000"],
+    # Development only: also accept the origin of the request itself (scheme + Host, which
+    # ALLOWED_HOSTS has vetted), for servers on changing ports. A system check warns when DEBUG is off.
+    "WEBAUTHN_TRUST_REQUEST_ORIGIN": False,
+    # Seconds a registration or sign-in challenge stays valid (also the browser's timeout hint).
+    "WEBAUTHN_CHALLENGE_TIMEOUT": 300,
+    # "required": every second-factor assertion must carry user verification (PIN/biometric);
+    # "preferred": asked for, and recorded (amr "user", level phrh) only when the authenticator did it.
+    # Passkey sign-in without a password always requires it.
+    "WEBAUTHN_USER_VERIFICATION": "preferred",
+    # COSE algorithms accepted at registration: ES256, EdDSA, RS256.
+    "WEBAUTHN_ALGORITHMS": [-7, -8, -257],
+    # --- HOTP hardware tokens (django-otp's otp_hotp, bounded by mfa_oauth.hotp) ---
+    # Largest look-ahead window (HOTPDevice.tolerance) a token may have: how many presses ahead of
+    # the server's counter a code may be and still resynchronise it (RFC 4226 §7.4).
+    "HOTP_MAX_TOLERANCE": 10,
 }
 
 MAX_FAILED_ATTEMPTS_CEILING = 100

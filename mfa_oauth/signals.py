@@ -22,3 +22,6 @@ backup_codes_generated = Signal()
 tokens_issued = Signal()
 # device, method (str): a code was queued for delivery (never the code itself)
 challenge_sent = Signal()
+# device, method (str), stored_count (int), received_count (int): a WebAuthn assertion with a valid
+# signature whose sign counter did not increase, i.e. a possibly cloned authenticator (refused).
+authenticator_clone_suspected = Signal()

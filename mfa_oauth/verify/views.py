@@ -96,7 +96,10 @@ class VerifyView(View):
         context = {
             "form": form,
             "entries": entries,
-            "selected": selected or (self.devices[0] if self.devices else None),
+            # No code form when every eligible factor is answered otherwise (WebAuthn at level phr).
+            "takes_code": any(e["method"].takes_code for e in entries),
+            # The first factor answered by a typed code (a WebAuthn entry has no radio button).
+            "selected": selected or next((d for d in self.devices if method_of(d).takes_code), None),
             "next": self.next_url,
             "error": error,
             "info": info,

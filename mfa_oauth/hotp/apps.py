@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class HOTPConfig(AppConfig):
+    """HOTP hardware tokens on django-otp's ``otp_hotp`` plugin: a bounded look-ahead and an admin
+    form that checks the token's secret. No models of its own."""
+
+    name = "mfa_oauth.hotp"
+    label = "mfa_oauth_hotp"
+    verbose_name = "HOTP hardware tokens"
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401  (connects the look-ahead bound)

@@ -1,0 +1,101 @@
+/* mfa_oauth WebAuthn: register a security key or passkey, use it as a second factor, or sign in
+ * with a passkey. No inline script (strict CSP): every element carries its URLs in data-*
+ * attributes; options and results travel as JSON through the browser's own
+ * PublicKeyCredential.parseCreationOptionsFromJSON / parseRequestOptionsFromJSON / toJSON. */
+(function () {
+  "use strict";
+
+  var MESSAGES = {
+    NotAllowedError: "The request was cancelled or timed out. Try again.",
+    InvalidStateError: "This security key is already registered on your account.",
+    SecurityError: "This page's address cannot use security keys (open the site at its own address).",
+    NotSupportedError: "This security key does not support what this site asks for.",
+    AbortError: "The request was cancelled."
+  };
+
+  function supported() {
+    return !!(window.PublicKeyCredential && navigator.credentials &&
+      PublicKeyCredential.parseCreationOptionsFromJSON && PublicKeyCredential.parseRequestOptionsFromJSON);
+  }
+
+  function status(root, text, isError) {
+    var el = root.querySelector("[data-webauthn-status]");
+    if (!el) { return; }
+    el.textContent = text;
+    el.hidden = !text;
+    el.className = isError ? "mfa-error" : "mfa-info";
+    el.setAttribute("role", isError ? "alert" : "status");
+  }
+
+  function post(root, url, body) {
+    var token = root.querySelector("input[name=csrfmiddlewaretoken]");
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": token ? token.value : "" },
+      body: JSON.stringify(body || {})
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (!response.ok) {
+          throw new Error(data.error || ("The server answered " + response.status + "."));
+        }
+        return data;
+      });
+    });
+  }
+
+  function ceremony(root) {
+    var kind = root.dataset.webauthn;
+    var extra = { next: root.dataset.next || "" };
+    var start = { level: Number(root.dataset.level || 0), device: root.dataset.device || "" };
+    if (kind === "register") {
+      var name = root.querySelector("input[name=name]");
+      extra.name = name ? name.value : "";
+    }
+    return post(root, root.dataset.optionsUrl, start).then(function (options) {
+      if (kind === "register") {
+        return navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options) });
+      }
+      return navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options) });
+    }).then(function (credential) {
+      extra.credential = credential.toJSON();
+      return post(root, root.dataset.verifyUrl, extra);
+    });
+  }
+
+  function bind(root) {
+    if (root.dataset.webauthnBound) { return; }  // the script may be included once per credential
+    root.dataset.webauthnBound = "1";
+    var button = root.querySelector("[data-webauthn-start]");
+    if (!supported()) {
+      if (root.dataset.webauthn !== "passkey") {
+        if (button) { button.disabled = true; }
+        status(root, "This browser cannot use security keys or passkeys here.", true);
+      }
+      return;
+    }
+    root.hidden = false;
+    root.addEventListener("submit", function (event) { event.preventDefault(); });
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      status(root, "Follow your browser's prompt…", false);
+      ceremony(root).then(function (result) {
+        status(root, "Done.", false);
+        window.location.assign(result.redirect || "/");
+      }).catch(function (error) {
+        button.disabled = false;
+        status(root, MESSAGES[error && error.name] || (error && error.message) || "Something went wrong.", true);
+      });
+    });
+  }
+
+  function init() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-webauthn]"), bind);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();

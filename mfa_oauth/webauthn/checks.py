@@ -1,0 +1,71 @@
+"""System checks for a WebAuthn configuration browsers would refuse or that would weaken the checks."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.checks import Error, Warning, register
+
+from ..conf import settings as mfa_settings
+from .config import USER_VERIFICATION_CHOICES, host_matches_rp_id, is_ip_address
+
+
+@register()
+def check_webauthn_settings(app_configs, **kwargs):
+    messages = []
+    rp = str(mfa_settings.WEBAUTHN_RP_ID or "")
+    if not rp or is_ip_address(rp) or "/" in rp or ":" in rp:
+        messages.append(
+            Error(
+                f"MFA_OAUTH['WEBAUTHN_RP_ID'] = {rp!r} is not a domain name.",
+                hint="Browsers accept only a domain (e.g. 'id.example.com' or 'localhost'), never an IP address.",
+                id="mfa_oauth_webauthn.E001",
+            )
+        )
+    origins = mfa_settings.WEBAUTHN_ORIGINS
+    origins = [origins] if isinstance(origins, str) else list(origins or [])
+    if not origins and not mfa_settings.WEBAUTHN_TRUST_REQUEST_ORIGIN:
+        messages.append(
+            Error(
+                "MFA_OAUTH['WEBAUTHN_ORIGINS'] is empty: no WebAuthn response can ever be accepted.",
+                hint="List the site's exact origins, e.g. ['https://id.example.com'].",
+                id="mfa_oauth_webauthn.E002",
+            )
+        )
+    for origin in origins:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("https", "http") or not parts.hostname or parts.path not in ("", "/"):
+            messages.append(
+                Error(f"WebAuthn origin {origin!r} is not scheme://host[:port].", id="mfa_oauth_webauthn.E003")
+            )
+        elif rp and not host_matches_rp_id(parts.hostname, rp):
+            messages.append(
+                Error(
+                    f"WebAuthn origin {origin!r} is not on the RP ID {rp!r} or one of its subdomains.",
+                    id="mfa_oauth_webauthn.E004",
+                )
+            )
+        elif parts.scheme == "http" and parts.hostname != "localhost" and not parts.hostname.endswith(".localhost"):
+            messages.append(
+                Warning(
+                    f"WebAuthn origin {origin!r} is plain http; browsers allow WebAuthn over http only on localhost.",
+                    id="mfa_oauth_webauthn.W002",
+                )
+            )
+    if mfa_settings.WEBAUTHN_TRUST_REQUEST_ORIGIN and not settings.DEBUG:
+        messages.append(
+            Warning(
+                "MFA_OAUTH['WEBAUTHN_TRUST_REQUEST_ORIGIN'] is on with DEBUG off.",
+                hint="It is for development servers on changing ports; list exact origins in WEBAUTHN_ORIGINS.",
+                id="mfa_oauth_webauthn.W001",
+            )
+        )
+    if mfa_settings.WEBAUTHN_USER_VERIFICATION not in USER_VERIFICATION_CHOICES:
+        messages.append(
+            Error(
+                f"MFA_OAUTH['WEBAUTHN_USER_VERIFICATION'] must be one of {USER_VERIFICATION_CHOICES}.",
+                id="mfa_oauth_webauthn.E005",
+            )
+        )
+    return messages

@@ -1,0 +1,190 @@
+"""WebAuthn pages and JSON endpoints: register a credential, use it at the challenge step, and
+sign in with a passkey alone. The browser side is mfa_oauth/static/mfa_oauth/webauthn.js."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth import login
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+
+from ..context import get_context
+from ..freshness import fresh_mfa_required, needs_fresh_mfa
+from ..redirects import safe_next
+from ..signals import factor_added, factor_removed, second_factor_verified
+from ..verify.flows import complete
+from . import ceremonies, config
+from .ceremonies import CeremonyError
+from .models import WebAuthnCredential
+
+
+def _error(error: CeremonyError) -> JsonResponse:
+    return JsonResponse({"error": error.user_message}, status=error.status)
+
+
+def _level(value) -> int:
+    try:
+        return max(0, min(int(value), 10))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _json_login_required(view):
+    """Like fresh_mfa_required/login_required, but answering JSON: the caller is our script."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        if not request.user.is_authenticated or get_context(request) is None:
+            return JsonResponse({"error": _("Sign in first.")}, status=401)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _stale() -> JsonResponse:
+    return JsonResponse({"error": _("Confirm it's you with your second factor first, then try again.")}, status=403)
+
+
+# --- registration ----------------------------------------------------------------------------
+
+
+@method_decorator(never_cache, name="dispatch")
+@method_decorator(fresh_mfa_required, name="dispatch")
+class RegisterView(View):
+    """The standalone page to add and remove security keys and passkeys (the security page links here)."""
+
+    template_name = "mfa_oauth/webauthn/register.html"
+
+    def get(self, request, *args, **kwargs):
+        host_ok = config.host_matches_rp_id(request.get_host())
+        origin_ok = f"{request.scheme}://{request.get_host()}" in config.expected_origins(request)
+        return render(
+            request,
+            self.template_name,
+            {
+                "credentials": WebAuthnCredential.objects.filter(user=request.user).order_by("created_at", "pk"),
+                # After adding a key: where the user came from, else this page with the new key listed.
+                "next": safe_next(request, request.GET.get("next"), default=reverse("mfa_oauth:webauthn-register")),
+                "done": safe_next(request, request.GET.get("next")),
+                "usable_here": host_ok and origin_ok,
+                "rp_id": config.rp_id(),
+                "origins": config.expected_origins(request),
+            },
+        )
+
+
+@never_cache
+@require_POST
+@_json_login_required
+def register_options(request: HttpRequest) -> JsonResponse:
+    if needs_fresh_mfa(request):
+        return _stale()
+    return JsonResponse(ceremonies.registration_options(request))
+
+
+@never_cache
+@require_POST
+@_json_login_required
+def register_verify(request: HttpRequest) -> JsonResponse:
+    if needs_fresh_mfa(request):
+        return _stale()
+    try:
+        payload = ceremonies.read_payload(request)
+        device = ceremonies.finish_registration(request, payload)
+    except CeremonyError as error:
+        return _error(error)
+    factor_added.send(sender=WebAuthnCredential, request=request, user=request.user, device=device, method="webauthn")
+    # Unlike a confirmed TOTP code, a registration does not count as this session's second factor:
+    # with "none" attestation nothing is signed (not even the UV flag), so it proves neither the
+    # private key nor user verification. The first assertion does; the gate asks for it.
+    next_url = safe_next(
+        request,
+        payload.get("next") if isinstance(payload.get("next"), str) else None,
+        default=reverse("mfa_oauth:webauthn-register"),
+    )
+    return JsonResponse({"ok": True, "id": device.pk, "name": device.name, "redirect": next_url}, status=201)
+
+
+@never_cache
+@require_POST
+@fresh_mfa_required
+def remove(request: HttpRequest, pk: int) -> HttpResponse:
+    device = get_object_or_404(WebAuthnCredential, pk=pk, user=request.user)
+    device.delete()
+    factor_removed.send(sender=WebAuthnCredential, request=request, user=request.user, device=device, method="webauthn")
+    response = HttpResponse(status=303)
+    response["Location"] = reverse("mfa_oauth:webauthn-register")
+    return response
+
+
+# --- second factor at the challenge step -----------------------------------------------------
+
+
+@never_cache
+@require_POST
+@_json_login_required
+def authenticate_options(request: HttpRequest) -> JsonResponse:
+    try:
+        payload = ceremonies.read_payload(request)
+        device_id = payload.get("device") if isinstance(payload.get("device"), str) else ""
+        return JsonResponse(ceremonies.authentication_options(request, _level(payload.get("level")), device_id))
+    except CeremonyError as error:
+        return _error(error)
+
+
+@never_cache
+@require_POST
+@_json_login_required
+def authenticate_verify(request: HttpRequest) -> JsonResponse:
+    try:
+        payload = ceremonies.read_payload(request)
+        verified = ceremonies.finish_authentication(request, payload)
+    except CeremonyError as error:
+        return _error(error)
+    complete(request, verified.device, verified.factor)
+    next_url = safe_next(request, payload.get("next") if isinstance(payload.get("next"), str) else None)
+    return JsonResponse({"ok": True, "redirect": next_url})
+
+
+# --- passkey sign-in (no password) -----------------------------------------------------------
+
+
+@never_cache
+@require_POST
+def passkey_options(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(ceremonies.passkey_options(request))
+
+
+@never_cache
+@require_POST
+def passkey_verify(request: HttpRequest) -> JsonResponse:
+    try:
+        payload = ceremonies.read_payload(request)
+        verified = ceremonies.finish_passkey(request, payload)
+    except CeremonyError as error:
+        return _error(error)
+    device, user = verified.device, verified.device.user
+    # mfa_oauth.receivers starts the session's context with this factor instead of a password:
+    # possession + user verification is multi-factor on its own.
+    request.mfa_oauth_login_factor = verified.factor
+    login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    otp_login(request, device)
+    second_factor_verified.send(
+        sender=WebAuthnCredential,
+        request=request,
+        user=user,
+        device=device,
+        method="webauthn",
+        context=get_context(request),
+    )
+    next_url = safe_next(request, payload.get("next") if isinstance(payload.get("next"), str) else None)
+    return JsonResponse({"ok": True, "redirect": next_url})

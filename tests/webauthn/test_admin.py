@@ -1,0 +1,16 @@
+"""The WebAuthn credential admin: listed with the flags an operator needs, never added by hand."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+
+def test_admin_lists_credentials_and_has_no_add_form(client, registered):
+    admin = get_user_model().objects.create_superuser("root", "root@example.com", "x")
+    client.force_login(admin)
+    changelist = client.get(reverse("admin:mfa_oauth_webauthn_webauthncredential_changelist"))
+    assert changelist.status_code == 200 and b"My key" in changelist.content
+    assert client.get(reverse("admin:mfa_oauth_webauthn_webauthncredential_add")).status_code == 403
+    change = client.get(reverse("admin:mfa_oauth_webauthn_webauthncredential_change", args=[registered.pk]))
+    assert change.status_code == 200 and b"clone_suspected_at" in change.content

@@ -1,0 +1,128 @@
+"""Headless Chromium with a CDP virtual authenticator (ctap2, internal transport, user verification
+on): register a platform authenticator on our page, then complete a real OAuth authorization
+through the /demo/ relying party with it; and sign in with the passkey alone. The demo client
+verifies the id_token against the JWKS and shows its acr/amr, which the tests assert."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from oauth2_provider.models import get_application_model
+from playwright.sync_api import expect
+
+from mfa_oauth.models import ClientPolicy
+from mfa_oauth.webauthn.models import WebAuthnCredential
+from tests.conftest import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def site(live_server, webauthn_settings, transactional_db):
+    """The live server as WebAuthn's relying party, alice, and the demo client (policy "always")."""
+    webauthn_settings.MFA_OAUTH = {**webauthn_settings.MFA_OAUTH, "WEBAUTHN_ORIGINS": [live_server.url]}
+    get_user_model().objects.create_user("alice", "alice@example.com", PASSWORD)
+    owner = get_user_model().objects.create_user("owner")
+    Application = get_application_model()
+    app = Application.objects.create(
+        name="Demo client",
+        client_id=settings.DEMO_CLIENT_ID,
+        client_secret=settings.DEMO_CLIENT_SECRET,
+        user=owner,
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris=f"{live_server.url}/demo/callback/",
+        algorithm=Application.RS256_ALGORITHM,
+        skip_authorization=False,
+    )
+    ClientPolicy.objects.create(application=app, mfa_mode="always")
+    return live_server.url
+
+
+@pytest.fixture
+def virtual_authenticator(page):
+    """A platform authenticator with a PIN/biometric (RECIPES §3.1)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable", {"enableUI": False})
+    options = {
+        "protocol": "ctap2",
+        "transport": "internal",
+        "hasResidentKey": True,
+        "hasUserVerification": True,
+        "isUserVerified": True,
+        "automaticPresenceSimulation": True,
+    }
+    authenticator_id = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})["authenticatorId"]
+    yield cdp, authenticator_id
+    cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": authenticator_id})
+
+
+def password_login(page, base: str, next_path: str) -> None:
+    page.goto(f"{base}/accounts/login/?next={next_path}")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", PASSWORD)
+    page.click("#login-submit")
+
+
+def register_platform_authenticator(page, base: str, artifacts, virtual_authenticator) -> WebAuthnCredential:
+    password_login(page, base, "/mfa/webauthn/")
+    expect(page.locator("h1")).to_have_text("Security keys and passkeys")
+    page.screenshot(path=artifacts / "01-register-page.png")
+    page.fill("#webauthn-name", "This laptop")
+    page.click("#webauthn-add")
+    # A registration proves nothing signed, so the new key is asked for once to confirm it.
+    expect(page).to_have_url(re.compile(r"/mfa/verify/"))
+    page.screenshot(path=artifacts / "02-confirm-new-key.png")
+    page.click(".webauthn-use")
+    expect(page.locator("#webauthn-credentials")).to_contain_text("This laptop")
+    page.screenshot(path=artifacts / "02b-registered.png")
+    cdp, authenticator_id = virtual_authenticator
+    stored = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator_id})["credentials"]
+    assert len(stored) == 1 and stored[0]["isResidentCredential"]
+    device = WebAuthnCredential.objects.get()
+    assert device.user.username == "alice" and device.user_verifying and not device.backup_eligible
+    assert device.discoverable is True
+    # Start the OAuth part from a browser that is signed out, with the authenticator still attached.
+    page.context.clear_cookies()
+    return device
+
+
+def test_register_then_authorize_through_demo_with_the_key(site, page, artifacts, virtual_authenticator):
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    device = register_platform_authenticator(page, site, artifacts, virtual_authenticator)
+
+    page.goto(f"{site}/demo/")
+    page.click("#demo-start-phr")  # acr_values=phr
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", PASSWORD)
+    page.click("#login-submit")
+    expect(page).to_have_url(re.compile(r"/mfa/verify/\?.*level=2"))
+    page.screenshot(path=artifacts / "03-challenge.png")
+    page.click(".webauthn-use")
+    expect(page.locator("#authorizationForm")).to_be_visible()
+    page.screenshot(path=artifacts / "04-consent.png")
+    page.click("input[name=allow]")
+    expect(page.locator("#claim-acr")).to_have_text("phrh")
+    expect(page.locator("#claim-amr")).to_have_text("pwd, hwk, pop, user, mfa")
+    page.screenshot(path=artifacts / "05-demo-claims.png")
+    device.refresh_from_db()
+    assert device.sign_count >= 1 and device.last_used_at is not None
+    assert not [e for e in errors if "Content Security Policy" in e], errors
+
+
+def test_sign_in_with_the_passkey_alone(site, page, artifacts, virtual_authenticator):
+    register_platform_authenticator(page, site, artifacts, virtual_authenticator)
+    page.goto(f"{site}/demo/")
+    page.click("#demo-start")
+    expect(page.locator("#webauthn-passkey-start")).to_be_visible()
+    page.screenshot(path=artifacts / "03-login-with-passkey-button.png")
+    page.click("#webauthn-passkey-start")  # no user name, no password
+    expect(page.locator("#authorizationForm")).to_be_visible()
+    page.click("input[name=allow]")
+    expect(page.locator("#claim-acr")).to_have_text("phrh")
+    expect(page.locator("#claim-amr")).to_have_text("hwk, pop, user, mfa")
+    page.screenshot(path=artifacts / "04-demo-claims-passkey.png")
