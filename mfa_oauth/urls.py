@@ -7,4 +7,5 @@ app_name = "mfa_oauth"
 urlpatterns = [
     path("", include("mfa_oauth.verify.urls")),
     path("", include("mfa_oauth.totp.urls")),
+    path("", include("mfa_oauth.sms.urls")),
 ]
