@@ -162,7 +162,9 @@ def publish(message: SMSMessage) -> bool:
             args=[message.pk], expires=message.expires_at, retry=True, retry_policy=PUBLISH_RETRY_POLICY
         )
     except Exception as error:  # kombu/redis raise several unrelated classes for "broker down"
-        logger.warning("SMS %s stays queued, the broker is unavailable (%s)", message.pk, type(error).__name__)
+        logger.warning(
+            "SMS %s stays queued, the broker is unavailable (%s: %s)", message.pk, type(error).__name__, error
+        )
         return False
     return True
 
