@@ -65,11 +65,13 @@ class AddNumberView(View):
         if SMSDevice.objects.filter(user=request.user, number=number, confirmed=True).exists():
             return self.render(error=_("That number is already one of your factors."), number=raw, status=400)
         name = (request.POST.get("name", "") or _("Phone")).strip()[:64]
-        device = self.pending()
-        created = device is None or device.number != number
-        if created:
-            self.discard_pending()
-            device = SMSDevice.objects.create(user=request.user, name=name, number=number, confirmed=False)
+        earlier = self.pending()
+        created = earlier is None or earlier.number != number
+        device = (
+            SMSDevice.objects.create(user=request.user, name=name, number=number, confirmed=False)
+            if created
+            else earlier
+        )
         try:
             service.queue_code(
                 user=request.user,
@@ -79,13 +81,14 @@ class AddNumberView(View):
                 client_ip=service.client_ip(request),
             )
         except service.BrokerUnavailable as error:
-            request.session[PENDING_SESSION_KEY] = device.pk
+            # The code is stored and will go out: this number is now the one being verified.
+            self.replace_pending(earlier, device)
             return self.render(pending=device, error=error.user_message, status=503)
         except service.SMSRefused as error:
             if created:
                 device.delete()  # nothing half-created: no code went out for it
-            return self.render(pending=self.pending(), error=error.user_message, number=raw, status=429)
-        request.session[PENDING_SESSION_KEY] = device.pk
+            return self.render(pending=earlier, error=error.user_message, number=raw, status=429)
+        self.replace_pending(earlier, device)
         return self.render(
             pending=device,
             info=_("We sent a code to %(number)s. Type it below.") % {"number": device.masked_number},
@@ -124,10 +127,10 @@ class AddNumberView(View):
         response["Location"] = self.next_url
         return response
 
-    def discard_pending(self) -> None:
-        pk = self.request.session.pop(PENDING_SESSION_KEY, None)
-        if pk is not None:
-            SMSDevice.objects.filter(pk=pk, user=self.request.user, confirmed=False).delete()
+    def replace_pending(self, earlier: SMSDevice | None, device: SMSDevice) -> None:
+        if earlier is not None and earlier.pk != device.pk:
+            earlier.delete()
+        self.request.session[PENDING_SESSION_KEY] = device.pk
 
     def render(self, *, pending=None, error: str = "", info: str = "", number: str = "", status: int = 200):
         stronger = [e for e in available() if e.method != "sms"]

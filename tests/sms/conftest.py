@@ -167,3 +167,14 @@ def redis_broker():
 def celery_worker(redis_broker):
     with running_worker(redis_broker) as worker:
         yield worker
+
+
+@pytest.fixture
+def locmem_sms(mfa_settings):
+    """The in-memory gateway (Celery eager, the default of the test settings)."""
+    from mfa_oauth.sms.gateways import locmem
+
+    mfa_settings(SMS_BACKEND="locmem", SMS_SITE_NAME="Example IdP", SMS_ALLOWED_COUNTRIES=("GB", "US"))
+    locmem.clear()
+    yield locmem.outbox
+    locmem.clear()
