@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import lockout
 from ..conf import settings as mfa_settings
 from ..signals import challenge_sent
 from . import codes, limits, phone
@@ -57,6 +58,9 @@ def client_ip(request) -> str | None:
 def send_login_code(request, device: SMSDevice) -> str:
     if not mfa_settings.SMS_ENABLED:
         raise SMSRefused(_("Text message codes are turned off on this site. Use another factor."))
+    if lockout.is_locked(request.user):
+        # A locked account could not use the code anyway; texting it would only cost money.
+        raise SMSRefused(_("Your second factor is locked after too many failed attempts. No code was sent."))
     attempt = login_attempt_id(request)
     message = queue_code(
         user=request.user,

@@ -122,3 +122,21 @@ def test_sms_disabled_for_a_deployment(client, user, sms_device, locmem_sms, mfa
     response = ask_for_code(client, sms_device)
     assert response.status_code == 429 and "turned off" in page_text(response)
     assert locmem_sms == [] and not SMSMessage.objects.exists()
+
+
+def test_wrong_sms_codes_count_toward_the_account_lockout(client, user, sms_device, locmem_sms, settings):
+    # SECURITY.md A1/A3: the per-account cap covers SMS codes, and resends do not reset it.
+    settings.OTP_SMS_THROTTLE_FACTOR = 0
+    settings.MFA_OAUTH = {**settings.MFA_OAUTH, "MAX_FAILED_ATTEMPTS": 3, "SMS_COOLDOWN": 0}
+    log_in(client, user)
+    for _ in range(3):
+        ask_for_code(client, sms_device)
+        code = code_in(locmem_sms[-1].body)
+        type_code(client, sms_device, "000000" if code != "000000" else "111111")
+    ask_for_code(client, sms_device)
+    locked = type_code(client, sms_device, code_in(locmem_sms[-1].body))
+    assert locked.status_code == 403 and lockout.is_locked(user)
+    sent = len(locmem_sms)
+    refused = ask_for_code(client, sms_device)
+    assert refused.status_code == 429 and "No code was sent" in page_text(refused)
+    assert len(locmem_sms) == sent

@@ -37,6 +37,7 @@ def test_cooldown_per_device(client, user, sms_device, twilio_settings):
     refused = ask_for_code(client, sms_device)
     assert refused.status_code == 429
     assert "You can ask for another in 30 seconds" in page_text(refused)
+    assert refused["Retry-After"] == "30"
     assert len(twilio_settings.creates) == 1
     with time_machine.travel(timezone.now() + timedelta(seconds=31)):
         assert ask_for_code(client, sms_device).status_code == 200
