@@ -89,7 +89,7 @@ def deliver(message_id: int) -> Outcome:
         fail(message_id, EXPIRED)  # a stale task never sends (E7)
         return Outcome("expired")
 
-    reconcile = False
+    reconcile = message.maybe_sent
     claimed = SMSMessage.objects.filter(pk=message_id, status=Status.QUEUED, expires_at__gt=now).update(
         status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
     )
@@ -158,6 +158,7 @@ def _after_error(message: SMSMessage, error: GatewayError) -> Outcome:
                 next_attempt_at=now + timedelta(seconds=delay),
                 error_code=error.code,
                 error_message=str(error)[:255],
+                maybe_sent=message.maybe_sent or error.ambiguous,
             )
             logger.info("SMS %s: transient error %s, retry in %.1f s", message.pk, error.code, delay)
             return Outcome("retry", retry_in=delay, expires_at=message.expires_at)

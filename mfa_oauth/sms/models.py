@@ -115,6 +115,9 @@ class SMSMessage(models.Model):
     error_message = models.CharField(max_length=255, blank=True)
     provider_sid = models.CharField(_("MessageSid"), max_length=64, null=True, blank=True, unique=True)
     attempts = models.PositiveIntegerField(default=0)
+    # An earlier attempt may have reached the provider (timeout, or a worker died mid-send): the
+    # next attempt asks the provider before sending again.
+    maybe_sent = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     expires_at = models.DateTimeField()
     # When the next send may happen (a scheduled retry); the sweep leaves younger rows alone.

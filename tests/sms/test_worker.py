@@ -166,3 +166,32 @@ def test_status_callback_marks_the_row_delivered(client, user, sms_device, twili
     assert response.status_code == 200
     message.refresh_from_db()
     assert message.status == "delivered" and message.status_updated_at <= timezone.now()
+
+
+def test_a_hanging_twilio_times_out_and_the_send_is_retried(
+    client, user, sms_device, twilio_settings, mfa_settings, celery_worker
+):
+    # SECURITY.md E8: every call has a time limit (the client's HTTP timeout), then a retry. The
+    # request that timed out may have been accepted, so the retry asks Twilio first: one text.
+    fake = twilio_settings
+    mfa_settings(SMS_HTTP_TIMEOUT=1)
+    fake.script(Reply(201, delay=2.5))
+    log_in(client, user)
+    ask_for_code(client, sms_device)
+    message = wait_until(lambda: SMSMessage.objects.filter(status="sent").first())
+    assert message.attempts == 2 and message.provider_sid == fake.messages[0]["sid"]
+    assert len(fake.creates) == 1 and [r.method for r in fake.requests] == ["POST", "GET"]
+
+
+def test_a_timeout_that_never_reached_twilio_is_sent_again(
+    client, user, sms_device, twilio_settings, mfa_settings, celery_worker
+):
+    # The same timeout, but the slow request was not accepted (a 503 after the wait): the
+    # retry finds nothing at Twilio and sends.
+    fake = twilio_settings
+    mfa_settings(SMS_HTTP_TIMEOUT=1)
+    fake.script(Reply(503, delay=2.5, text="overloaded"))
+    log_in(client, user)
+    ask_for_code(client, sms_device)
+    message = wait_until(lambda: SMSMessage.objects.filter(status="sent").first())
+    assert len(fake.creates) == 2 and message.provider_sid == fake.messages[0]["sid"]

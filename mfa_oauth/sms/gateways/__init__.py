@@ -38,10 +38,12 @@ class SendResult:
 class GatewayError(Exception):
     """A send that did not happen. ``transient`` errors are retried; the others are final."""
 
-    def __init__(self, message: str, *, code: int | None = None, transient: bool = False):
+    def __init__(self, message: str, *, code: int | None = None, transient: bool = False, ambiguous: bool = False):
         super().__init__(message)
         self.code = code
         self.transient = transient
+        # The request may have reached the provider (a read timeout): ask before sending again.
+        self.ambiguous = ambiguous
 
 
 class Gateway:

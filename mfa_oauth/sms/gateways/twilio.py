@@ -39,8 +39,13 @@ def classify(error: Exception) -> GatewayError:
         if error.code in PERMANENT_CODES:
             transient = False
         return GatewayError(str(error.msg)[:250], code=error.code, transient=transient)
-    if isinstance(error, (requests.Timeout, requests.ConnectionError)):
-        return GatewayError(f"{type(error).__name__}", transient=True)
+    if isinstance(error, requests.ConnectTimeout):
+        return GatewayError("ConnectTimeout", transient=True)
+    if isinstance(error, requests.Timeout):
+        # Sent, but no answer in time: Twilio may have accepted it.
+        return GatewayError(type(error).__name__, transient=True, ambiguous=True)
+    if isinstance(error, requests.ConnectionError):
+        return GatewayError(type(error).__name__, transient=True)
     return GatewayError(f"{type(error).__name__}: {str(error)[:200]}", transient=False)
 
 
