@@ -41,7 +41,8 @@ DEFAULTS: dict[str, Any] = {
     "SMS_CODE_VALIDITY": 300,
     # Seconds between two sends to the same device.
     "SMS_COOLDOWN": 30,
-    # Sends to one phone number per rolling hour (counted over all users and devices).
+    # Sends to one phone number per rolling hour (counted over all users and devices). For this and
+    # the three caps below, None or 0 turns that cap off.
     "SMS_MAX_PER_NUMBER_PER_HOUR": 5,
     # Sends to one user per rolling day.
     "SMS_MAX_PER_USER_PER_DAY": 10,
