@@ -74,3 +74,17 @@ def check_sms_settings(app_configs, **kwargs):
             )
         )
     return messages
+
+
+@register(deploy=True)
+def check_sms_deploy(app_configs, **kwargs):
+    backend = mfa_settings.SMS_BACKEND
+    if mfa_settings.SMS_ENABLED and backend in ("console", "locmem"):
+        return [
+            Warning(
+                f"The {backend!r} SMS gateway does not send text messages; codes are printed or kept in memory.",
+                hint="Set MFA_SMS_BACKEND=twilio (and the TWILIO_* variables), or MFA_SMS_ENABLED=false.",
+                id="mfa_oauth_sms.W004",
+            )
+        ]
+    return []

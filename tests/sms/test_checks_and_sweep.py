@@ -41,6 +41,15 @@ def test_bad_backend_and_validity(mfa_settings):
     )
 
 
+def test_deploy_check_warns_about_a_gateway_that_does_not_send(mfa_settings):
+    from mfa_oauth.sms.checks import check_sms_deploy
+
+    mfa_settings(SMS_BACKEND="console")
+    assert [m.id for m in check_sms_deploy(None)] == ["mfa_oauth_sms.W004"]
+    mfa_settings(SMS_ENABLED=False)
+    assert check_sms_deploy(None) == []
+
+
 def test_manage_check_reports_it(mfa_settings):
     from django.core.management.base import SystemCheckError
 
