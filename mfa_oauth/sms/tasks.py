@@ -7,7 +7,10 @@ holds one at a time. The row's conditional claim makes a redelivered or duplicat
 
 from __future__ import annotations
 
+import random
+
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from . import delivery
 
@@ -26,7 +29,12 @@ TIME_LIMIT = 30  # below SMS_SENDING_LEASE, so a live worker's claim is never ta
     max_retries=None,  # bounded by SMS_MAX_RETRIES and the code's expiry, counted on the row
 )
 def send_sms(self, message_id: int) -> str:
-    outcome = delivery.deliver(message_id)
+    try:
+        outcome = delivery.deliver(message_id)
+    except (OperationalError, InterfaceError) as error:
+        # The database blinked. Every step is a conditional update, so running again is safe; a
+        # row left in "sending" is taken over after SMS_SENDING_LEASE, asking the provider first.
+        raise self.retry(exc=error, countdown=random.uniform(0.2, 1.0), max_retries=5) from error
     if outcome.retry_in is not None:
         # Same row, same code; the new message keeps the code's expiry (SECURITY.md E6, E7).
         raise self.retry(countdown=outcome.retry_in, expires=outcome.expires_at, max_retries=None)

@@ -151,7 +151,7 @@ def running_worker(app):
 
 
 @pytest.fixture
-def redis_broker():
+def redis_broker(shared_memory_db_tolerates_threads):
     """The real Redis broker on this test's own database, emptied first, Celery pointed at it."""
     import redis
 
@@ -163,10 +163,52 @@ def redis_broker():
     redis.Redis.from_url(broker).flushdb()
 
 
+class LazyWorker:
+    def __init__(self, app):
+        self.app = app
+        self._running = None
+
+    def start(self) -> None:
+        self._running = running_worker(self.app)
+        self._running.__enter__()
+
+    def stop(self) -> None:
+        if self._running is not None:
+            self._running.__exit__(None, None, None)
+            self._running = None
+
+
 @pytest.fixture
 def celery_worker(redis_broker):
-    with running_worker(redis_broker) as worker:
-        yield worker
+    """A real worker thread on the real broker, started by the test (``celery_worker.start()``)
+    once the request that publishes is over.
+
+    The test database is in-memory SQLite in shared-cache mode, where a connection that meets
+    another thread's write lock fails at once ("database table is locked") instead of waiting as
+    a file database or PostgreSQL would; so the worker and the test client take turns."""
+    worker = LazyWorker(redis_broker)
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def shared_memory_db_tolerates_threads():
+    """Readers of the shared-cache test database take no table locks (read_uncommitted), so the
+    test's polling never blocks the worker thread's writes."""
+    from django.db import connection
+    from django.db.backends.signals import connection_created
+
+    def pragma(sender, connection, **kwargs):
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA read_uncommitted = 1")
+
+    connection_created.connect(pragma)
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        pragma(None, connection)
+    yield
+    connection_created.disconnect(pragma)
 
 
 @pytest.fixture

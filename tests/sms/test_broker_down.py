@@ -71,7 +71,9 @@ def own_redis(tmp_path):
     server.stop()
 
 
-def test_broker_down_then_back_and_the_sweep_sends(client, user, sms_device, twilio_settings, own_redis):
+def test_broker_down_then_back_and_the_sweep_sends(
+    client, user, sms_device, twilio_settings, own_redis, shared_memory_db_tolerates_threads
+):
     fake = twilio_settings
     log_in(client, user)
     with celery_broker(own_redis.url) as app:

@@ -46,6 +46,7 @@ def test_code_from_challenge_page_through_twilio_to_tokens(
     challenge_url = to_challenge["Location"]
 
     page = client.post(challenge_url, {"device": sms_device.persistent_id, "action": "send"})
+    celery_worker.start()
     assert page.status_code == 200
     assert "We sent a code to +1 ••• ••• 0123" in page_text(page)
 
@@ -75,6 +76,7 @@ def test_transient_errors_are_retried_with_the_same_code(client, user, sms_devic
     log_in(client, user)
     started = time.monotonic()
     assert ask_for_code(client, sms_device).status_code == 200
+    celery_worker.start()
     requests = fake.wait_for_creates(3, timeout=20)
     wait_until(lambda: SMSMessage.objects.filter(status="sent").exists())
     elapsed = time.monotonic() - started
@@ -96,6 +98,7 @@ def test_permanent_error_sends_once_and_the_page_says_why(client, user, sms_devi
     fake.script(Reply(400, code=21211))
     log_in(client, user)
     assert ask_for_code(client, sms_device).status_code == 200
+    celery_worker.start()
     fake.wait_for_creates(1)
     message = wait_until(lambda: SMSMessage.objects.filter(status="failed").first())
     assert message.error_code == 21211 and message.sealed_code == ""
@@ -157,6 +160,7 @@ def test_status_callback_marks_the_row_delivered(client, user, sms_device, twili
     fake = twilio_settings
     log_in(client, user)
     ask_for_code(client, sms_device)
+    celery_worker.start()
     fake.wait_for_creates(1)
     message = wait_until(lambda: SMSMessage.objects.filter(status="sent").first())
     url = f"{PUBLIC_BASE}/mfa/sms/status/{message.pk}/"
@@ -178,6 +182,7 @@ def test_a_hanging_twilio_times_out_and_the_send_is_retried(
     fake.script(Reply(201, delay=2.5))
     log_in(client, user)
     ask_for_code(client, sms_device)
+    celery_worker.start()
     message = wait_until(lambda: SMSMessage.objects.filter(status="sent").first())
     assert message.attempts == 2 and message.provider_sid == fake.messages[0]["sid"]
     assert len(fake.creates) == 1 and [r.method for r in fake.requests] == ["POST", "GET"]
@@ -193,5 +198,6 @@ def test_a_timeout_that_never_reached_twilio_is_sent_again(
     fake.script(Reply(503, delay=2.5, text="overloaded"))
     log_in(client, user)
     ask_for_code(client, sms_device)
+    celery_worker.start()
     message = wait_until(lambda: SMSMessage.objects.filter(status="sent").first())
     assert len(fake.creates) == 2 and message.provider_sid == fake.messages[0]["sid"]
