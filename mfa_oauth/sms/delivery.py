@@ -100,7 +100,7 @@ def deliver(message_id: int) -> Outcome:
         lease = timedelta(seconds=mfa_settings.SMS_SENDING_LEASE)
         claimed = SMSMessage.objects.filter(
             pk=message_id, status=Status.SENDING, claimed_at__lt=now - lease, expires_at__gt=now
-        ).update(claimed_at=now, attempts=F("attempts") + 1)
+        ).update(claimed_at=now, attempts=F("attempts") + 1, maybe_sent=True)
         if not claimed:
             return Outcome("busy")
         reconcile = True
@@ -120,8 +120,10 @@ def deliver(message_id: int) -> Outcome:
         try:
             sid = gateway.find_sent(message.to, body, since=message.created_at)
         except GatewayError as error:
-            sid = None
+            # Sending blind could text the code twice: retry later and ask again first.
             logger.warning("SMS %s: could not ask the provider about an interrupted send (%s)", message_id, error)
+            error.ambiguous = True
+            return _after_error(message, error)
         if sid:
             _finish(message_id, Status.SENT, from_status=(Status.SENDING,), provider_sid=sid, sent_at=now)
             logger.info("SMS %s: an interrupted send had reached the provider (%s)", message_id, sid)
