@@ -83,6 +83,7 @@ def test_worker_killed_mid_send_is_redelivered_and_one_sms_goes_out(fake_twilio,
     finally:
         if first.poll() is None:
             first.kill()
+        redis.Redis.from_url(broker).flushdb()
     assert len(fake_twilio.creates) == 1, log.read_text()[-3000:]
     assert sid == fake_twilio.messages[0]["sid"]
     assert attempts == 2  # claimed by the dead worker, taken over by the second
