@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "mfa_oauth",
     "mfa_oauth.backup_codes",
+    "mfa_oauth.sms",
     "idp_site",
     "idp_site.demo.apps.DemoConfig",
     "mfa_oauth.webauthn",
@@ -186,6 +187,34 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "cache+memory://")
 CELERY_TASK_ALWAYS_EAGER = "CELERY_BROKER_URL" not in os.environ
 CELERY_TASK_EAGER_PROPAGATES = False
+# SMS delivery (SECURITY.md E3/E4): one reserved task per worker process; a message unacknowledged
+# for 15 min (longer than a code lives plus the task's time limit) is redelivered.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 900}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": 900}
+CELERY_BEAT_SCHEDULE = {
+    "mfa-oauth-sms-sweep": {"task": "mfa_oauth.sms.sweep", "schedule": 30.0},
+}
+
+# --- SMS codes (mfa_oauth.sms): console by default, Twilio when configured ---------------------
+MFA_OAUTH.update(
+    {
+        "SMS_ENABLED": env_bool("MFA_SMS_ENABLED", True),
+        "SMS_BACKEND": os.environ.get("MFA_SMS_BACKEND", "console"),
+        "SMS_SITE_NAME": os.environ.get("MFA_SMS_SITE_NAME", "mfa_oauth IdP"),
+        # The reference site texts only the countries it serves (ISO codes, comma-separated).
+        "SMS_ALLOWED_COUNTRIES": tuple(
+            c.strip().upper() for c in os.environ.get("MFA_SMS_ALLOWED_COUNTRIES", "GB,US").split(",") if c.strip()
+        ),
+        "TWILIO_ACCOUNT_SID": os.environ.get("TWILIO_ACCOUNT_SID", ""),
+        "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN", ""),
+        "TWILIO_FROM_NUMBER": os.environ.get("TWILIO_FROM_NUMBER", ""),
+        "TWILIO_MESSAGING_SERVICE_SID": os.environ.get("TWILIO_MESSAGING_SERVICE_SID", ""),
+        "TWILIO_API_BASE_URL": os.environ.get("TWILIO_API_BASE_URL", "https://api.twilio.com"),
+        "SMS_PUBLIC_BASE_URL": os.environ.get("MFA_SMS_PUBLIC_BASE_URL", ""),
+    }
+)
 
 # --- The demo relying party at /demo/ -------------------------------------------------------
 DEMO_CLIENT_ID = os.environ.get("DEMO_CLIENT_ID", "demo-rp")

@@ -52,6 +52,55 @@ DEFAULTS: dict[str, Any] = {
     # Largest look-ahead window (HOTPDevice.tolerance) a token may have: how many presses ahead of
     # the server's counter a code may be and still resynchronise it (RFC 4226 §7.4).
     "HOTP_MAX_TOLERANCE": 10,
+    # --- SMS one-time codes (mfa_oauth.sms) ---------------------------------------------------
+    # Turn the SMS factor off for a deployment (NIST SP 800-63B-4 §3.2.9: SMS is "restricted").
+    "SMS_ENABLED": True,
+    # Gateway: "console" (prints the message; the embedded default), "locmem" (kept in memory for
+    # tests), "twilio" (the official client), or a dotted path to a class with the same interface.
+    "SMS_BACKEND": "console",
+    # Site name put in every message next to the code (and nothing else secret).
+    "SMS_SITE_NAME": "mfa_oauth",
+    # Seconds a code is valid; clamped to 30..600 (NIST §3.1.3.2: at most 10 minutes).
+    "SMS_CODE_VALIDITY": 300,
+    # Seconds between two sends to the same device.
+    "SMS_COOLDOWN": 30,
+    # Sends to one phone number per rolling hour (counted over all users and devices). For this and
+    # the three caps below, None or 0 turns that cap off.
+    "SMS_MAX_PER_NUMBER_PER_HOUR": 5,
+    # Sends to one user per rolling day.
+    "SMS_MAX_PER_USER_PER_DAY": 10,
+    # Sends requested from one client IP per rolling hour.
+    "SMS_MAX_PER_IP_PER_HOUR": 10,
+    # Sends by the whole site per rolling minute (a brake on SMS pumping).
+    "SMS_MAX_GLOBAL_PER_MINUTE": 60,
+    # ISO 3166 country codes numbers may belong to; empty: every country.
+    "SMS_ALLOWED_COUNTRIES": (),
+    # phonenumbers number types accepted (names of phonenumbers.PhoneNumberType). Premium-rate,
+    # toll-free, shared-cost and landline numbers are refused.
+    "SMS_ALLOWED_NUMBER_TYPES": ("MOBILE", "FIXED_LINE_OR_MOBILE"),
+    # Region used to read numbers typed without a +country prefix; None: the + is required.
+    "SMS_DEFAULT_REGION": None,
+    # Retries of a transient gateway failure (429, 5xx, timeouts), always within the code's life.
+    "SMS_MAX_RETRIES": 5,
+    # Upper bound (seconds) of one retry delay before jitter (SECURITY.md E6: at most 30 s).
+    "SMS_RETRY_BACKOFF_MAX": 30,
+    # Seconds after which a row left in "sending" is presumed abandoned by a dead worker; at least
+    # the send task's hard time limit.
+    "SMS_SENDING_LEASE": 60,
+    # Seconds a row may sit in "queued" before the sweep re-enqueues it (the broker was down).
+    "SMS_SWEEP_GRACE": 20,
+    # Seconds of the gateway's HTTP timeout.
+    "SMS_HTTP_TIMEOUT": 10,
+    # Twilio credentials and sender (a From number or a Messaging Service SID).
+    "TWILIO_ACCOUNT_SID": "",
+    "TWILIO_AUTH_TOKEN": "",
+    "TWILIO_FROM_NUMBER": "",
+    "TWILIO_MESSAGING_SERVICE_SID": "",
+    # Twilio's REST base URL (tests point it at a local Twilio-shaped server).
+    "TWILIO_API_BASE_URL": "https://api.twilio.com",
+    # The public base URL Twilio calls back (https://idp.example.com); empty: no status callback.
+    # The webhook validates signatures against this URL, so it must be what Twilio really called.
+    "SMS_PUBLIC_BASE_URL": "",
 }
 
 MAX_FAILED_ATTEMPTS_CEILING = 100

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("mfa_oauth.verify.urls")),
     path("", include("mfa_oauth.totp.urls")),
     path("", include("mfa_oauth.webauthn.urls")),
+    path("", include("mfa_oauth.sms.urls")),
 ]

@@ -57,7 +57,9 @@ def verify(request, device: Device, raw_token: str) -> Attempt:
     with transaction.atomic():
         # The row lock makes "one valid code, two concurrent requests" succeed exactly once.
         locked = type(device).objects.select_for_update().get(pk=device.pk)
-        ok = locked.verify_token(token)
+        # A device whose codes are bound to the login attempt (SMS) needs the request to check one.
+        check = getattr(locked, "verify_token_for_request", None)
+        ok = check(request, token) if callable(check) else locked.verify_token(token)
     if ok:
         lockout.reset(user)
         context = complete(request, locked)

@@ -83,7 +83,10 @@ class VerifyView(View):
             message = send(self.request) if callable(send) else device.generate_challenge()
         except Exception as error:  # a factor refusing to send explains itself in str(error)
             if getattr(error, "user_message", None):
-                return self.render(form, error=error.user_message, status=429, selected=device)
+                response = self.render(form, error=error.user_message, status=429, selected=device)
+                if getattr(error, "retry_after", None):
+                    response["Retry-After"] = str(error.retry_after)
+                return response
             raise
         return self.render(
             ChallengeForm(devices=self.devices, initial={"device": device.persistent_id}),

@@ -14,10 +14,15 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from oauth2_provider.models import get_application_model
 
 from mfa_oauth.models import ClientPolicy, MFAMode
+from mfa_oauth.sms.models import SMSDevice
 from mfa_oauth.totp.flows import otpauth_uri, qr_terminal
 
 DEMO_USER = ("alice", "alice-demo-password")
 ADMIN_USER = ("admin", "admin-demo-password")
+SMS_DEMO_USER = ("bob", "bob-demo-password")
+# A fictional number: 555-0100..0199 is reserved for fiction in the North American plan, and
+# phonenumbers still classes it as a valid US number (Ofcom's drama range +44 7700 900xxx is not).
+SMS_DEMO_NUMBER = "+12025550123"
 # A fixed, published secret: this is demo data, never a real account.
 DEMO_TOTP_KEY_HEX = "3132333435363738393031323334353637383930"[::-1]
 
@@ -43,6 +48,14 @@ class Command(BaseCommand):
             alice.save()
         totp, _ = TOTPDevice.objects.get_or_create(
             user=alice, name="Demo authenticator", defaults={"key": DEMO_TOTP_KEY_HEX, "confirmed": True}
+        )
+
+        bob, created = User.objects.get_or_create(username=SMS_DEMO_USER[0], defaults={"email": "bob@example.com"})
+        if created:
+            bob.set_password(SMS_DEMO_USER[1])
+            bob.save()
+        sms, _ = SMSDevice.objects.get_or_create(
+            user=bob, name="Demo phone", defaults={"number": SMS_DEMO_NUMBER, "confirmed": True}
         )
 
         Application = get_application_model()
@@ -79,6 +92,8 @@ class Command(BaseCommand):
  Demo TOTP secret:  {secret}
  otpauth URI:       {uri}
  Admin:             {ADMIN_USER[0]} / {ADMIN_USER[1]}   ({base}/admin/)
+ SMS demo user:     {SMS_DEMO_USER[0]} / {SMS_DEMO_USER[1]}  (texts to {sms.masked_number}:
+                    "Send me a code", then read the code on this console)
 
  Add the secret to an authenticator app (or scan the QR code below), or print
  the current code with:  .venv/bin/python -c "import pyotp; print(pyotp.TOTP('{secret}').now())"

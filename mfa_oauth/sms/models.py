@@ -1,0 +1,133 @@
+"""The SMS factor's tables: the device (a phone number), one row per code, and the outbox."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+
+from ..methods import Method
+from . import phone
+
+
+class SMSDevice(TimestampMixin, ThrottlingMixin, Device):
+    """A phone number that receives codes; ``confirmed`` only after a code sent to it came back."""
+
+    mfa_method = Method(
+        "sms",
+        "Text message",
+        ("sms",),
+        sends_challenge=True,
+        token_pattern=r"\d{6}",
+        challenge_template="mfa_oauth_sms/challenge_status.html",
+    )
+
+    number = models.CharField(_("phone number (E.164)"), max_length=20)
+
+    class Meta:
+        verbose_name = _("SMS device")
+
+    def __str__(self) -> str:
+        return f"{self.name or 'SMS'} {self.masked_number}"
+
+    @property
+    def masked_number(self) -> str:
+        return phone.mask(self.number)
+
+    def get_throttle_factor(self) -> int:
+        return getattr(settings, "OTP_SMS_THROTTLE_FACTOR", 1)
+
+    # --- django-otp Device API ---------------------------------------------------------------
+    def generate_challenge_for_request(self, request) -> str:
+        """Queue a code for this login attempt; the challenge page shows the returned text.
+
+        Raises an exception with ``user_message`` when a limit or the broker says no."""
+        from . import service
+
+        return service.send_login_code(request, self)
+
+    def generate_challenge(self):
+        # A code is bound to the login attempt of a request; there is none here.
+        from .service import SMSRefused
+
+        raise SMSRefused(_("Ask for a code from the sign-in page."))
+
+    def verify_token(self, token) -> bool:
+        # Without the request there is no login attempt to bind the code to, so nothing matches.
+        return False
+
+    def verify_token_for_request(self, request, token: str) -> bool:
+        from . import service
+
+        return service.verify_login_code(request, self, token)
+
+
+class SMSCode(models.Model):
+    """One code: hashed, bound to the login attempt that asked for it, valid until ``expires_at``."""
+
+    device = models.ForeignKey(SMSDevice, on_delete=models.CASCADE, related_name="codes")
+    # A random id kept in the asking session: a code entered in another session does not match.
+    attempt = models.CharField(max_length=64, db_index=True)
+    salt = models.CharField(max_length=32)
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    # Set when a resend replaced it.
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["device", "attempt", "used_at"])]
+
+
+class SMSMessage(models.Model):
+    """The outbox: a text to send, its delivery state, and what the limits count."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        DELIVERED = "delivered", _("delivered")
+        UNDELIVERED = "undelivered", _("undelivered")
+        FAILED = "failed", _("failed")
+
+    class Purpose(models.TextChoices):
+        LOGIN = "login", _("sign-in code")
+        ENROLL = "enroll", _("number verification")
+        TEST = "test", _("test message")
+
+    TERMINAL = (Status.DELIVERED, Status.UNDELIVERED, Status.FAILED)
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Kept when the device is removed, so removing and re-adding a number resets no limit.
+    device = models.ForeignKey(SMSDevice, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages")
+    code = models.OneToOneField(SMSCode, on_delete=models.SET_NULL, null=True, blank=True, related_name="message")
+    purpose = models.CharField(max_length=10, choices=Purpose.choices, default=Purpose.LOGIN)
+    to = models.CharField(max_length=20, db_index=True)
+    country = models.CharField(max_length=2, blank=True)
+    client_ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
+    # The code sealed for the worker (see codes.py); wiped once sent, failed or expired.
+    sealed_code = models.TextField(blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    error_code = models.IntegerField(null=True, blank=True)
+    error_message = models.CharField(max_length=255, blank=True)
+    provider_sid = models.CharField(_("MessageSid"), max_length=64, null=True, blank=True, unique=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # An earlier attempt may have reached the provider (timeout, or a worker died mid-send): the
+    # next attempt asks the provider before sending again.
+    maybe_sent = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField()
+    # When the next send may happen (a scheduled retry); the sweep leaves younger rows alone.
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    status_updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"SMS #{self.pk} to {phone.mask(self.to)}: {self.status}"

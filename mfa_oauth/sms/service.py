@@ -1,0 +1,212 @@
+"""Queue a code (limits, code, outbox row, publish after commit) and check a typed code.
+
+DESIGN.md §5: the code and its outbox row are written in one transaction; only after the commit
+is a task published, carrying the row's id (never the code) and expiring with the code.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import lockout
+from ..conf import settings as mfa_settings
+from ..signals import challenge_sent
+from . import codes, limits, phone
+from .models import SMSCode, SMSDevice, SMSMessage
+
+logger = logging.getLogger("mfa_oauth.sms")
+
+ATTEMPT_SESSION_KEY = "mfa_oauth.sms.attempt"
+# Publishing gives up fast when the broker is down: the row stays queued and the sweep sends it.
+PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+
+
+class SMSRefused(Exception):
+    """Nothing was sent; ``user_message`` says why (the challenge page shows it)."""
+
+    def __init__(self, user_message: str, retry_after: int | None = None):
+        super().__init__(user_message)
+        self.user_message = user_message
+        self.retry_after = retry_after
+
+
+class BrokerUnavailable(SMSRefused):
+    """The code was stored and its row stays queued; the sweep sends it once the broker is back."""
+
+
+def login_attempt_id(request, *, create: bool = True) -> str | None:
+    """A random id for this browser's login attempt; codes are bound to it (SECURITY.md C5)."""
+    attempt = request.session.get(ATTEMPT_SESSION_KEY)
+    if attempt is None and create:
+        attempt = secrets.token_urlsafe(24)
+        request.session[ATTEMPT_SESSION_KEY] = attempt
+    return attempt
+
+
+def client_ip(request) -> str | None:
+    # REMOTE_ADDR only: behind a proxy, set it from the proxy's header in middleware you trust.
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def send_login_code(request, device: SMSDevice) -> str:
+    if not mfa_settings.SMS_ENABLED:
+        raise SMSRefused(_("Text message codes are turned off on this site. Use another factor."))
+    if lockout.is_locked(request.user):
+        # A locked account could not use the code anyway; texting it would only cost money.
+        raise SMSRefused(_("Your second factor is locked after too many failed attempts. No code was sent."))
+    attempt = login_attempt_id(request)
+    message = queue_code(
+        user=request.user,
+        device=device,
+        purpose=SMSMessage.Purpose.LOGIN,
+        attempt=attempt,
+        client_ip=client_ip(request),
+    )
+    challenge_sent.send(sender=SMSDevice, request=request, user=request.user, device=device, method="sms")
+    minutes = max(1, round((message.expires_at - message.created_at).total_seconds() / 60))
+    return _("We sent a code to %(number)s. It is valid for %(minutes)d minutes.") % {
+        "number": device.masked_number,
+        "minutes": minutes,
+    }
+
+
+def queue_code(*, user, device: SMSDevice, purpose: str, attempt: str, client_ip: str | None) -> SMSMessage:
+    """Limits, then a new code (earlier ones of the device stop working) and its outbox row."""
+    now = timezone.now()
+    code = codes.new_code()
+    with transaction.atomic():
+        limits.serialize(device)
+        try:
+            limits.check(user=user, device=device, to=device.number, client_ip=client_ip, now=now)
+        except limits.LimitReached as refused:
+            logger.info("SMS refused for device %s: limit (%s s)", device.pk, refused.retry_after)
+            raise SMSRefused(refused.user_message, refused.retry_after) from None
+        # A resend invalidates the previous code; the failure counter (throttling, lockout) stays.
+        SMSCode.objects.filter(device=device, used_at__isnull=True, superseded_at__isnull=True).update(
+            superseded_at=now
+        )
+        salt = codes.new_salt()
+        row = SMSCode.objects.create(
+            device=device,
+            attempt=attempt,
+            salt=salt,
+            digest=codes.digest(code, salt),
+            created_at=now,
+            expires_at=now + timedelta(seconds=codes.validity_seconds()),
+        )
+        message = SMSMessage.objects.create(
+            user=user,
+            device=device,
+            code=row,
+            purpose=purpose,
+            to=device.number,
+            country=phone.country_of(device.number),
+            client_ip=client_ip,
+            sealed_code=codes.seal(code),
+            created_at=now,
+            expires_at=row.expires_at,
+            next_attempt_at=now,
+        )
+        published = _publish_on_commit(message)
+    if published.get("ok") is False:
+        raise BrokerUnavailable(
+            _(
+                "We could not send the text message right now. It will go out as soon as we can; "
+                "meanwhile you can use another factor."
+            )
+        )
+    return message
+
+
+def queue_plain(*, user, device: SMSDevice, client_ip: str | None = None) -> SMSMessage:
+    """A test message without a code (the admin's "send a test SMS"); same limits and outbox."""
+    now = timezone.now()
+    with transaction.atomic():
+        limits.serialize(device)
+        try:
+            limits.check(user=user, device=device, to=device.number, client_ip=client_ip, now=now)
+        except limits.LimitReached as refused:
+            raise SMSRefused(refused.user_message, refused.retry_after) from None
+        message = SMSMessage.objects.create(
+            user=user,
+            device=device,
+            purpose=SMSMessage.Purpose.TEST,
+            to=device.number,
+            country=phone.country_of(device.number),
+            client_ip=client_ip,
+            created_at=now,
+            expires_at=now + timedelta(seconds=codes.validity_seconds()),
+            next_attempt_at=now,
+        )
+        published = _publish_on_commit(message)
+    if published.get("ok") is False:
+        raise BrokerUnavailable(_("The broker is unavailable; the message stays queued and the sweep will send it."))
+    return message
+
+
+def _publish_on_commit(message: SMSMessage) -> dict:
+    outcome: dict = {}
+    transaction.on_commit(lambda: outcome.update(ok=publish(message)))
+    return outcome
+
+
+def publish(message: SMSMessage) -> bool:
+    """Hand the row's id to the broker; False (and the row stays queued) when the broker is down."""
+    from .tasks import send_sms
+
+    try:
+        send_sms.apply_async(
+            args=[message.pk], expires=message.expires_at, retry=True, retry_policy=PUBLISH_RETRY_POLICY
+        )
+    except Exception as error:  # kombu/redis raise several unrelated classes for "broker down"
+        logger.warning(
+            "SMS %s stays queued, the broker is unavailable (%s: %s)", message.pk, type(error).__name__, error
+        )
+        return False
+    return True
+
+
+def verify_login_code(request, device: SMSDevice, token: str) -> bool:
+    """True once for the newest code sent to ``device`` for this login attempt, within its life.
+
+    ``device`` is the row the challenge step locked (select_for_update); failures feed
+    django-otp's throttling on it, and the per-user cap of mfa_oauth.lockout is counted by the
+    caller before this runs."""
+    allowed, _info = device.verify_is_allowed()
+    if not allowed:
+        return False
+    attempt = login_attempt_id(request, create=False)
+    if attempt and check_code(device, attempt, token):
+        device.throttle_reset()
+        request.session.pop(ATTEMPT_SESSION_KEY, None)
+        return True
+    device.throttle_increment()
+    return False
+
+
+def check_code(device: SMSDevice, attempt: str, token: str) -> bool:
+    now = timezone.now()
+    candidates = SMSCode.objects.filter(
+        device=device, attempt=attempt, used_at__isnull=True, superseded_at__isnull=True, expires_at__gt=now
+    )
+    for row in candidates:
+        if codes.matches(token, row.salt, row.digest):
+            # Conditional: of two concurrent requests with the same code, one wins.
+            return bool(SMSCode.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=now))
+    return False
+
+
+def latest_message(device: SMSDevice, attempt: str | None) -> SMSMessage | None:
+    """The newest outbox row for this device and login attempt (what the challenge page reports)."""
+    if not attempt:
+        return None
+    return (
+        SMSMessage.objects.filter(device=device).filter(Q(code__attempt=attempt)).order_by("-created_at", "-pk").first()
+    )

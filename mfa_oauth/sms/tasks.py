@@ -1,0 +1,46 @@
+"""Celery tasks: send one outbox row, and sweep the outbox.
+
+The send task is acknowledged only after it ran (``acks_late``) and is re-queued if its worker
+dies (``reject_on_worker_lost``); with ``worker_prefetch_multiplier = 1`` (site settings) a worker
+holds one at a time. The row's conditional claim makes a redelivered or duplicated task harmless.
+"""
+
+from __future__ import annotations
+
+import random
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from . import delivery
+
+SOFT_TIME_LIMIT = 20
+TIME_LIMIT = 30  # below SMS_SENDING_LEASE, so a live worker's claim is never taken over
+
+
+@shared_task(
+    bind=True,
+    name="mfa_oauth.sms.send",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    soft_time_limit=SOFT_TIME_LIMIT,
+    time_limit=TIME_LIMIT,
+    max_retries=None,  # bounded by SMS_MAX_RETRIES and the code's expiry, counted on the row
+)
+def send_sms(self, message_id: int) -> str:
+    try:
+        outcome = delivery.deliver(message_id)
+    except (OperationalError, InterfaceError) as error:
+        # The database blinked. Every step is a conditional update, so running again is safe; a
+        # row left in "sending" is taken over after SMS_SENDING_LEASE, asking the provider first.
+        raise self.retry(exc=error, countdown=random.uniform(0.2, 1.0), max_retries=5) from error
+    if outcome.retry_in is not None:
+        # Same row, same code; the new message keeps the code's expiry (SECURITY.md E6, E7).
+        raise self.retry(countdown=outcome.retry_in, expires=outcome.expires_at, max_retries=None)
+    return outcome.status
+
+
+@shared_task(name="mfa_oauth.sms.sweep", ignore_result=True, soft_time_limit=60, time_limit=90)
+def sweep_outbox() -> dict[str, int]:
+    return delivery.sweep()
