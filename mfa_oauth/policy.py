@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -188,3 +189,24 @@ def _methods_allowed(context: AuthContext, allowed: tuple[str, ...], required: i
     if not allowed or required <= LEVEL_PASSWORD:
         return True
     return any(f.method in allowed and f.level >= required for f in context.second_factors)
+
+
+# --- second-factor substitutes ---------------------------------------------------------------
+# A feature app (mfa_oauth.trust: "remember this browser") may satisfy a SECOND_FACTOR decision
+# without a challenge. Each substitute is called as ``fn(request, *, application, policy,
+# auth_request, decision)`` and returns a Factor to record in the session, or None. The gate
+# re-evaluates afterwards, so a substitute can never lower what the policy demands.
+_second_factor_substitutes: list[Callable[..., Any]] = []
+
+
+def register_second_factor_substitute(fn: Callable[..., Any]) -> None:
+    if fn not in _second_factor_substitutes:
+        _second_factor_substitutes.append(fn)
+
+
+def substitute_second_factor(request, **kwargs: Any):
+    for fn in _second_factor_substitutes:
+        factor = fn(request, **kwargs)
+        if factor is not None:
+            return factor
+    return None

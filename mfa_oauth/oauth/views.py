@@ -24,13 +24,15 @@ from oauth2_provider.views import AuthorizationView
 from oauth2_provider.views.oidc import ConnectDiscoveryInfoView
 
 from ..conf import settings as mfa_settings
-from ..context import ACR_LEVELS, get_context
-from ..policy import AuthRequest, Decision, EffectivePolicy, Outcome, evaluate
+from ..context import ACR_LEVELS, add_factor, get_context
+from ..policy import AuthRequest, Decision, EffectivePolicy, Outcome, evaluate, substitute_second_factor
 from ..redirects import with_next
 from . import gate
 
 # Prompt values this provider implements (discovery must not advertise more).
 SUPPORTED_PROMPTS = ("none", "login")
+# Set in the session by prompt=login / max_age=0: this session's second factor must be presented.
+FRESH_LOGIN_KEY = "mfa_oauth.fresh_login"
 
 
 class MFAAuthorizationView(AuthorizationView):
@@ -54,12 +56,18 @@ class MFAAuthorizationView(AuthorizationView):
         if request.method == "GET" and auth_request.max_age == 0:
             return self._restart_login(request, drop={"max_age"})
 
-        decision = evaluate(
-            user=request.user,
-            context=get_context(request),
-            policy=EffectivePolicy.for_application(application),
-            auth_request=auth_request,
-        )
+        policy = EffectivePolicy.for_application(application)
+        decision = evaluate(user=request.user, context=get_context(request), policy=policy, auth_request=auth_request)
+        if decision.outcome is Outcome.SECOND_FACTOR and FRESH_LOGIN_KEY not in request.session:
+            # A registered substitute (mfa_oauth.trust) may stand in for the challenge; re-evaluated.
+            factor = substitute_second_factor(
+                request, application=application, policy=policy, auth_request=auth_request, decision=decision
+            )
+            if factor is not None:
+                add_factor(request, factor)
+                decision = evaluate(
+                    user=request.user, context=get_context(request), policy=policy, auth_request=auth_request
+                )
         if request.method == "POST" and decision.outcome is Outcome.INVALID:
             decision = Decision(Outcome.SATISFIED)  # the GET already refused bad parameters
         if decision.satisfied:
@@ -116,6 +124,9 @@ class MFAAuthorizationView(AuthorizationView):
         back = urlunparse(parsed._replace(query=urlencode(query)))
         if request.user.is_authenticated:
             logout(request)
+        # The new session must prove every factor afresh: nothing may stand in for the second
+        # factor (mfa_oauth.trust reads this marker; it survives login's session key rotation).
+        request.session[FRESH_LOGIN_KEY] = True
         return self._redirect_local(with_next(resolve_url(settings.LOGIN_URL), back))
 
     def _redirect_local(self, url: str) -> HttpResponse:
@@ -215,6 +226,10 @@ class MFADiscoveryView(ConnectDiscoveryInfoView):
             set(data.get("claims_supported", [])) | {"acr", "amr", "auth_time", "email", "preferred_username"}
         )
         data["prompt_values_supported"] = list(SUPPORTED_PROMPTS)
+        # RFC 8628 §4: where devices start the device authorization grant.
+        data["device_authorization_endpoint"] = request.build_absolute_uri(
+            reverse("oauth2_provider:device-authorization")
+        )
         enriched = JsonResponse(data)
         enriched["Access-Control-Allow-Origin"] = "*"
         return enriched
