@@ -9,6 +9,7 @@ session's authentication onto the device grant so the tokens carry acr/amr/auth_
 from __future__ import annotations
 
 import json
+from dataclasses import fields as dataclass_fields
 
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
@@ -18,7 +19,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
-from oauth2_provider.models import get_application_model
+from oauth2_provider.models import DeviceCodeResponse, DeviceRequest, create_device_grant, get_application_model
+from oauth2_provider.scopes import get_scopes_backend
 from oauth2_provider.views import device as dot_device
 
 from mfa_oauth.conf import settings as mfa_settings
@@ -77,20 +79,36 @@ def _found(url: str) -> HttpResponse:
 
 
 class DeviceAuthorizationView(dot_device.DeviceAuthorizationView):
-    """The device's first call. Fills in ``verification_uri`` from this site when no setting names it."""
+    """The device's first call (RFC 8628 §3.1-3.2).
+
+    Re-implements DOT's ``post``: with oauthlib 4 the endpoint's answer also carries ``scope``,
+    which DOT 3.4.1's ``DeviceCodeResponse`` rejects (a 500). Fills in ``verification_uri`` from
+    this site when no setting names it."""
 
     def post(self, request, *args, **kwargs):
-        response = super().post(request, *args, **kwargs)
-        if response.status_code != 200:
-            return response
-        data = json.loads(response.content)
+        headers, body, status = self.create_device_authorization_response(request)
+        if status != 200:
+            return JsonResponse(json.loads(body), status=status, headers=headers)
+        data = dict(body)
+        client_id = request.POST.get("client_id", "")
+        application = get_application_model().objects.filter(client_id=client_id).first()
+        if application is None:  # validated by oauthlib already; never a KeyError/500 here
+            return JsonResponse({"error": "invalid_client"}, status=401)
+        scope = request.POST.get("scope", "").strip() or " ".join(
+            get_scopes_backend().get_default_scopes(application=application, request=request)
+        )
         if not data.get("verification_uri"):
             data["verification_uri"] = request.build_absolute_uri(reverse("oauth2_provider:device"))
         if not data.get("verification_uri_complete"):
             data["verification_uri_complete"] = f"{data['verification_uri']}?user_code={data['user_code']}"
-        fixed = JsonResponse(data)
-        fixed["Cache-Control"] = "no-store"
-        return fixed
+        fields = {f.name for f in dataclass_fields(DeviceCodeResponse)}
+        create_device_grant(
+            DeviceRequest(client_id=client_id, scope=scope),
+            DeviceCodeResponse(**{k: v for k, v in data.items() if k in fields}),
+        )
+        response = JsonResponse(data, headers=headers)
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 @method_decorator(never_cache, name="dispatch")

@@ -1,7 +1,8 @@
 """The token endpoint: DOT's TokenView with RFC 8628 error answers where DOT 3.4.1 has none.
 
 DOT reads ``request.POST["device_code"]`` unguarded (a missing parameter is a 500) and answers an
-unknown device code with a non-standard 404; RFC 8628 §3.5 / RFC 6749 §5.2 want
+unknown device code with a non-standard 404, and it keeps answering ``authorization_pending``
+after the code expired; RFC 8628 §3.5 / RFC 6749 §5.2 want
 ``invalid_request`` / ``invalid_grant`` with status 400.
 """
 
@@ -26,6 +27,12 @@ class MFATokenView(TokenView):
             device_code = request.POST.get("device_code", "")
             if not device_code:
                 return _error("invalid_request", "Missing device_code parameter.")
-            if len(device_code) > 100 or not get_device_grant_model().objects.filter(device_code=device_code).exists():
+            grant = None
+            if len(device_code) <= 100:
+                grant = get_device_grant_model().objects.filter(device_code=device_code).first()
+            if grant is None:
                 return _error("invalid_grant", "Unknown device_code.")
+            # DOT only reads the stored status; is_expired() moves a lapsed grant to "expired" so the
+            # device hears expired_token instead of authorization_pending forever (RFC 8628 §3.5).
+            grant.is_expired()
         return super().post(request, *args, **kwargs)

@@ -93,7 +93,7 @@ class RelyingParty:
         if self.base_url:
             r = self.http.post(self.base_url + path, data=data, headers=headers, timeout=10)
             return Answer(r.status_code, r.headers, r.content)
-        r = self.django.post(path, data, headers=headers)
+        r = self.django.post(path, urlencode(data), content_type="application/x-www-form-urlencoded", headers=headers)
         return Answer(r.status_code, r.headers, r.content)
 
     def get(self, path: str, headers: dict | None = None) -> Answer:
