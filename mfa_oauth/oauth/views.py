@@ -44,6 +44,11 @@ class MFAAuthorizationView(AuthorizationView):
         auth_request = AuthRequest.from_params(params)
         application = self._application(params.get("client_id"))
 
+        if request.method == "GET" and auth_request.errors and application is not None:
+            # Malformed max_age/claims: invalid_request to a registered redirect URI (else a page).
+            # Before DOT's validation, which turns a malformed claims parameter into a redirect
+            # without a scheme (DisallowedRedirect, a bare 400).
+            return self._error_redirect(request, params, "invalid_request", "; ".join(auth_request.errors))
         # An unknown client or a bad redirect URI is shown here and never redirected (RFC 9700 §4.1.3).
         if application is None or request.method == "GET":
             error = self._validation_error(request, auth_request)
