@@ -111,7 +111,9 @@ LOGOUT_REDIRECT_URL = "home"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
-SECURE_REFERRER_POLICY = "no-referrer"
+# same-origin, not no-referrer: under no-referrer Chromium sends "Origin: null" with every form POST
+# and Django's CSRF origin check refuses the login form (403). Nothing leaks to other origins either way.
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 # Caches: per-process memory for the embedded default; Redis in production (see .env.example).

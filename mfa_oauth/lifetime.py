@@ -36,7 +36,7 @@ def start_clock(sender, request, user, **kwargs) -> None:
 
 
 def expired_reason(session, now: int) -> str:
-    """"idle", "absolute" or "" for a logged-in session."""
+    """Why a logged-in session must end now: "idle", "absolute", or "" when it may go on."""
     started = session.get(STARTED_KEY)
     seen = session.get(SEEN_KEY)
     if not isinstance(started, int) or not isinstance(seen, int):

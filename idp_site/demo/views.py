@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core import signing
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from .client import DemoClientError, OIDCClient, PendingLogin
 
-SESSION_PENDING = "demo.pending"
+PENDING_COOKIE = "demo_pending"
 SESSION_RESULT = "demo.result"
 SESSION_API = "demo.api"
 # The sample resource server's operations (idp_site.api): name -> (path, HTTP method).
@@ -54,16 +55,27 @@ def index(request):
 
 def start(request):
     pending = PendingLogin.new(request.build_absolute_uri(reverse("demo:callback")))
-    request.session[SESSION_PENDING] = pending.__dict__
     extra = {k: request.GET.get(k, "")[:200] for k in START_OPTIONS}
     client = _client(request)
     authorize = request.build_absolute_uri(reverse("oauth2_provider:authorize"))
-    return redirect(client.authorize_url(authorize, pending, scope=SCOPE, **extra))
+    response = redirect(client.authorize_url(authorize, pending, scope=SCOPE, **extra))
+    # The RP's state lives in its own signed cookie, not in the session it shares with the IdP on
+    # this one site: prompt=login / max_age (step-up) log the IdP session out, which would lose it.
+    response.set_signed_cookie(
+        PENDING_COOKIE,
+        json.dumps(pending.__dict__),
+        salt=PENDING_COOKIE,
+        max_age=600,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
+    return response
 
 
 @never_cache
 def callback(request):
-    data = request.session.pop(SESSION_PENDING, None)
+    data = _pending(request)
     if not data or request.GET.get("state") != data.get("state"):
         return _fail(request, "The answer did not match a sign-in this browser started (state mismatch).")
     if "error" in request.GET:
@@ -82,7 +94,7 @@ def callback(request):
         "scope": tokens.get("scope"),
         "id_token_claims": tokens["id_token_claims"],
     }
-    return redirect("demo:index")
+    return _done(redirect("demo:index"))
 
 
 def forget(request):
@@ -117,6 +129,22 @@ def call_api(request, name: str):
     return redirect("demo:index")
 
 
+def _pending(request) -> dict | None:
+    try:
+        data = json.loads(request.get_signed_cookie(PENDING_COOKIE, salt=PENDING_COOKIE, max_age=600))
+    except (KeyError, ValueError, signing.BadSignature):
+        return None
+    fields = {"state", "nonce", "verifier", "redirect_uri"}
+    if not isinstance(data, dict) or set(data) != fields or not all(isinstance(v, str) for v in data.values()):
+        return None
+    return data
+
+
 def _fail(request, message: str) -> HttpResponse:
     request.session["demo.error"] = message
-    return redirect("demo:index")
+    return _done(redirect("demo:index"))
+
+
+def _done(response: HttpResponse) -> HttpResponse:
+    response.delete_cookie(PENDING_COOKIE, samesite="Lax")  # single use
+    return response

@@ -21,9 +21,7 @@ def authentication_claims(token_value: str) -> dict:
     """acr/amr/auth_time of an access token, or {} when it has no record (client credentials)."""
     checksum = hashlib.sha256(token_value.encode("utf-8")).hexdigest()
     link = (
-        AccessTokenAuthentication.objects.select_related("record")
-        .filter(access_token__token_checksum=checksum)
-        .first()
+        AccessTokenAuthentication.objects.select_related("record").filter(access_token__token_checksum=checksum).first()
     )
     return link.record.claims() if link is not None else {}
 

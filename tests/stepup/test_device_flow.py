@@ -88,9 +88,7 @@ def approve(browser: Client, device: dict, totp_device=None) -> list[str]:
     raise AssertionError(steps)
 
 
-def test_device_flow_requires_the_second_factor_and_tokens_carry_the_authentication(
-    tv, user, totp_device, clock
-):
+def test_device_flow_requires_the_second_factor_and_tokens_carry_the_authentication(tv, user, totp_device, clock):
     device = start(tv)
     pending = poll(tv, device["device_code"])
     assert pending.status == 400 and pending.json()["error"] == "authorization_pending"
@@ -157,9 +155,7 @@ def test_a_denied_device_gets_access_denied(tv, user, totp_device, clock):
     device = start(tv)
     browser = Client()
     login(browser)
-    browser.post(
-        f"/mfa/verify/?next=/", {"device": totp_device.persistent_id, "token": totp_for(totp_device).now()}
-    )
+    browser.post("/mfa/verify/?next=/", {"device": totp_device.persistent_id, "token": totp_for(totp_device).now()})
     browser.post("/o/device/", {"user_code": device["user_code"]})
     response = browser.post(f"/o/device-confirm/{tv.client_id}/{device['user_code']}", {"action": "deny"})
     assert response.status_code == 302

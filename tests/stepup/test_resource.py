@@ -86,7 +86,9 @@ def test_headers_are_exactly_rfc_9470():
         'Bearer error="insufficient_user_authentication", '
         'error_description="A different authentication level is required", acr_values="phr"'
     )
-    only_age = evaluate_requirements(TokenInfo(active=True, acr=ACR_MFA, auth_time=T0), [Requirement(max_age=5)], T0 + 6)
+    only_age = evaluate_requirements(
+        TokenInfo(active=True, acr=ACR_MFA, auth_time=T0), [Requirement(max_age=5)], T0 + 6
+    )
     assert only_age.header() == (
         'Bearer error="insufficient_user_authentication", '
         'error_description="More recent authentication is required", max_age="5"'
@@ -100,7 +102,7 @@ def test_headers_are_exactly_rfc_9470():
         "max_age": "7",
     }
     assert parse_www_authenticate("Basic realm=x") == {}
-    assert parse_www_authenticate('Bearer error=invalid_token, max_age=5')["max_age"] == "5"
+    assert parse_www_authenticate("Bearer error=invalid_token, max_age=5")["max_age"] == "5"
 
 
 def test_token_info_from_a_hostile_introspection_answer():

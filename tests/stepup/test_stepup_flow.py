@@ -40,9 +40,7 @@ def sign_in(rp, browser, second, **extra):
     return trip, rp.redeem(trip.code, pending)
 
 
-def test_totp_token_is_refused_by_transfer_and_stepping_up_to_a_key_is_accepted(
-    rp, clock, totp_device, security_key
-):
+def test_totp_token_is_refused_by_transfer_and_stepping_up_to_a_key_is_accepted(rp, clock, totp_device, security_key):
     browser = Client()
     trip, tokens = sign_in(rp, browser, use_totp(totp_device))
     assert trip.steps == ["login", "verify", "consent", "callback"]

@@ -21,7 +21,11 @@ class TestSecurityKey(Device):
     secret = models.CharField(max_length=32)
 
     mfa_method = Method(
-        "testkey", "Test security key", ("hwk", "user"), level=LEVEL_PHISHING_RESISTANT, token_pattern=r"[A-Za-z0-9]{8,32}"
+        "testkey",
+        "Test security key",
+        ("hwk", "user"),
+        level=LEVEL_PHISHING_RESISTANT,
+        token_pattern=r"[A-Za-z0-9]{8,32}",
     )
 
     def verify_token(self, token) -> bool:
