@@ -15,6 +15,7 @@ The rules (issue 6, SECURITY.md H2):
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from urllib.parse import parse_qs, urlparse
@@ -64,9 +65,10 @@ def trusted_browser(request) -> TrustedBrowser | None:
         log.warning("trust cookie of another user ignored (user %s)", request.user.pk)
         return None
     try:
-        return TrustedBrowser.objects.valid().filter(pk=browser_id, user=request.user).first()
-    except Exception:  # a malformed UUID in a validly signed cookie cannot happen, but never a 500
+        browser_uuid = uuid.UUID(browser_id)
+    except ValueError:  # only possible with the signing key; still never a 500
         return None
+    return TrustedBrowser.objects.valid().filter(pk=browser_uuid, user=request.user).first()
 
 
 def remembered_factor(request, *, application, policy, auth_request, decision) -> Factor | None:

@@ -227,3 +227,19 @@ def test_the_password_grant_stays_off_even_for_a_client_registered_for_it(user):
     from oauth2_provider.models import get_access_token_model
 
     assert not get_access_token_model().objects.exists()
+
+
+def test_discovery_and_the_device_response_name_absolute_endpoints(tv, user):
+    config = tv.get("/o/.well-known/openid-configuration").json()
+    assert config["device_authorization_endpoint"] == "http://testserver/o/device-authorization/"
+    device = start(tv)
+    assert device["verification_uri"] == "http://testserver/o/device/"
+    assert device["verification_uri_complete"] == f"http://testserver/o/device/?user_code={device['user_code']}"
+    assert device["interval"] == 5
+
+
+def test_device_authorization_errors_are_json_not_500(tv, user):
+    missing = tv.post("/o/device-authorization/", {}, auth=False)
+    assert missing.status == 400 and missing.json()["error"] == "invalid_request"
+    unknown = tv.post("/o/device-authorization/", {"client_id": "nobody"}, auth=False)
+    assert unknown.status in (400, 401) and unknown.json()["error"] in ("invalid_request", "invalid_client")
