@@ -136,6 +136,13 @@ class AuthContext:
             values.append("mfa")
         return values
 
+    def without_remembered(self) -> AuthContext:
+        """The context without factors recalled from a trusted browser: those count only in a
+        request whose client and parameters allow them (mfa_oauth.trust re-vouches each time)."""
+        return AuthContext(
+            user_id=self.user_id, factors=tuple(f for f in self.factors if f.method != REMEMBERED_METHOD)
+        )
+
     def with_factor(self, factor: Factor) -> AuthContext:
         return AuthContext(user_id=self.user_id, factors=(*self.factors, factor))
 

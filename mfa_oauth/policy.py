@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .conf import settings as mfa_settings
-from .context import LEVEL_MFA, LEVEL_PASSWORD, AuthContext, level_for_acr
+from .context import LEVEL_MFA, LEVEL_PASSWORD, REMEMBERED_METHOD, AuthContext, add_factor, level_for_acr
 from .methods import confirmed_devices, method_of
 from .models import ClientPolicy, MFAMode
 
@@ -115,6 +115,8 @@ def _essential_acr(raw_claims: Any) -> tuple[tuple[str, ...], str]:
         claims = json.loads(raw_claims) if isinstance(raw_claims, str) else raw_claims
     except ValueError:
         return (), "claims must be a JSON object"
+    if claims is None:
+        return (), ""  # DOT's consent form posts claims="null" when the request had none
     if not isinstance(claims, dict):
         return (), "claims must be a JSON object"
     for section in ("id_token", "userinfo"):
@@ -210,3 +212,34 @@ def substitute_second_factor(request, **kwargs: Any):
         if factor is not None:
             return factor
     return None
+
+
+def gate_decision(
+    request,
+    *,
+    application,
+    context: AuthContext | None,
+    policy: EffectivePolicy,
+    auth_request: AuthRequest,
+    allow_substitute: bool = True,
+) -> tuple[Decision, AuthContext | None]:
+    """``evaluate`` plus the substitutes: the decision and the context it was made on.
+
+    Factors recalled from a trusted browser never carry over from an earlier request (another
+    client may not allow them); a substitute must vouch again for this request, and only then is
+    its factor part of the context the decision (and the authorization code) are based on."""
+    session_context = context
+    if context is not None:
+        context = context.without_remembered()
+    user = request.user
+    decision = evaluate(user=user, context=context, policy=policy, auth_request=auth_request)
+    if decision.outcome is Outcome.SECOND_FACTOR and allow_substitute and context is not None:
+        factor = substitute_second_factor(
+            request, application=application, policy=policy, auth_request=auth_request, decision=decision
+        )
+        if factor is not None:
+            if not any(f.method == REMEMBERED_METHOD for f in session_context.factors):
+                add_factor(request, factor)  # new session id: the upgrade is never fixated
+            context = context.with_factor(factor)
+            decision = evaluate(user=user, context=context, policy=policy, auth_request=auth_request)
+    return decision, context

@@ -24,29 +24,26 @@ from oauth2_provider.scopes import get_scopes_backend
 from oauth2_provider.views import device as dot_device
 
 from mfa_oauth.conf import settings as mfa_settings
-from mfa_oauth.context import add_factor, get_context
-from mfa_oauth.policy import AuthRequest, EffectivePolicy, Outcome, evaluate, substitute_second_factor
+from mfa_oauth.context import get_context
+from mfa_oauth.policy import AuthRequest, EffectivePolicy, Outcome, gate_decision
 from mfa_oauth.redirects import with_next
 
 from .flows import record_approval
 
 
 def gate(request: HttpRequest, application) -> HttpResponse | None:
-    """None when the session may act for ``application``; otherwise where the browser goes next."""
+    """None when the session may act for ``application``; otherwise where the browser goes next.
+
+    The context the decision was made on is left in ``request.mfa_oauth_context`` for the approval."""
     if not request.user.is_authenticated or get_context(request) is None:
         return redirect_to_login(request.get_full_path())
-    policy = EffectivePolicy.for_application(application)
-    auth_request = AuthRequest()  # RFC 8628 carries no prompt/max_age/acr_values
-    decision = evaluate(user=request.user, context=get_context(request), policy=policy, auth_request=auth_request)
-    if decision.outcome is Outcome.SECOND_FACTOR:
-        factor = substitute_second_factor(
-            request, application=application, policy=policy, auth_request=auth_request, decision=decision
-        )
-        if factor is not None:
-            add_factor(request, factor)
-            decision = evaluate(
-                user=request.user, context=get_context(request), policy=policy, auth_request=auth_request
-            )
+    decision, request.mfa_oauth_context = gate_decision(
+        request,
+        application=application,
+        context=get_context(request),
+        policy=EffectivePolicy.for_application(application),
+        auth_request=AuthRequest(),  # RFC 8628 carries no prompt/max_age/acr_values
+    )
     if decision.satisfied:
         return None
     back = request.get_full_path()
@@ -135,7 +132,7 @@ class DeviceConfirmView(dot_device.DeviceConfirmView):
             return super().form_valid(form)
         with transaction.atomic():
             # Frozen in the same transaction as the approval: an approved grant always has its record.
-            record_approval(self.get_object(), self.request.user, get_context(self.request))
+            record_approval(self.get_object(), self.request.user, self.request.mfa_oauth_context)
             return super().form_valid(form)
 
 

@@ -24,8 +24,8 @@ from oauth2_provider.views import AuthorizationView
 from oauth2_provider.views.oidc import ConnectDiscoveryInfoView
 
 from ..conf import settings as mfa_settings
-from ..context import ACR_LEVELS, add_factor, get_context
-from ..policy import AuthRequest, Decision, EffectivePolicy, Outcome, evaluate, substitute_second_factor
+from ..context import ACR_LEVELS, get_context
+from ..policy import AuthRequest, Decision, EffectivePolicy, Outcome, gate_decision
 from ..redirects import with_next
 from . import gate
 
@@ -62,19 +62,17 @@ class MFAAuthorizationView(AuthorizationView):
             return self._restart_login(request, drop={"max_age"})
 
         policy = EffectivePolicy.for_application(application)
-        decision = evaluate(user=request.user, context=get_context(request), policy=policy, auth_request=auth_request)
-        if decision.outcome is Outcome.SECOND_FACTOR and FRESH_LOGIN_KEY not in request.session:
-            # A registered substitute (mfa_oauth.trust) may stand in for the challenge; re-evaluated.
-            factor = substitute_second_factor(
-                request, application=application, policy=policy, auth_request=auth_request, decision=decision
-            )
-            if factor is not None:
-                add_factor(request, factor)
-                decision = evaluate(
-                    user=request.user, context=get_context(request), policy=policy, auth_request=auth_request
-                )
-        if request.method == "POST" and decision.outcome is Outcome.INVALID:
-            decision = Decision(Outcome.SATISFIED)  # the GET already refused bad parameters
+        # evaluate() plus the registered substitutes (mfa_oauth.trust), never after prompt=login/max_age=0.
+        decision, self.mfa_context = gate_decision(
+            request,
+            application=application,
+            context=get_context(request),
+            policy=policy,
+            auth_request=auth_request,
+            allow_substitute=FRESH_LOGIN_KEY not in request.session,
+        )
+        # A POST with malformed parameters is refused like the GET (never waved through: that
+        # would let a half-authenticated session post the consent form and obtain a code).
         if decision.satisfied:
             state = gate.GateState(decision, consent_given=self._consent_given(request, application, params))
             if "none" in prompt and not state.consent_given:
@@ -215,7 +213,8 @@ class MFAAuthorizationView(AuthorizationView):
 
     def create_authorization_response(self, request, scopes, credentials, allow):
         # The session's authentication context travels with the code (see validators.py).
-        credentials["mfa_context"] = get_context(request)
+        # The context the gate approved for this request (remembered factors only where vouched for).
+        credentials["mfa_context"] = getattr(self, "mfa_context", None) or get_context(request)
         return super().create_authorization_response(request, scopes, credentials, allow)
 
 

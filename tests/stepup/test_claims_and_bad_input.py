@@ -103,3 +103,28 @@ def test_a_malformed_max_age_is_invalid_request(rp, user, max_age):
 def test_malformed_claims_are_invalid_request(rp, user):
     trip, _ = run(rp, None, claims="{not json")
     assert trip.callback["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize("claims", ["null", "{not json", "[]", ""])
+def test_a_half_authenticated_session_cannot_post_the_consent_form(rp, totp_device, claims):
+    """SECURITY.md H5 through the consent POST, whatever the claims field holds."""
+    browser = Client()
+    pending = Pending()
+    trip = journey(browser, rp.authorize_path(pending))  # password given, stops at the challenge
+    assert trip.steps == ["login", "verify"]
+    response = browser.post(
+        "/o/authorize/",
+        {
+            "client_id": rp.client_id,
+            "redirect_uri": "https://rp.example/cb",
+            "response_type": "code",
+            "scope": "openid",
+            "state": "s1",
+            "code_challenge": pending.challenge,
+            "code_challenge_method": "S256",
+            "claims": claims,
+            "allow": "Authorize",
+        },
+    )
+    assert response.status_code == 302
+    assert "code=" not in response["Location"]

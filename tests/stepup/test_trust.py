@@ -212,3 +212,23 @@ def test_ticking_the_box_for_a_client_without_trust_establishes_nothing(make_app
     assert "code" in trip.callback
     assert not TrustedBrowser.objects.exists()
     assert cookie_name() not in browser.cookies
+
+
+def test_a_remembered_factor_never_carries_over_to_another_client(rp, make_application, totp_device, clock):
+    browser = trusted_browser_client(rp, totp_device, clock)
+    trip, _ = sign_in(rp, browser)  # client A allows trust: the session now holds the remembered factor
+    assert trip.steps == ["login", "consent", "callback"]
+
+    strict = RelyingParty(make_application(mfa_mode="always", client_id="strict").client_id)
+    trip, tokens = sign_in(strict, browser, use_totp(totp_device))
+    assert trip.steps == ["verify", "consent", "callback"]  # B asks for a real second factor
+    assert tokens["claims"]["auth_time"] == T0 + 2 * DAY  # dated by that real factor
+
+    browser.post("/accounts/logout/")
+    trip, _ = sign_in(rp, browser)  # A again, fresh session: trust applies
+    relaxed = RelyingParty(make_application(mfa_mode="off", client_id="relaxed").client_id)
+    trip, tokens = sign_in(relaxed, browser)
+    assert trip.steps == ["consent", "callback"]
+    # A password-only client never reports the remembered factor as its authentication.
+    assert tokens["claims"]["acr"] == "urn:mfa_oauth:acr:pwd"
+    assert tokens["claims"]["amr"] == ["pwd"]
