@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "idp_site.demo.apps.DemoConfig",
     "mfa_oauth.webauthn",
     "mfa_oauth.hotp",
+    "mfa_oauth.device",
+    "mfa_oauth.trust",
+    "idp_site.api",
 ]
 
 MIDDLEWARE = [
@@ -58,6 +61,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "mfa_oauth.middleware.SecurityHeadersMiddleware",
+    "mfa_oauth.lifetime.SessionLifetimeMiddleware",
+    "mfa_oauth.trust.middleware.TrustedBrowserCookieMiddleware",
 ]
 
 ROOT_URLCONF = "idp_site.urls"
@@ -114,7 +119,9 @@ LOGOUT_REDIRECT_URL = "home"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
-SECURE_REFERRER_POLICY = "same-origin"  # see mfa_oauth/middleware.py
+# same-origin, not no-referrer: under no-referrer Chromium sends "Origin: null" with every form POST
+# and Django's CSRF origin check refuses the login form (403). Nothing leaks to other origins either way.
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 # Caches: per-process memory for the embedded default; Redis in production (see .env.example).
@@ -228,3 +235,24 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"mfa_oauth": {"handlers": ["console"], "level": os.environ.get("MFA_LOG_LEVEL", "INFO")}},
 }
+
+# --- step-up, device flow, remembered browsers, session lifetime (issue 6) -----------------------
+OAUTH2_PROVIDER_DEVICE_GRANT_MODEL = "oauth2_provider.DeviceGrant"
+MFA_OAUTH.update(
+    {
+        "SESSION_IDLE_TIMEOUT": int(os.environ.get("MFA_SESSION_IDLE_TIMEOUT", "3600")),
+        "SESSION_ABSOLUTE_TIMEOUT": int(os.environ.get("MFA_SESSION_ABSOLUTE_TIMEOUT", str(24 * 3600))),
+        # Plain-http development (make run) may turn the Secure flag off; browsers keep Secure cookies
+        # for http://localhost and http://127.0.0.1 anyway.
+        "TRUSTED_BROWSER_COOKIE_SECURE": env_bool("MFA_TRUSTED_BROWSER_COOKIE_SECURE", True),
+        # The sample API (/api/) validates tokens locally unless these name an introspection endpoint.
+        **{
+            key: os.environ.get(key, "")
+            for key in (
+                "RESOURCE_SERVER_INTROSPECTION_URL",
+                "RESOURCE_SERVER_INTROSPECTION_CLIENT_ID",
+                "RESOURCE_SERVER_INTROSPECTION_CLIENT_SECRET",
+            )
+        },
+    }
+)

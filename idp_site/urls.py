@@ -12,4 +12,6 @@ urlpatterns = [
     path("o/", include("mfa_oauth.oauth.urls")),
     path("demo/", include("idp_site.demo.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("idp_site.api.urls")),
+    path("mfa/trust/", include("mfa_oauth.trust.urls")),
 ]

@@ -7,7 +7,11 @@ class MfaOauthConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks, receivers  # noqa: F401  (registration side effects)
+        from . import (  # noqa: F401  (registration side effects)
+            checks,
+            lifetime,  # noqa: F401  (user_logged_in receiver starting the session clock)
+            receivers,
+        )
         from .enrollment import Enrollment, register
 
         register(

@@ -118,3 +118,28 @@ class Settings:
 
 
 settings = Settings()
+
+# --- step-up (issue 6) --------------------------------------------------------------------------
+DEFAULTS.update(
+    {
+        # Session lifetime (SECURITY.md H1; NIST SP 800-63B-4 §2.2.3, AAL2): seconds without a request
+        # after which the session ends (idle), and seconds after the login after which it ends however
+        # active it is (absolute). None switches a limit off. Enforced by
+        # mfa_oauth.lifetime.SessionLifetimeMiddleware.
+        "SESSION_IDLE_TIMEOUT": 3600,
+        "SESSION_ABSOLUTE_TIMEOUT": 24 * 3600,
+        # Resource servers (mfa_oauth.resource): empty URL = validate bearer tokens locally through
+        # DOT's tables; otherwise the RFC 7662 introspection endpoint of the authorization server and
+        # the client credentials the resource server authenticates with there.
+        "RESOURCE_SERVER_INTROSPECTION_URL": "",
+        "RESOURCE_SERVER_INTROSPECTION_CLIENT_ID": "",
+        "RESOURCE_SERVER_INTROSPECTION_CLIENT_SECRET": "",
+        "RESOURCE_SERVER_INTROSPECTION_TIMEOUT": 5.0,
+        # Remember this browser (mfa_oauth.trust; off unless a client's BrowserTrustPolicy enables it):
+        # the cookie's name, whether it is Secure (turn off only for plain-http development), and the
+        # longest trust any client may ask for, in days.
+        "TRUSTED_BROWSER_COOKIE_NAME": "mfa_oauth_trusted_browser",
+        "TRUSTED_BROWSER_COOKIE_SECURE": True,
+        "TRUSTED_BROWSER_MAX_DAYS": 30,
+    }
+)

@@ -25,6 +25,10 @@ LEVEL_MFA = 1
 LEVEL_PHISHING_RESISTANT = 2
 LEVEL_PHISHING_RESISTANT_HARDWARE = 3
 
+# The method of a factor that was not presented now but recalled from a trusted browser
+# (mfa_oauth.trust): its ``at`` is the time the real second factor was verified.
+REMEMBERED_METHOD = "remembered"
+
 
 def acr_for_level(level: int) -> str:
     return ACR_LEVELS[max(0, min(level, len(ACR_LEVELS) - 1))]
@@ -82,8 +86,16 @@ class AuthContext:
 
     @property
     def auth_time(self) -> int:
-        """Time of the last active authentication step, second factor included (OIDC Core §2)."""
-        return max(f.at for f in self.factors)
+        """Time of the last active authentication step, second factor included (OIDC Core §2).
+
+        A second factor recalled from a trusted browser was not presented now: while it is the only
+        second factor, the authentication is dated by it, never by the fresh password, so a
+        ``max_age`` check or a resource server's freshness rule cannot be satisfied by a remembered
+        factor (auth_time stays honest)."""
+        remembered = [f.at for f in self.factors if f.method == REMEMBERED_METHOD]
+        if remembered and all(f.method == REMEMBERED_METHOD for f in self.second_factors):
+            return min(remembered)
+        return max(f.at for f in self.factors if f.method != REMEMBERED_METHOD)
 
     @property
     def started_at(self) -> int:
@@ -123,6 +135,13 @@ class AuthContext:
         if self.is_multi_factor and "mfa" not in values:
             values.append("mfa")
         return values
+
+    def without_remembered(self) -> AuthContext:
+        """The context without factors recalled from a trusted browser: those count only in a
+        request whose client and parameters allow them (mfa_oauth.trust re-vouches each time)."""
+        return AuthContext(
+            user_id=self.user_id, factors=tuple(f for f in self.factors if f.method != REMEMBERED_METHOD)
+        )
 
     def with_factor(self, factor: Factor) -> AuthContext:
         return AuthContext(user_id=self.user_id, factors=(*self.factors, factor))

@@ -19,11 +19,14 @@ class SecurityHeadersMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         self.csp = getattr(settings, "MFA_OAUTH_CSP", DEFAULT_CSP)
+        # Never "no-referrer" by default: Chromium then sends "Origin: null" on same-site form POSTs,
+        # which Django's CSRF origin check refuses. same-origin still sends nothing cross-origin.
+        self.referrer_policy = getattr(settings, "SECURE_REFERRER_POLICY", None) or "same-origin"
 
     def __call__(self, request):
         response = self.get_response(request)
         if self.csp and "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = self.csp
         response.setdefault("X-Frame-Options", "DENY")
-        response.setdefault("Referrer-Policy", "same-origin")
+        response.setdefault("Referrer-Policy", self.referrer_policy)
         return response

@@ -10,11 +10,12 @@ from __future__ import annotations
 import enum
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .conf import settings as mfa_settings
-from .context import LEVEL_MFA, LEVEL_PASSWORD, AuthContext, level_for_acr
+from .context import LEVEL_MFA, LEVEL_PASSWORD, REMEMBERED_METHOD, AuthContext, add_factor, level_for_acr
 from .methods import confirmed_devices, method_of
 from .models import ClientPolicy, MFAMode
 
@@ -113,6 +114,8 @@ def _essential_acr(raw_claims: Any) -> tuple[tuple[str, ...], str]:
         claims = json.loads(raw_claims) if isinstance(raw_claims, str) else raw_claims
     except ValueError:
         return (), "claims must be a JSON object"
+    if claims is None:
+        return (), ""  # DOT's consent form posts claims="null" when the request had none
     if not isinstance(claims, dict):
         return (), "claims must be a JSON object"
     for section in ("id_token", "userinfo"):
@@ -194,3 +197,55 @@ def _methods_allowed(context: AuthContext, allowed: tuple[str, ...], required: i
     if not allowed or required <= LEVEL_PASSWORD:
         return True
     return any(f.method in allowed and f.level >= required for f in context.second_factors)
+
+
+# --- second-factor substitutes ---------------------------------------------------------------
+# A feature app (mfa_oauth.trust: "remember this browser") may satisfy a SECOND_FACTOR decision
+# without a challenge. Each substitute is called as ``fn(request, *, application, policy,
+# auth_request, decision)`` and returns a Factor to record in the session, or None. The gate
+# re-evaluates afterwards, so a substitute can never lower what the policy demands.
+_second_factor_substitutes: list[Callable[..., Any]] = []
+
+
+def register_second_factor_substitute(fn: Callable[..., Any]) -> None:
+    if fn not in _second_factor_substitutes:
+        _second_factor_substitutes.append(fn)
+
+
+def substitute_second_factor(request, **kwargs: Any):
+    for fn in _second_factor_substitutes:
+        factor = fn(request, **kwargs)
+        if factor is not None:
+            return factor
+    return None
+
+
+def gate_decision(
+    request,
+    *,
+    application,
+    context: AuthContext | None,
+    policy: EffectivePolicy,
+    auth_request: AuthRequest,
+    allow_substitute: bool = True,
+) -> tuple[Decision, AuthContext | None]:
+    """``evaluate`` plus the substitutes: the decision and the context it was made on.
+
+    Factors recalled from a trusted browser never carry over from an earlier request (another
+    client may not allow them); a substitute must vouch again for this request, and only then is
+    its factor part of the context the decision (and the authorization code) are based on."""
+    session_context = context
+    if context is not None:
+        context = context.without_remembered()
+    user = request.user
+    decision = evaluate(user=user, context=context, policy=policy, auth_request=auth_request)
+    if decision.outcome is Outcome.SECOND_FACTOR and allow_substitute and context is not None:
+        factor = substitute_second_factor(
+            request, application=application, policy=policy, auth_request=auth_request, decision=decision
+        )
+        if factor is not None:
+            if not any(f.method == REMEMBERED_METHOD for f in session_context.factors):
+                add_factor(request, factor)  # new session id: the upgrade is never fixated
+            context = context.with_factor(factor)
+            decision = evaluate(user=user, context=context, policy=policy, auth_request=auth_request)
+    return decision, context

@@ -8,3 +8,6 @@ from idp_site.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# tests/stepup: a test-only phishing-resistant factor (until the WebAuthn branch lands).
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.stepup.keyapp.apps.KeyAppConfig"]  # noqa: F405

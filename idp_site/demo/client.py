@@ -39,6 +39,21 @@ class PendingLogin:
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
+@dataclass
+class ApiAnswer:
+    status: int
+    body: dict
+    www_authenticate: str
+    challenge: dict
+
+    @property
+    def step_up(self) -> dict | None:
+        """The authorization parameters an RFC 9470 challenge asks the client to send, if any."""
+        if self.status != 401 or self.challenge.get("error") != "insufficient_user_authentication":
+            return None
+        return {k: self.challenge[k] for k in ("acr_values", "max_age") if self.challenge.get(k)}
+
+
 class OIDCClient:
     def __init__(self, base_url: str, client_id: str, client_secret: str, timeout: float = 10.0):
         self.base_url = base_url.rstrip("/")
@@ -107,6 +122,26 @@ class OIDCClient:
         if claims.get("iat", 0) > time.time() + 60:
             raise DemoClientError("id_token issued in the future")
         return claims
+
+    def call_api(self, path: str, method: str, access_token: str) -> ApiAnswer:
+        """Call a resource server with the access token; RFC 9470 challenges come back parsed."""
+        from mfa_oauth.resource import parse_www_authenticate
+
+        try:
+            response = self._http.request(
+                method,
+                f"{self.base_url}/{path.lstrip('/')}",
+                headers={"Authorization": f"Bearer {access_token}"},
+                timeout=self.timeout,
+            )
+        except requests.RequestException as error:
+            raise DemoClientError(f"the API is unreachable: {error}") from error
+        try:
+            body = response.json()
+        except ValueError:
+            body = {"raw": response.text[:300]}
+        header = response.headers.get("WWW-Authenticate", "")
+        return ApiAnswer(response.status_code, body, header, parse_www_authenticate(header))
 
     def _get_json(self, url: str) -> dict:
         try:

@@ -9,4 +9,5 @@ urlpatterns = [
     path("start/", views.start, name="start"),
     path("callback/", views.callback, name="callback"),
     path("forget/", views.forget, name="forget"),
+    path("api/<slug:name>/", views.call_api, name="call-api"),
 ]

@@ -13,13 +13,14 @@ from urllib.parse import urlparse
 
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
-from ..context import AuthContext
+from ..context import AuthContext, level_for_acr
 from ..models import (
     AccessTokenAuthentication,
     AuthenticationRecord,
     GrantAuthentication,
     RefreshTokenAuthentication,
 )
+from ..policy import _essential_acr
 from ..signals import tokens_issued
 from . import gate
 
@@ -27,6 +28,19 @@ from . import gate
 def _is_loopback(uri: str) -> bool:
     host = urlparse(uri).hostname or ""
     return host in ("127.0.0.1", "::1")
+
+
+def _acr_for_claims(context: AuthContext, claims) -> str:
+    """The acr to record: the achieved one, unless the claims parameter made acr essential.
+
+    OIDC Core §5.5.1.1: with ``"acr": {"essential": true, "values": [...]}`` the acr returned MUST
+    be one of the values. The gate only lets the request through when the session reached one of
+    them, so the strongest requested value at or below the achieved level is reported (a
+    phishing-resistant login asked for "mfa" is reported as "mfa", never as a value not asked for).
+    """
+    values, _error = _essential_acr(claims) if claims else ((), "")
+    known = sorted((lvl, v) for v in values if (lvl := level_for_acr(v)) is not None and lvl <= context.level)
+    return known[-1][1] if known else context.acr
 
 
 class MFAOAuth2Validator(OAuth2Validator):
@@ -59,7 +73,7 @@ class MFAOAuth2Validator(OAuth2Validator):
         record = AuthenticationRecord.objects.create(
             user=grant.user,
             auth_time=datetime.fromtimestamp(context.auth_time, tz=dt_timezone.utc),
-            acr=context.acr,
+            acr=_acr_for_claims(context, getattr(request, "claims", None)),
             amr=context.amr,
         )
         GrantAuthentication.objects.create(grant=grant, record=record)
@@ -89,6 +103,14 @@ class MFAOAuth2Validator(OAuth2Validator):
         # Refresh never upgrades the context: the new tokens point at the same record.
         request.mfa_record = link.record
         return True
+
+    def validate_device_code(self, client_id, code, request, *args, **kwargs):
+        # oauthlib 4 asks the validator (DOT 3.4.1 does not implement it). The approval in the
+        # browser passed the MFA gate and froze its AuthenticationRecord (mfa_oauth.device).
+        from ..device.flows import redeem
+
+        client = getattr(request, "client", None)
+        return redeem(getattr(client, "client_id", None) or client_id, code, request)
 
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
         access_token = super()._create_access_token(expires, request, token, source_refresh_token)

@@ -25,12 +25,14 @@ from oauth2_provider.views.oidc import ConnectDiscoveryInfoView
 
 from ..conf import settings as mfa_settings
 from ..context import ACR_LEVELS, get_context
-from ..policy import AuthRequest, Decision, EffectivePolicy, Outcome, evaluate
+from ..policy import AuthRequest, Decision, EffectivePolicy, Outcome, gate_decision
 from ..redirects import with_next
 from . import gate
 
 # Prompt values this provider implements (discovery must not advertise more).
 SUPPORTED_PROMPTS = ("none", "login")
+# Set in the session by prompt=login / max_age=0: this session's second factor must be presented.
+FRESH_LOGIN_KEY = "mfa_oauth.fresh_login"
 
 
 class MFAAuthorizationView(AuthorizationView):
@@ -42,6 +44,11 @@ class MFAAuthorizationView(AuthorizationView):
         auth_request = AuthRequest.from_params(params)
         application = self._application(params.get("client_id"))
 
+        if request.method == "GET" and auth_request.errors and application is not None:
+            # Malformed max_age/claims: invalid_request to a registered redirect URI (else a page).
+            # Before DOT's validation, which turns a malformed claims parameter into a redirect
+            # without a scheme (DisallowedRedirect, a bare 400).
+            return self._error_redirect(request, params, "invalid_request", "; ".join(auth_request.errors))
         # An unknown client or a bad redirect URI is shown here and never redirected (RFC 9700 §4.1.3).
         if application is None or request.method == "GET":
             error = self._validation_error(request, auth_request)
@@ -54,14 +61,18 @@ class MFAAuthorizationView(AuthorizationView):
         if request.method == "GET" and auth_request.max_age == 0:
             return self._restart_login(request, drop={"max_age"})
 
-        decision = evaluate(
-            user=request.user,
+        policy = EffectivePolicy.for_application(application)
+        # evaluate() plus the registered substitutes (mfa_oauth.trust), never after prompt=login/max_age=0.
+        decision, self.mfa_context = gate_decision(
+            request,
+            application=application,
             context=get_context(request),
-            policy=EffectivePolicy.for_application(application),
+            policy=policy,
             auth_request=auth_request,
+            allow_substitute=FRESH_LOGIN_KEY not in request.session,
         )
-        if request.method == "POST" and decision.outcome is Outcome.INVALID:
-            decision = Decision(Outcome.SATISFIED)  # the GET already refused bad parameters
+        # A POST with malformed parameters is refused like the GET (never waved through: that
+        # would let a half-authenticated session post the consent form and obtain a code).
         if decision.satisfied:
             # Consent only matters to prompt=none (DOT decides it itself otherwise); spare the query.
             consent_given = "none" in prompt and self._consent_given(request, application, params)
@@ -118,6 +129,9 @@ class MFAAuthorizationView(AuthorizationView):
         back = urlunparse(parsed._replace(query=urlencode(query)))
         if request.user.is_authenticated:
             logout(request)
+        # The new session must prove every factor afresh: nothing may stand in for the second
+        # factor (mfa_oauth.trust reads this marker; it survives login's session key rotation).
+        request.session[FRESH_LOGIN_KEY] = True
         return self._redirect_local(with_next(resolve_url(settings.LOGIN_URL), back))
 
     def _redirect_local(self, url: str) -> HttpResponse:
@@ -205,7 +219,8 @@ class MFAAuthorizationView(AuthorizationView):
 
     def create_authorization_response(self, request, scopes, credentials, allow):
         # The session's authentication context travels with the code (see validators.py).
-        credentials["mfa_context"] = get_context(request)
+        # The context the gate approved for this request (remembered factors only where vouched for).
+        credentials["mfa_context"] = getattr(self, "mfa_context", None) or get_context(request)
         return super().create_authorization_response(request, scopes, credentials, allow)
 
 
@@ -221,6 +236,10 @@ class MFADiscoveryView(ConnectDiscoveryInfoView):
             set(data.get("claims_supported", [])) | {"acr", "amr", "auth_time", "email", "preferred_username"}
         )
         data["prompt_values_supported"] = list(SUPPORTED_PROMPTS)
+        # RFC 8628 §4: where devices start the device authorization grant.
+        data["device_authorization_endpoint"] = request.build_absolute_uri(
+            reverse("oauth2_provider:device-authorization")
+        )
         enriched = JsonResponse(data)
         enriched["Access-Control-Allow-Origin"] = "*"
         return enriched

@@ -15,6 +15,7 @@ from .. import lockout
 from ..context import LEVEL_MFA, get_context
 from ..methods import confirmed_devices, method_of
 from ..redirects import safe_next
+from . import extras
 from .flows import Status, verify
 from .forms import ChallengeForm
 
@@ -107,6 +108,7 @@ class VerifyView(View):
             "error": error,
             "info": info,
             "locked": lockout.is_locked(self.request.user),
+            "extras": extras.collect(self.request, self.next_url),
         }
         return render(self.request, self.template_name, context, status=status)
 

@@ -98,6 +98,7 @@ def test_demo_client_shows_the_claims(live_server, user, totp_device, settings):
     ClientPolicy.objects.create(application=app, mfa_mode="always")
     browser = requests.Session()
     login_page = browser.get(f"{live_server.url}/demo/start/", timeout=10)
+
     fields = hidden_fields(login_page.text)
     fields.update(username="alice", password=PASSWORD)
     challenge_page = browser.post(login_page.url, data=fields, timeout=10)

@@ -1,0 +1,39 @@
+"""Token introspection (RFC 7662) that also says how the token's user authenticated.
+
+RFC 9470 §6.2: a resource server that introspects tokens learns ``acr`` and ``auth_time`` from
+the response; ``amr`` is added as well. The values come from the token's
+:class:`~mfa_oauth.models.AuthenticationRecord`, the same record the id_token was built from,
+so introspection and id_token always agree. Extension point: DOT's ``IntrospectTokenView``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.http import JsonResponse
+from oauth2_provider.views import IntrospectTokenView
+
+from ..models import AccessTokenAuthentication
+
+
+def authentication_claims(token_value: str) -> dict:
+    """acr/amr/auth_time of an access token, or {} when it has no record (client credentials)."""
+    checksum = hashlib.sha256(token_value.encode("utf-8")).hexdigest()
+    link = (
+        AccessTokenAuthentication.objects.select_related("record").filter(access_token__token_checksum=checksum).first()
+    )
+    return link.record.claims() if link is not None else {}
+
+
+class MFAIntrospectTokenView(IntrospectTokenView):
+    @staticmethod
+    def get_token_response(token_value=None):
+        response = IntrospectTokenView.get_token_response(token_value)
+        if response.status_code != 200 or token_value is None:
+            return response
+        data = json.loads(response.content)
+        if not data.get("active"):
+            return response
+        data.update(authentication_claims(token_value))
+        return JsonResponse(data)
