@@ -12,4 +12,5 @@ urlpatterns = [
     path("o/", include("mfa_oauth.oauth.urls")),
     path("demo/", include("idp_site.demo.urls")),
     path("admin/", admin.site.urls),
+    path("account/", include("mfa_oauth.account.urls")),
 ]

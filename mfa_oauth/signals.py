@@ -22,3 +22,11 @@ backup_codes_generated = Signal()
 tokens_issued = Signal()
 # device, method (str): a code was queued for delivery (never the code itself)
 challenge_sent = Signal()
+
+# --- added by the enrollment/administration issue --------------------------------------------------
+# device, method (str), old_name (str), new_name (str)
+factor_renamed = Signal()
+# device, remaining (int): a backup code was accepted at the challenge step
+backup_code_used = Signal()
+# event (mfa_oauth.audit.models.AuthEvent): sent after each audit row is written, to forward it elsewhere
+audit_event_recorded = Signal()

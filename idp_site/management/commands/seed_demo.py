@@ -20,6 +20,8 @@ DEMO_USER = ("alice", "alice-demo-password")
 ADMIN_USER = ("admin", "admin-demo-password")
 # A fixed, published secret: this is demo data, never a real account.
 DEMO_TOTP_KEY_HEX = "3132333435363738393031323334353637383930"[::-1]
+# The admin site requires a second factor for staff: the demo admin gets its own published secret.
+ADMIN_TOTP_KEY_HEX = "61646d696e2d64656d6f2d746f74702d6b657921"
 
 
 class Command(BaseCommand):
@@ -43,6 +45,10 @@ class Command(BaseCommand):
             alice.save()
         totp, _ = TOTPDevice.objects.get_or_create(
             user=alice, name="Demo authenticator", defaults={"key": DEMO_TOTP_KEY_HEX, "confirmed": True}
+        )
+
+        admin_totp, _ = TOTPDevice.objects.get_or_create(
+            user=admin, name="Admin demo authenticator", defaults={"key": ADMIN_TOTP_KEY_HEX, "confirmed": True}
         )
 
         Application = get_application_model()
@@ -70,6 +76,7 @@ class Command(BaseCommand):
             return
         secret = base64.b32encode(totp.bin_key).decode().rstrip("=")
         uri = otpauth_uri(totp)
+        admin_secret = base64.b32encode(admin_totp.bin_key).decode().rstrip("=")
         self.stdout.write(f"""
 ==========================================================================
  mfa_oauth reference IdP: demo data ready
@@ -79,6 +86,10 @@ class Command(BaseCommand):
  Demo TOTP secret:  {secret}
  otpauth URI:       {uri}
  Admin:             {ADMIN_USER[0]} / {ADMIN_USER[1]}   ({base}/admin/)
+ Admin TOTP secret: {admin_secret}
+                    (the admin site asks staff for a second factor; current code:
+                     .venv/bin/python -c "import pyotp; print(pyotp.TOTP('{admin_secret}').now())")
+ Security page:     {base}/account/security/
 
  Add the secret to an authenticator app (or scan the QR code below), or print
  the current code with:  .venv/bin/python -c "import pyotp; print(pyotp.TOTP('{secret}').now())"
