@@ -62,6 +62,6 @@ def record(
         amr=list(amr),
         detail=detail or {},
     )
-    logger.info("audit %s user=%s method=%s client=%s", kind, event.username, method, client_id)
+    logger.debug("audit %s user=%s method=%s client=%s", kind, event.username, method, client_id)
     audit_event_recorded.send(sender=AuthEvent, event=event)
     return event
