@@ -18,7 +18,6 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 
 from .. import lockout
 from ..backup_codes.models import BackupCodeDevice
@@ -168,7 +167,6 @@ class MFAUserAdmin(UserAdmin):
             button=_("Unlock"),
         )
 
-    @never_cache
     def backup_codes_view(self, request, object_id):
         user = self._target(request, object_id)
         if request.method == "POST":
@@ -192,7 +190,6 @@ class MFAUserAdmin(UserAdmin):
             nonce=self._new_nonce(request),
         )
 
-    @never_cache
     def enroll_totp_view(self, request, object_id):
         user = self._target(request, object_id)
         if request.method == "POST":

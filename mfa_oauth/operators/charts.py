@@ -72,10 +72,10 @@ def daily_columns(
             h = round(plot_h * value / peak) if value else 0
             parts.append(
                 format_html(
-                    '<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" fill="{}"><title>{} {}: {}</title></rect>',
-                    x0 + s * col_w,
+                    '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{} {}: {}</title></rect>',
+                    round(x0 + s * col_w, 1),
                     top + plot_h - h,
-                    col_w - 1,
+                    round(col_w - 1, 1),
                     h,
                     PALETTE[(s + 1) % len(PALETTE)],
                     day,
@@ -86,8 +86,8 @@ def daily_columns(
         if d % 2 == 0 or len(days) <= 7:
             parts.append(
                 format_html(
-                    '<text x="{:.1f}" y="{}" text-anchor="middle" font-size="10">{}</text>',
-                    x0 + group_w / 2,
+                    '<text x="{}" y="{}" text-anchor="middle" font-size="10">{}</text>',
+                    round(x0 + group_w / 2, 1),
                     top + plot_h + 14,
                     day[5:],
                 )
