@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -137,7 +138,7 @@ class Command(BaseCommand):
             username = values.get("username", "")
             if len(cells) > len(columns):
                 self._refuse(line, username, f"{len(cells)} fields but the header has {len(columns)}")
-            elif any(_undecodable(cell) for cell in cells):
+            elif _undecodable("".join(cells)):
                 self._refuse(line, username, f"not valid {encoding} text (pass --encoding)")
             elif not username:
                 self._refuse(line, "", "no username")
@@ -267,8 +268,12 @@ def _count_lines(path: str) -> int:
     return lines
 
 
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
 def _undecodable(text: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in text)
+    """Bytes the encoding could not decode survive as lone surrogates (errors="surrogateescape")."""
+    return _SURROGATE.search(text) is not None
 
 
 def _printable(text: str) -> str:
