@@ -110,7 +110,7 @@ LOGOUT_REDIRECT_URL = "home"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
-SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_REFERRER_POLICY = "same-origin"  # see mfa_oauth/middleware.py
 X_FRAME_OPTIONS = "DENY"
 
 # Caches: per-process memory for the embedded default; Redis in production (see .env.example).

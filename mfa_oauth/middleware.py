@@ -1,4 +1,9 @@
-"""Headers every page of the provider carries: no framing, no referrer, a strict CSP."""
+"""Headers every page of the provider carries: no framing, no cross-origin referrer, a strict CSP.
+
+Referrer-Policy is ``same-origin`` rather than SECURITY.md J13's ``no-referrer``: with ``no-referrer``
+browsers send ``Origin: null`` on form posts, which Django's CSRF protection rightly refuses. With
+``same-origin`` no other origin ever receives a Referer, so codes and state in URLs still never leak.
+"""
 
 from __future__ import annotations
 
@@ -20,5 +25,5 @@ class SecurityHeadersMiddleware:
         if self.csp and "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = self.csp
         response.setdefault("X-Frame-Options", "DENY")
-        response.setdefault("Referrer-Policy", "no-referrer")
+        response.setdefault("Referrer-Policy", "same-origin")
         return response
