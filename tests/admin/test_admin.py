@@ -230,3 +230,13 @@ def test_staff_without_change_permission_get_403(client, target):
     give_mfa(client, viewer, device)
     assert client.post(_url(target, "mfa/reset/")).status_code == 403
     assert len(confirmed_devices(target)) == 3
+
+
+def test_shared_helper_opens_the_admin(client, db):
+    from tests.conftest import pass_second_factor
+
+    staff = make_staff("helper")
+    client.force_login(staff)
+    assert client.get("/admin/").status_code == 302
+    pass_second_factor(client, staff)
+    assert client.get("/admin/").status_code == 200
