@@ -45,7 +45,7 @@ def test_lists_factors_with_dates_and_add_links(client, totp_device):
     assert response.status_code == 200
     assert "Authenticator app" in page and "phone" in page
     assert "Added" in page and "Last used" in page
-    assert 'id="add-totp"' in page and "/mfa/enroll/totp/?next=/account/security/" in page
+    assert 'id="add-totp"' in page and "/mfa/enroll/totp/?next=%2Faccount%2Fsecurity%2F" in page
     assert "never" not in page.split('id="mfa-factors"')[1].split("</section>")[0]  # just used
     assert response["Cache-Control"].startswith("max-age=0")
 

@@ -240,3 +240,11 @@ def test_shared_helper_opens_the_admin(client, db):
     assert client.get("/admin/").status_code == 302
     pass_second_factor(client, staff)
     assert client.get("/admin/").status_code == 200
+
+
+def test_overview_query_count_does_not_grow_with_users(admin_client, django_assert_max_num_queries):
+    User = get_user_model()
+    User.objects.bulk_create([User(username=f"bulk{i}") for i in range(500)])
+    with django_assert_max_num_queries(16):
+        page = admin_client.get("/admin/mfa-overview/").content.decode()
+    assert "<td>None</td><td>500</td>" in page
