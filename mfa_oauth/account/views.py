@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -93,7 +94,8 @@ def security(request):
     entries = [_entry(d) for d in devices]
     rule = requirement(request.user)
     next_url = _security_url()
-    enrollments = [{"enrollment": e, "url": f"{reverse(e.url_name)}?next={next_url}"} for e in available()]
+    query = urlencode({"next": next_url})
+    enrollments = [{"enrollment": e, "url": f"{reverse(e.url_name)}?{query}"} for e in available()]
     return render(
         request,
         "mfa_oauth/account/security.html",
