@@ -162,7 +162,9 @@ def remove(request, persistent_id: str):
         get_user_model()._default_manager.select_for_update().filter(pk=request.user.pk).first()
         refusal = removal_refusal(request.user, device)
         if refusal is None:
+            pk = device.pk
             device.delete()
+            device.pk = pk  # Django clears it on delete; receivers (audit) still name the device
             factor_removed.send(
                 sender=type(device), request=request, user=request.user, device=device, method=method_of(device).name
             )

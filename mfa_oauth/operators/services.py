@@ -118,7 +118,9 @@ def reset(user, *, request=None, actor=None) -> int:
     removed = []
     with transaction.atomic():
         for device in all_devices(user):
+            pk = device.pk
             device.delete()
+            device.pk = pk  # Django clears it on delete; receivers (audit) still name the device
             removed.append(device)
         lockout.reset(user)
     for device in (d for d in removed if d.confirmed):

@@ -129,7 +129,12 @@ def test_remove_a_factor(client, totp_device):
     response = client.post(url)
     assert response.status_code == 303
     assert not TOTPDevice.objects.filter(pk=other.pk).exists()
-    assert AuthEvent.objects.filter(kind=EventKind.FACTOR_REMOVED, user=user).count() == 1
+    removed = AuthEvent.objects.get(kind=EventKind.FACTOR_REMOVED, user=user)
+    assert (removed.device, removed.device_name, removed.method) == (
+        other.persistent_id,
+        "old phone",
+        "totp",
+    )
     assert len(mail.outbox) == 1 and "removed" in mail.outbox[0].subject
 
 

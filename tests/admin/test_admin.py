@@ -105,6 +105,7 @@ def test_reset_with_confirmation(admin_client, target, staff):
     assert confirmed_devices(target) == []
     removed = AuthEvent.objects.filter(kind=EventKind.FACTOR_REMOVED, user=target)
     assert removed.count() == 3 and set(removed.values_list("actor", flat=True)) == {staff.pk}
+    assert all(device.endswith(tuple("0123456789")) for device in removed.values_list("device", flat=True))
     assert len(mail.outbox) == 3
 
 
