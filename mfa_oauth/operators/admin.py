@@ -249,7 +249,7 @@ class MFAUserAdmin(UserAdmin):
             except services.EnrollmentError as error:
                 form.add_error("number", error.user_message)
             else:
-                self.message_user(request, _("Number added. It is verified the first time a code sent to it is used."))
+                self.message_user(request, _("Number added, unverified until a code sent to it comes back."))
                 return self._back(user)
         return self._page(request, user, "enroll_form.html", _("Enroll an SMS number"), form=form)
 

@@ -15,8 +15,8 @@ from django_otp import device_classes
 from ..audit.models import AuthEvent, EventKind
 from ..methods import method_of
 from ..models import UserMFAState
+from . import services
 from .charts import daily_columns, horizontal_bars
-from .services import sms_installed
 
 DAYS = 14
 
@@ -64,7 +64,7 @@ def failures_per_day(now=None) -> tuple[list[str], list[int], list[int]]:
 
 
 def sms_stats(now=None) -> tuple[list[str], dict[str, list[int]]] | None:
-    if not sms_installed():
+    if not services.sms_installed():
         return None
     from ..sms import api
 

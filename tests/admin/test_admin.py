@@ -249,3 +249,11 @@ def test_overview_query_count_does_not_grow_with_users(admin_client, django_asse
     with django_assert_max_num_queries(16):
         page = admin_client.get("/admin/mfa-overview/").content.decode()
     assert "<td>None</td><td>500</td>" in page
+
+
+def test_device_admin_never_shows_a_secret_again(admin_client, target):
+    device = TOTPDevice.objects.get(user=target)
+    assert admin_client.get(f"/admin/otp_totp/totpdevice/{device.pk}/config/").status_code == 403
+    assert admin_client.get(f"/admin/otp_totp/totpdevice/{device.pk}/qrcode/").status_code == 403
+    page = admin_client.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/").content.decode()
+    assert device.key not in page
