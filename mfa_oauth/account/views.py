@@ -64,7 +64,13 @@ def completed_login_required(view):
 
 
 def _own_device(request, persistent_id: str) -> Device | None:
-    device = Device.from_persistent_id(persistent_id or "")
+    if not persistent_id or len(persistent_id) > 200:
+        return None
+    try:
+        device = Device.from_persistent_id(persistent_id)
+    except (AttributeError, OverflowError, ValueError):
+        # django-otp answers a non-device model label ("auth.user/1") with AttributeError.
+        return None
     if device is None or device.user_id != request.user.pk or not device.confirmed:
         return None
     return device

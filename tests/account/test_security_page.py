@@ -224,3 +224,15 @@ def test_sms_enrollment_link_carries_a_risk_notice(client, user):
         enrollment._registry.pop("sms")
     assert 'id="add-sms"' in page and 'id="sms-risk"' in page
     assert page.index('id="add-totp"') < page.index('id="add-sms"')  # stronger factors first
+
+
+@pytest.mark.parametrize(
+    "pid",
+    ["auth.user/1", "otp_totp.totpdevice/99999999999999999999999999", "no.model/1", "x" * 300, "a.b.c/d", "%00"],
+)
+def test_bad_factor_ids_get_a_message_not_a_500(client, totp_device, pid):
+    give_mfa(client, totp_device.user, totp_device)
+    for url in (f"/account/security/factors/{pid}/remove/", f"/account/security/factors/{pid}/rename/"):
+        response = client.post(url, {"name": "x"})
+        assert response.status_code == 303, (url, response.status_code)
+    assert "not one of yours" in client.get(SECURITY).content.decode()
