@@ -19,6 +19,7 @@ class EventKind(models.TextChoices):
     BACKUP_CODES_GENERATED = "backup_codes_generated", _("Backup codes generated")
     BACKUP_CODE_USED = "backup_code_used", _("Backup code used")
     TOKENS_ISSUED = "tokens_issued", _("Tokens issued")
+    CLONE_SUSPECTED = "clone_suspected", _("Cloned authenticator suspected")
 
 
 class AuthEvent(models.Model):

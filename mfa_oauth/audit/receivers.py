@@ -71,6 +71,10 @@ def on_backup_code_used(sender, request=None, user=None, device=None, remaining=
 
 @receiver(signals.second_factor_failed, dispatch_uid="mfa_oauth.audit.failed")
 def on_failed(sender, request=None, user=None, device=None, method="", failure_count=None, **kwargs) -> None:
+    if failure_count is None and user is not None:
+        from .. import lockout
+
+        failure_count = lockout.failure_count(user)  # the attempt was counted before the code was checked
     record(
         EventKind.MFA_FAILED,
         request=request,
@@ -156,3 +160,20 @@ def on_tokens_issued(sender, request=None, user=None, application=None, acr="", 
 
 def _source(kwargs) -> dict:
     return {"source": kwargs["source"]} if kwargs.get("source") else {}
+
+
+def on_clone_suspected(sender, request=None, user=None, device=None, method="", **kwargs) -> None:
+    record(
+        EventKind.CLONE_SUSPECTED,
+        request=request,
+        user=user,
+        device=device,
+        method=method,
+        detail={k: kwargs[k] for k in ("stored_count", "received_count") if k in kwargs},
+    )
+
+
+# Sent by the WebAuthn factor (a sign counter that did not increase); absent from builds without it.
+_clone_signal = getattr(signals, "authenticator_clone_suspected", None)
+if _clone_signal is not None:
+    _clone_signal.connect(on_clone_suspected, dispatch_uid="mfa_oauth.audit.clone_suspected")

@@ -8,6 +8,7 @@ import pyotp
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.utils import timezone
 from django_otp.oath import hotp
 from django_otp.plugins.otp_hotp.models import HOTPDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -17,6 +18,8 @@ from mfa_oauth.audit.models import AuthEvent, EventKind
 from mfa_oauth.backup_codes import flows as backup_flows
 from mfa_oauth.backup_codes.models import BackupCodeDevice
 from mfa_oauth.methods import confirmed_devices
+from mfa_oauth.models import UserMFAState
+from mfa_oauth.operators import services
 from tests.account.helpers import give_mfa, login, make_staff, verify_totp
 from tests.conftest import PASSWORD
 
@@ -86,14 +89,14 @@ def test_index_links_the_overview(admin_client):
 
 
 def test_user_page_shows_every_factor(admin_client, target):
-    lockout.count_attempt(target)
+    UserMFAState.objects.create(user=target, failure_count=1)
     page = admin_client.get(_url(target, "change/")).content.decode()
     table = page.split('id="mfa-factor-table"')[1].split("</table>")[0]
     assert table.count('class="mfa-factor-row"') == 3
     for text in ("Authenticator app", "alice phone", "Hardware token", "yubikey", "Backup code", "10 unused"):
         assert text in table
     assert 'id="mfa-failures"' in page
-    assert 'id="mfa-enroll-sms"' not in page  # SMS is not installed in this build
+    assert ('id="mfa-enroll-sms"' in page) == services.sms_installed()
 
 
 def test_reset_with_confirmation(admin_client, target, staff):
@@ -111,8 +114,7 @@ def test_reset_with_confirmation(admin_client, target, staff):
 
 def test_unlock(admin_client, target, staff, settings):
     settings.MFA_OAUTH = {**settings.MFA_OAUTH, "MAX_FAILED_ATTEMPTS": 2}
-    for _ in range(2):
-        lockout.lock_if_capped(target, lockout.count_attempt(target))
+    UserMFAState.objects.create(user=target, failure_count=2, locked_at=timezone.now())
     assert lockout.is_locked(target)
     assert 'id="mfa-locked"' in admin_client.get(_url(target, "change/")).content.decode()
     assert admin_client.post(_url(target, "mfa/unlock/")).status_code == 302
@@ -166,7 +168,9 @@ def test_enroll_hotp_by_secret(admin_client, user):
     assert "already enrolled" in duplicate.content.decode()
 
 
-def test_sms_options_are_hidden_without_the_sms_app(admin_client, target):
+def test_sms_options_are_hidden_without_the_sms_app(admin_client, target, monkeypatch):
+    monkeypatch.setattr(services, "sms_installed", lambda: False)
+    assert 'id="mfa-enroll-sms"' not in admin_client.get(_url(target, "change/")).content.decode()
     assert admin_client.get(_url(target, "mfa/enroll/sms/")).status_code == 404
     device = TOTPDevice.objects.filter(user=target).first()
     assert admin_client.get(_url(target, f"mfa/test-sms/{device.pk}/")).status_code == 404
@@ -191,7 +195,8 @@ def test_device_admins_list_and_filter(admin_client, target):
         assert response.status_code == 200 and "alice" in response.content.decode(), url
 
 
-def test_overview_renders_svg_charts(admin_client, target, client):
+def test_overview_renders_svg_charts(admin_client, target, monkeypatch):
+    monkeypatch.setattr(services, "sms_installed", lambda: False)
     AuthEvent.objects.create(kind=EventKind.MFA_FAILED, username="alice")
     AuthEvent.objects.create(kind=EventKind.LOCKED, username="alice")
     response = admin_client.get("/admin/mfa-overview/")

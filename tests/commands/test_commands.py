@@ -20,6 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from mfa_oauth.audit.models import AuthEvent, EventKind
 from mfa_oauth.backup_codes.models import BackupCodeDevice
 from mfa_oauth.methods import confirmed_devices
+from mfa_oauth.operators import services
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # 20 bytes, base32
 RFC4226_HEX = b"12345678901234567890".hex()
@@ -52,7 +53,8 @@ def test_enroll_backup_codes_prints_working_codes(user):
     assert BackupCodeDevice.objects.get(user=user).verify_token(codes[3])
 
 
-def test_enroll_refuses_clearly(user):
+def test_enroll_refuses_clearly(user, monkeypatch):
+    monkeypatch.setattr(services, "sms_installed", lambda: False)
     with pytest.raises(CommandError, match="No user named 'bob'"):
         run("mfa_enroll", "bob", "--totp")
     with pytest.raises(CommandError, match="SMS is not enabled"):
@@ -133,7 +135,8 @@ def test_dry_run_writes_nothing(tmp_path, users):
     assert TOTPDevice.objects.count() == HOTPDevice.objects.count() == AuthEvent.objects.count() == 0
 
 
-def test_sms_rows_are_refused_while_sms_is_not_installed(tmp_path, users):
+def test_sms_rows_are_refused_while_sms_is_not_installed(tmp_path, users, monkeypatch):
+    monkeypatch.setattr(services, "sms_installed", lambda: False)
     out, _ = run("mfa_import", write(tmp_path, "username,phone\nann,+41791234567\n"), "--no-progress")
     assert "line 2: refused ann: SMS is not enabled on this site" in out
 
