@@ -27,7 +27,7 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-secret-key-change-m
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "mfa_oauth.operators.apps.MFAAdminConfig",  # django.contrib.admin with a second factor for staff
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -47,6 +47,10 @@ INSTALLED_APPS = [
     "mfa_oauth.device",
     "mfa_oauth.trust",
     "idp_site.api",
+    "mfa_oauth.audit",
+    "mfa_oauth.notifications",
+    "mfa_oauth.account",
+    "mfa_oauth.operators",
 ]
 
 MIDDLEWARE = [
@@ -256,3 +260,7 @@ MFA_OAUTH.update(
         },
     }
 )
+# --- enrollment and administration (mfa_oauth.account / audit / notifications / operators) --------
+# django-otp's device admins never show a key or QR code again after creation (SECURITY.md B3).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+MFA_OAUTH_NOTIFICATIONS = {"SITE_NAME": os.environ.get("MFA_SITE_NAME", "mfa_oauth reference IdP")}

@@ -14,4 +14,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("idp_site.api.urls")),
     path("mfa/trust/", include("mfa_oauth.trust.urls")),
+    path("account/", include("mfa_oauth.account.urls")),
 ]

@@ -22,6 +22,9 @@ from .conf import settings as mfa_settings
 
 STARTED_KEY = "mfa_oauth.session_started"
 SEEN_KEY = "mfa_oauth.session_seen"
+# Activity is recorded at most once a minute: the idle clock needs no finer grain, and a session
+# write on every request would cost an UPDATE on the hot paths (authorize, consent).
+SEEN_RESOLUTION = 60
 
 log = logging.getLogger("mfa_oauth.lifetime")
 
@@ -67,5 +70,6 @@ class SessionLifetimeMiddleware:
                 if STARTED_KEY not in session:
                     # A session from before this middleware was installed: its clock starts now.
                     session[STARTED_KEY] = now
-                session[SEEN_KEY] = now
+                if now - session.get(SEEN_KEY, 0) >= SEEN_RESOLUTION:
+                    session[SEEN_KEY] = now
         return self.get_response(request)

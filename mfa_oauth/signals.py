@@ -25,3 +25,11 @@ challenge_sent = Signal()
 # device, method (str), stored_count (int), received_count (int): a WebAuthn assertion with a valid
 # signature whose sign counter did not increase, i.e. a possibly cloned authenticator (refused).
 authenticator_clone_suspected = Signal()
+
+# --- added by the enrollment/administration issue --------------------------------------------------
+# device, method (str), old_name (str), new_name (str)
+factor_renamed = Signal()
+# device, remaining (int): a backup code was accepted at the challenge step
+backup_code_used = Signal()
+# event (mfa_oauth.audit.models.AuthEvent): sent after each audit row is written, to forward it elsewhere
+audit_event_recorded = Signal()

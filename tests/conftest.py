@@ -101,3 +101,26 @@ def artifacts(request) -> Path:
     folder = ARTIFACTS_DIR / request.node.name.replace("/", "_")[:100]
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+# --- the admin site requires a second factor for staff (mfa_oauth.operators.site) ----------------
+def pass_second_factor(client, user, device=None) -> None:
+    """Log ``client`` in as ``user`` with a session that just completed a second factor.
+
+    For tests about something else than the challenge step (e.g. an admin page): staff reach the
+    admin only once verified. Creates a TOTP device for ``user`` when none is given."""
+    import time
+
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from mfa_oauth.context import SESSION_KEY, AuthContext, password_factor
+    from mfa_oauth.methods import factor_for
+
+    device = device or TOTPDevice.objects.create(user=user, name="test device", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    now = int(time.time())
+    context = AuthContext(user_id=user.pk, factors=(password_factor(now), factor_for(device, at=now)))
+    session[SESSION_KEY] = context.to_dict()
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()

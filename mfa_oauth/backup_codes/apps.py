@@ -6,3 +6,6 @@ class BackupCodesConfig(AppConfig):
     label = "mfa_oauth_backup_codes"
     verbose_name = "Backup codes"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401  (announces backup_code_used)

@@ -16,8 +16,8 @@ from tests.oauth import AuthorizationRequest, callback_params, consent, login, r
 
 pytestmark = pytest.mark.django_db
 
-CHALLENGE_BUDGET = 25
-FLOW_BUDGET = 120
+CHALLENGE_BUDGET = 26
+FLOW_BUDGET = 110
 
 
 def challenge(client, device, next_url):

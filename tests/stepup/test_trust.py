@@ -163,9 +163,11 @@ def test_forget_all_browsers_revokes_the_cookie(rp, totp_device, clock):
 
 def test_the_admin_action_forgets_every_browser_of_the_user(rp, totp_device, clock):
     browser = trusted_browser_client(rp, totp_device, clock)
-    get_user_model().objects.create_superuser("root", "root@example.com", PASSWORD)
+    from tests.conftest import pass_second_factor
+
+    root = get_user_model().objects.create_superuser("root", "root@example.com", PASSWORD)
     admin = Client()
-    admin.login(username="root", password=PASSWORD)
+    pass_second_factor(admin, root)  # the admin site asks staff for a second factor
     response = admin.post(
         "/admin/mfa_oauth_trust/trustedbrowser/",
         {"action": "forget_all_of_users", "_selected_action": [str(TrustedBrowser.objects.get().pk)]},

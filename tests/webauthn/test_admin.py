@@ -7,8 +7,10 @@ from django.urls import reverse
 
 
 def test_admin_lists_credentials_and_has_no_add_form(client, registered):
+    from tests.conftest import pass_second_factor
+
     admin = get_user_model().objects.create_superuser("root", "root@example.com", "x")
-    client.force_login(admin)
+    pass_second_factor(client, admin)  # the admin site asks staff for a second factor
     changelist = client.get(reverse("admin:mfa_oauth_webauthn_webauthncredential_changelist"))
     assert changelist.status_code == 200 and b"My key" in changelist.content
     assert client.get(reverse("admin:mfa_oauth_webauthn_webauthncredential_add")).status_code == 403

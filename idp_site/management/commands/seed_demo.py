@@ -25,6 +25,8 @@ SMS_DEMO_USER = ("bob", "bob-demo-password")
 SMS_DEMO_NUMBER = "+12025550123"
 # A fixed, published secret: this is demo data, never a real account.
 DEMO_TOTP_KEY_HEX = "3132333435363738393031323334353637383930"[::-1]
+# The admin site requires a second factor for staff: the demo admin gets its own published secret.
+ADMIN_TOTP_KEY_HEX = "61646d696e2d64656d6f2d746f74702d6b657921"
 
 
 class Command(BaseCommand):
@@ -57,6 +59,9 @@ class Command(BaseCommand):
         sms, _ = SMSDevice.objects.get_or_create(
             user=bob, name="Demo phone", defaults={"number": SMS_DEMO_NUMBER, "confirmed": True}
         )
+        admin_totp, _ = TOTPDevice.objects.get_or_create(
+            user=admin, name="Admin demo authenticator", defaults={"key": ADMIN_TOTP_KEY_HEX, "confirmed": True}
+        )
 
         Application = get_application_model()
         base = base_url.rstrip("/")
@@ -83,6 +88,7 @@ class Command(BaseCommand):
             return
         secret = base64.b32encode(totp.bin_key).decode().rstrip("=")
         uri = otpauth_uri(totp)
+        admin_secret = base64.b32encode(admin_totp.bin_key).decode().rstrip("=")
         self.stdout.write(f"""
 ==========================================================================
  mfa_oauth reference IdP: demo data ready
@@ -94,6 +100,10 @@ class Command(BaseCommand):
  Admin:             {ADMIN_USER[0]} / {ADMIN_USER[1]}   ({base}/admin/)
  SMS demo user:     {SMS_DEMO_USER[0]} / {SMS_DEMO_USER[1]}  (texts to {sms.masked_number}:
                     "Send me a code", then read the code on this console)
+ Admin TOTP secret: {admin_secret}
+                    (the admin site asks staff for a second factor; current code:
+                     .venv/bin/python -c "import pyotp; print(pyotp.TOTP('{admin_secret}').now())")
+ Security page:     {base}/account/security/
 
  Add the secret to an authenticator app (or scan the QR code below), or print
  the current code with:  .venv/bin/python -c "import pyotp; print(pyotp.TOTP('{secret}').now())"

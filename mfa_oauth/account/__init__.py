@@ -1,0 +1,1 @@
+"""The self-service security page: list, add, rename and remove second factors; backup codes."""

@@ -1,0 +1,232 @@
+"""The security page (``/account/security/``) and its changes.
+
+Reading the page needs a completed login (a user with a second factor must have used it in this
+session); every change needs a *fresh* second factor (``fresh_mfa_required``, FRESH_MFA_WINDOW).
+"""
+
+from __future__ import annotations
+
+import time
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.views import redirect_to_login
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from django_otp.models import Device
+
+from ..backup_codes import flows as backup_flows
+from ..backup_codes.models import BackupCodeDevice
+from ..conf import settings as mfa_settings
+from ..context import get_context
+from ..enrollment import available
+from ..freshness import fresh_mfa_required, step_up_redirect
+from ..methods import confirmed_devices, has_second_factor, method_of
+from ..signals import factor_removed, factor_renamed
+from .forms import RenameForm
+from .rules import is_recovery, removal_refusal, requirement
+
+# Backup codes wait here between the page that shows them and the one download of them.
+PENDING_CODES_KEY = "mfa_oauth.account.new_backup_codes"
+PENDING_CODES_TTL = 600
+
+
+def _security_url() -> str:
+    return reverse("mfa_oauth_account:security")
+
+
+def _see_other(url: str) -> HttpResponse:
+    response = HttpResponse(status=303)
+    response["Location"] = url
+    return response
+
+
+def completed_login_required(view):
+    """Logged in, and past the second factor when the user has one (SECURITY.md H5)."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        context = get_context(request)
+        if not request.user.is_authenticated or context is None:
+            return redirect_to_login(request.get_full_path())
+        if not context.second_factors and has_second_factor(request.user):
+            return step_up_redirect(request)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _own_device(request, persistent_id: str) -> Device | None:
+    if not persistent_id or len(persistent_id) > 200:
+        return None
+    try:
+        device = Device.from_persistent_id(persistent_id)
+    except (AttributeError, OverflowError, ValueError):
+        # django-otp answers a non-device model label ("auth.user/1") with AttributeError.
+        return None
+    if device is None or device.user_id != request.user.pk or not device.confirmed:
+        return None
+    return device
+
+
+def _prefix(device) -> str:
+    return device.persistent_id.replace(".", "-").replace("/", "-")
+
+
+def _entry(device) -> dict:
+    method = method_of(device)
+    return {
+        "device": device,
+        "method": method,
+        "recovery": is_recovery(device),
+        "created_at": getattr(device, "created_at", None),
+        "last_used_at": getattr(device, "last_used_at", None),
+        "remaining": device.remaining if isinstance(device, BackupCodeDevice) else None,
+        "rename_form": RenameForm(initial={"name": device.name}, prefix=_prefix(device)),
+    }
+
+
+@never_cache
+@completed_login_required
+def security(request):
+    devices = confirmed_devices(request.user)
+    entries = [_entry(d) for d in devices]
+    rule = requirement(request.user)
+    next_url = _security_url()
+    query = urlencode({"next": next_url})
+    enrollments = [{"enrollment": e, "url": f"{reverse(e.url_name)}?{query}"} for e in available()]
+    return render(
+        request,
+        "mfa_oauth/account/security.html",
+        {
+            "factors": [e for e in entries if not e["recovery"]],
+            "recovery": [e for e in entries if e["recovery"]],
+            "has_primary": any(not e["recovery"] for e in entries),
+            "enrollments": enrollments,
+            "requirement": rule,
+            "fresh_minutes": max(1, mfa_settings.FRESH_MFA_WINDOW // 60),
+        },
+    )
+
+
+@fresh_mfa_required
+def rename(request, persistent_id: str):
+    if request.method != "POST":
+        # Back from the step-up with a GET: the form lives on the security page.
+        return _see_other(_security_url())
+    device = _own_device(request, persistent_id)
+    if device is None:
+        messages.error(request, _("That factor is not one of yours."))
+        return _see_other(_security_url())
+    form = RenameForm(request.POST, prefix=_prefix(device))
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("name", [_("Choose another name.")])))
+        return _see_other(_security_url())
+    old_name, new_name = device.name, form.cleaned_data["name"]
+    if new_name != old_name:
+        type(device).objects.filter(pk=device.pk).update(name=new_name)
+        device.name = new_name
+        factor_renamed.send(
+            sender=type(device),
+            request=request,
+            user=request.user,
+            device=device,
+            method=method_of(device).name,
+            old_name=old_name,
+            new_name=new_name,
+        )
+    messages.success(request, _("Renamed to “%(name)s”.") % {"name": new_name})
+    return _see_other(_security_url())
+
+
+@never_cache
+@fresh_mfa_required
+def remove(request, persistent_id: str):
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    device = _own_device(request, persistent_id)
+    if device is None:
+        messages.error(request, _("That factor is not one of yours."))
+        return _see_other(_security_url())
+    refusal = removal_refusal(request.user, device)
+    if request.method == "GET" or refusal:
+        return render(
+            request,
+            "mfa_oauth/account/remove.html",
+            {"entry": _entry(device), "refusal": refusal},
+            status=409 if refusal and request.method == "POST" else 200,
+        )
+    with transaction.atomic():
+        # The user row lock serialises two removals racing to leave no factor behind.
+        get_user_model()._default_manager.select_for_update().filter(pk=request.user.pk).first()
+        refusal = removal_refusal(request.user, device)
+        if refusal is None:
+            pk = device.pk
+            device.delete()
+            device.pk = pk  # Django clears it on delete; receivers (audit) still name the device
+            factor_removed.send(
+                sender=type(device), request=request, user=request.user, device=device, method=method_of(device).name
+            )
+    if refusal:
+        return render(
+            request, "mfa_oauth/account/remove.html", {"entry": _entry(device), "refusal": refusal}, status=409
+        )
+    messages.success(request, _("Removed. It can no longer be used to sign in."))
+    return _see_other(_security_url())
+
+
+@never_cache
+@fresh_mfa_required
+def backup_codes(request):
+    """GET: confirm; POST: a new set (the old one stops working), shown once on the answer to this POST."""
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    if request.method == "GET":
+        existing = BackupCodeDevice.objects.filter(user=request.user).first()
+        return render(request, "mfa_oauth/account/backup_codes_confirm.html", {"existing": existing})
+    if not any(not is_recovery(d) for d in confirmed_devices(request.user)):
+        messages.error(request, _("Add an authenticator app or another factor first: backup codes back one up."))
+        return _see_other(_security_url())
+    codes = backup_flows.generate(request.user, request=request)
+    request.session[PENDING_CODES_KEY] = {"codes": codes, "at": int(time.time())}
+    response = render(request, "mfa_oauth/account/backup_codes.html", {"codes": codes})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@never_cache
+@fresh_mfa_required
+def backup_codes_download(request):
+    """The codes just shown, once, as a text file; afterwards they exist nowhere in clear."""
+    pending = request.session.pop(PENDING_CODES_KEY, None)
+    if not pending or time.time() - pending.get("at", 0) > PENDING_CODES_TTL:
+        messages.error(
+            request, _("Those codes can no longer be downloaded. Create a new set if you did not save them.")
+        )
+        return _see_other(_security_url())
+    username = request.user.get_username()
+    lines = [
+        _("Backup codes for %(user)s (%(site)s)") % {"user": username, "site": request.get_host()},
+        _("Each code works once. Keep them somewhere safe."),
+        "",
+        *pending["codes"],
+        "",
+    ]
+    response = HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="backup-codes.txt"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@completed_login_required
+def backup_codes_done(request):
+    request.session.pop(PENDING_CODES_KEY, None)
+    return _see_other(_security_url())

@@ -1,0 +1,179 @@
+"""Audit rows for the core's signals and Django's login signals (one row per event)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.dispatch import receiver
+
+from .. import signals
+from .models import EventKind
+from .recorder import record
+
+
+@receiver(user_logged_in, dispatch_uid="mfa_oauth.audit.login")
+def on_login(sender, request, user, **kwargs) -> None:
+    factor = getattr(request, "mfa_oauth_login_factor", None) if request is not None else None
+    record(
+        EventKind.LOGIN_SUCCEEDED,
+        request=request,
+        user=user,
+        actor=user,
+        method=factor.method if factor else "pwd",
+        amr=factor.amr if factor else ("pwd",),
+    )
+
+
+@receiver(user_login_failed, dispatch_uid="mfa_oauth.audit.login_failed")
+def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
+    # Django has already masked the password in ``credentials``; only the name is kept.
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    name = str(credentials.get(User.USERNAME_FIELD) or credentials.get("username") or "")[:150]
+    user = User._default_manager.filter(**{User.USERNAME_FIELD: name}).first() if name else None
+    record(EventKind.LOGIN_FAILED, request=request, user=user, username=name, method="pwd")
+
+
+@receiver(signals.challenge_sent, dispatch_uid="mfa_oauth.audit.challenge_sent")
+def on_challenge_sent(sender, request=None, user=None, device=None, method="", **kwargs) -> None:
+    record(EventKind.CHALLENGE_SENT, request=request, user=user, device=device, method=method)
+
+
+@receiver(signals.second_factor_verified, dispatch_uid="mfa_oauth.audit.verified")
+def on_verified(sender, request=None, user=None, device=None, method="", context=None, **kwargs) -> None:
+    if method == "backup_code":
+        return  # written once, as BACKUP_CODE_USED (see on_backup_code_used)
+    record(
+        EventKind.MFA_SUCCEEDED,
+        request=request,
+        user=user,
+        device=device,
+        method=method,
+        acr=context.acr if context else "",
+        amr=context.amr if context else (),
+    )
+
+
+@receiver(signals.backup_code_used, dispatch_uid="mfa_oauth.audit.backup_code_used")
+def on_backup_code_used(sender, request=None, user=None, device=None, remaining=None, **kwargs) -> None:
+    context = kwargs.get("context")
+    record(
+        EventKind.BACKUP_CODE_USED,
+        request=request,
+        user=user,
+        device=device,
+        method="backup_code",
+        acr=context.acr if context else "",
+        amr=context.amr if context else (),
+        detail={"remaining": remaining},
+    )
+
+
+@receiver(signals.second_factor_failed, dispatch_uid="mfa_oauth.audit.failed")
+def on_failed(sender, request=None, user=None, device=None, method="", failure_count=None, **kwargs) -> None:
+    if failure_count is None and user is not None:
+        from .. import lockout
+
+        failure_count = lockout.failure_count(user)  # the attempt was counted before the code was checked
+    record(
+        EventKind.MFA_FAILED,
+        request=request,
+        user=user,
+        device=device,
+        method=method,
+        detail={"failure_count": failure_count},
+    )
+
+
+@receiver(signals.second_factor_locked, dispatch_uid="mfa_oauth.audit.locked")
+def on_locked(sender, request=None, user=None, failure_count=None, **kwargs) -> None:
+    record(EventKind.LOCKED, request=request, user=user, detail={"failure_count": failure_count})
+
+
+@receiver(signals.second_factor_unlocked, dispatch_uid="mfa_oauth.audit.unlocked")
+def on_unlocked(sender, request=None, user=None, unlocked_by=None, **kwargs) -> None:
+    record(EventKind.UNLOCKED, request=request, user=user, actor=unlocked_by)
+
+
+@receiver(signals.factor_added, dispatch_uid="mfa_oauth.audit.factor_added")
+def on_factor_added(sender, request=None, user=None, device=None, method="", **kwargs) -> None:
+    record(
+        EventKind.FACTOR_ADDED,
+        request=request,
+        user=user,
+        actor=kwargs.get("actor"),
+        device=device,
+        method=method,
+        detail=_source(kwargs),
+    )
+
+
+@receiver(signals.factor_removed, dispatch_uid="mfa_oauth.audit.factor_removed")
+def on_factor_removed(sender, request=None, user=None, device=None, method="", **kwargs) -> None:
+    record(
+        EventKind.FACTOR_REMOVED,
+        request=request,
+        user=user,
+        actor=kwargs.get("actor"),
+        device=device,
+        method=method,
+        detail=_source(kwargs),
+    )
+
+
+@receiver(signals.factor_renamed, dispatch_uid="mfa_oauth.audit.factor_renamed")
+def on_factor_renamed(sender, request=None, user=None, device=None, method="", **kwargs) -> None:
+    record(
+        EventKind.FACTOR_RENAMED,
+        request=request,
+        user=user,
+        device=device,
+        method=method,
+        detail={"old_name": kwargs.get("old_name", ""), "new_name": kwargs.get("new_name", "")},
+    )
+
+
+@receiver(signals.backup_codes_generated, dispatch_uid="mfa_oauth.audit.backup_codes_generated")
+def on_backup_codes_generated(sender, request=None, user=None, count=None, **kwargs) -> None:
+    record(
+        EventKind.BACKUP_CODES_GENERATED,
+        request=request,
+        user=user,
+        actor=kwargs.get("actor"),
+        method="backup_code",
+        detail={"count": count, **_source(kwargs)},
+    )
+
+
+@receiver(signals.tokens_issued, dispatch_uid="mfa_oauth.audit.tokens_issued")
+def on_tokens_issued(sender, request=None, user=None, application=None, acr="", amr=(), **kwargs) -> None:
+    record(
+        EventKind.TOKENS_ISSUED,
+        request=request,
+        user=user,
+        actor=user,
+        client_id=getattr(application, "client_id", "") or "",
+        acr=acr or "",
+        amr=amr or (),
+    )
+
+
+def _source(kwargs) -> dict:
+    return {"source": kwargs["source"]} if kwargs.get("source") else {}
+
+
+def on_clone_suspected(sender, request=None, user=None, device=None, method="", **kwargs) -> None:
+    record(
+        EventKind.CLONE_SUSPECTED,
+        request=request,
+        user=user,
+        device=device,
+        method=method,
+        detail={k: kwargs[k] for k in ("stored_count", "received_count") if k in kwargs},
+    )
+
+
+# Sent by the WebAuthn factor (a sign counter that did not increase); absent from builds without it.
+_clone_signal = getattr(signals, "authenticator_clone_suspected", None)
+if _clone_signal is not None:
+    _clone_signal.connect(on_clone_suspected, dispatch_uid="mfa_oauth.audit.clone_suspected")

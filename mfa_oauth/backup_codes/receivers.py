@@ -1,0 +1,19 @@
+"""Turn "a second factor was verified with a backup code" into ``backup_code_used``.
+
+The challenge step (verify/) knows no factor by name; this factor announces its own use so the
+audit log and the notification (SECURITY.md F3) can react.
+"""
+
+from django.dispatch import receiver
+
+from ..signals import backup_code_used, second_factor_verified
+from .models import BackupCodeDevice
+
+
+@receiver(second_factor_verified, dispatch_uid="mfa_oauth.backup_codes.used")
+def announce_use(sender, request=None, user=None, device=None, context=None, **kwargs) -> None:
+    if not isinstance(device, BackupCodeDevice):
+        return
+    backup_code_used.send(
+        sender=BackupCodeDevice, request=request, user=user, device=device, remaining=device.remaining, context=context
+    )

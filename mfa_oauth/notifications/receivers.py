@@ -1,0 +1,40 @@
+"""Which events notify the user: factor added/removed, backup codes regenerated/used, lockout."""
+
+from __future__ import annotations
+
+from django.dispatch import receiver
+
+from .. import signals
+from ..methods import method_of
+from .mail import notify
+
+
+def _label(device, method: str) -> str:
+    return method_of(device).label if device is not None else method
+
+
+@receiver(signals.factor_added, dispatch_uid="mfa_oauth.notifications.factor_added")
+def on_factor_added(sender, request=None, user=None, device=None, method="", **kwargs) -> None:
+    if kwargs.get("notify", True):
+        notify("factor_added", user, request=request, device=device, method_label=_label(device, method))
+
+
+@receiver(signals.factor_removed, dispatch_uid="mfa_oauth.notifications.factor_removed")
+def on_factor_removed(sender, request=None, user=None, device=None, method="", **kwargs) -> None:
+    if kwargs.get("notify", True):
+        notify("factor_removed", user, request=request, device=device, method_label=_label(device, method))
+
+
+@receiver(signals.backup_codes_generated, dispatch_uid="mfa_oauth.notifications.backup_codes_generated")
+def on_backup_codes_generated(sender, request=None, user=None, count=None, **kwargs) -> None:
+    notify("backup_codes_generated", user, request=request, count=count)
+
+
+@receiver(signals.backup_code_used, dispatch_uid="mfa_oauth.notifications.backup_code_used")
+def on_backup_code_used(sender, request=None, user=None, remaining=None, **kwargs) -> None:
+    notify("backup_code_used", user, request=request, remaining=remaining)
+
+
+@receiver(signals.second_factor_locked, dispatch_uid="mfa_oauth.notifications.locked")
+def on_locked(sender, request=None, user=None, failure_count=None, **kwargs) -> None:
+    notify("locked", user, request=request, failure_count=failure_count)

@@ -1,0 +1,55 @@
+"""The admin site with a second factor for staff (the role of django-otp's ``OTPAdminSite``).
+
+django-otp's ``OTPAdminSite`` asks for the code inside the admin login form, which would bypass
+this project's challenge step (hard lockout cap, audit, notifications) and leave staff without a
+device locked out. Instead, staff who passed the password are sent through the same challenge
+step as everyone else — or, without any device, through TOTP enrollment first — and come back
+verified (``request.user.is_verified()``, set by django-otp's ``OTPMiddleware``).
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpResponse
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+
+from ..conf import settings as mfa_settings
+from ..context import get_context
+from ..methods import has_second_factor
+from ..redirects import safe_next, with_next
+
+
+def staff_mfa_verified(request) -> bool:
+    user = request.user
+    context = get_context(request)
+    is_verified = getattr(user, "is_verified", None)
+    return bool(callable(is_verified) and is_verified() and context is not None and context.second_factors)
+
+
+class MFAAdminSite(admin.AdminSite):
+    index_template = "admin/mfa_oauth/index.html"
+
+    def has_permission(self, request) -> bool:
+        return super().has_permission(request) and staff_mfa_verified(request)
+
+    @method_decorator(never_cache)
+    def login(self, request, extra_context=None):
+        user = request.user
+        if user.is_authenticated and user.is_active and user.is_staff and not staff_mfa_verified(request):
+            back = safe_next(request, request.GET.get("next"), default=reverse("admin:index", current_app=self.name))
+            if get_context(request) is not None:
+                step = mfa_settings.VERIFY_URL if has_second_factor(user) else mfa_settings.ENROLL_URL
+                response = HttpResponse(status=302)
+                response["Location"] = with_next(reverse(step), back)
+                return response
+        return super().login(request, extra_context)
+
+    def get_urls(self):
+        from .overview import overview_view
+
+        return [
+            path("mfa-overview/", self.admin_view(overview_view), name="mfa-overview"),
+            *super().get_urls(),
+        ]
