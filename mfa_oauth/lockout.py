@@ -29,8 +29,10 @@ def claim_attempt(user) -> bool:
     rows = UserMFAState.objects.filter(user=user, failure_count__lt=cap)
     if rows.update(failure_count=F("failure_count") + 1, updated=timezone.now()):
         return True
-    _state, created = UserMFAState.objects.get_or_create(user=user)
-    return created and bool(rows.update(failure_count=F("failure_count") + 1, updated=timezone.now()))
+    # No row yet (a first attempt), or locked: make sure the row exists and try once more; concurrent
+    # first attempts all land here, and the conditional update still admits exactly the cap.
+    UserMFAState.objects.get_or_create(user=user)
+    return bool(rows.update(failure_count=F("failure_count") + 1, updated=timezone.now()))
 
 
 def lock_if_capped(user) -> int | None:
