@@ -22,6 +22,12 @@ def env_bool(name: str, default: bool = False) -> bool:
     return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
 
 
+if env_bool("IDP_PRODUCTION", False):
+    # Production: check the whole environment first; a bad value stops here with one line.
+    from .production import validate
+
+    validate()
+
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-secret-key-change-me-" + "x" * 20)
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
@@ -181,3 +187,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"mfa_oauth": {"handlers": ["console"], "level": os.environ.get("MFA_LOG_LEVEL", "INFO")}},
 }
+
+# --- Operations: /healthz, JSON logs with the audit events, preflight, local TLS (idp_site/ops) ---
+INSTALLED_APPS += ["idp_site.ops"]
+
+# --- Production (IDP_PRODUCTION=1): PostgreSQL, Redis cache and broker, HTTPS-only cookies, HSTS,
+# whitenoise, JSON logs; every value from the environment (.env.example), checked at start-up.
+if env_bool("IDP_PRODUCTION", False):
+    from .production import configure
+
+    configure(globals())

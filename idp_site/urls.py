@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from . import views
+from .ops.views import healthz
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,4 +13,5 @@ urlpatterns = [
     path("o/", include("mfa_oauth.oauth.urls")),
     path("demo/", include("idp_site.demo.urls")),
     path("admin/", admin.site.urls),
+    re_path(r"^healthz/?$", healthz, name="healthz"),  # load balancers: database, cache, broker
 ]
