@@ -83,7 +83,7 @@ def test_one_valid_code_submitted_twice_concurrently_succeeds_once(user, totp_de
             token = totp.at(now)
             data = {"device": totp_device.persistent_id, "token": token, "action": "verify"}
             responses = run_in_parallel(
-                2, lambda i: logged_in_client(), lambda client: client.post("/mfa/verify/", data)
+                2, lambda i: logged_in_client(), lambda client, data=data: client.post("/mfa/verify/", data)
             )
         statuses = sorted(r.status_code for r in responses)
         assert statuses == [200, 303], f"round {round_number}: {statuses}"
