@@ -6,6 +6,7 @@ parallel attempts from many sessions cannot lose increments or slip past the cap
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -28,11 +29,23 @@ def is_locked(user) -> bool:
 
 
 def count_attempt(user) -> int:
-    """Record an attempt as a failure up front; returns the new count."""
-    rows = UserMFAState.objects.filter(user=user)
-    if not rows.update(failure_count=F("failure_count") + 1, updated=timezone.now()):
-        _state_queryset(user).update(failure_count=F("failure_count") + 1, updated=timezone.now())
-    return failure_count(user)
+    """Record an attempt as a failure up front; returns the count including this attempt.
+
+    The increment and the read happen under the row lock, so every concurrent attempt gets its
+    own number. (Reading after a bare UPDATE let two parallel attempts both see the later value:
+    none saw exactly the cap, so the lock was never recorded and one code fewer was evaluated.)
+    """
+    for _ in range(2):
+        with transaction.atomic():
+            state = UserMFAState.objects.select_for_update().filter(user=user).values_list("pk", "failure_count")
+            row = state.first()
+            if row is not None:
+                UserMFAState.objects.filter(pk=row[0]).update(
+                    failure_count=F("failure_count") + 1, updated=timezone.now()
+                )
+                return row[1] + 1
+        _state_queryset(user)  # first attempt ever: create the row, then count under its lock
+    raise RuntimeError("mfa_oauth: could not create the lock state row")  # pragma: no cover
 
 
 def lock_if_capped(user, count: int) -> bool:
