@@ -112,7 +112,10 @@ LOGOUT_REDIRECT_URL = "home"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
-SECURE_REFERRER_POLICY = "no-referrer"
+# same-origin, not no-referrer: under no-referrer browsers send "Origin: null" on every form POST,
+# which Django's CSRF check refuses (login, MFA and consent all broke in Chromium). same-origin still
+# sends nothing to any other origin (SECURITY.md J13's intent).
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 # Caches: per-process memory for the embedded default; Redis in production (see .env.example).

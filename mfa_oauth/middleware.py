@@ -1,4 +1,4 @@
-"""Headers every page of the provider carries: no framing, no referrer, a strict CSP."""
+"""Headers every page of the provider carries: no framing, no cross-origin referrer, a strict CSP."""
 
 from __future__ import annotations
 
@@ -20,5 +20,7 @@ class SecurityHeadersMiddleware:
         if self.csp and "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = self.csp
         response.setdefault("X-Frame-Options", "DENY")
-        response.setdefault("Referrer-Policy", "no-referrer")
+        # Never a referrer to another origin. Not "no-referrer": with it browsers send "Origin: null"
+        # on same-origin form POSTs and Django's CSRF check refuses every login/MFA/consent form.
+        response.setdefault("Referrer-Policy", getattr(settings, "SECURE_REFERRER_POLICY", None) or "same-origin")
         return response
