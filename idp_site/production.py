@@ -167,6 +167,29 @@ def allowed_hosts() -> list[str]:
     return hosts
 
 
+def hsts_seconds() -> int:
+    return env_int("SECURE_HSTS_SECONDS", ONE_YEAR, minimum=ONE_YEAR)
+
+
+def issuer() -> str:
+    value = os.environ.get("OIDC_ISS_ENDPOINT", "").strip()
+    if value and not value.startswith("https://"):
+        raise ConfigError("OIDC_ISS_ENDPOINT", "must be an https:// URL (e.g. https://idp.example.com/o)")
+    return value.rstrip("/")
+
+
+def max_failed_attempts() -> int:
+    value = env_int("MFA_MAX_FAILED_ATTEMPTS", 10, minimum=1)
+    if value > 100:
+        raise ConfigError("MFA_MAX_FAILED_ATTEMPTS", "at most 100 (NIST SP 800-63B-4 §3.2.2)")
+    return value
+
+
+def refuse_http_redirects() -> None:
+    if env_bool("ALLOW_HTTP_REDIRECTS", False):
+        raise ConfigError("ALLOW_HTTP_REDIRECTS", "plain-http redirect URIs are refused in production (RFC 9700 §2.1)")
+
+
 def validate() -> None:
     """Check the environment before the base settings parse any of it (called first by settings.py)."""
     from .keys import load_signing_key
@@ -178,6 +201,11 @@ def validate() -> None:
     database()
     cache()
     broker()
+    hsts_seconds()
+    issuer()
+    max_failed_attempts()
+    refuse_http_redirects()
+    proxy_ssl_header()
     load_signing_key(Path(os.devnull))  # production never generates a key, so the path is unused
 
 
@@ -205,7 +233,7 @@ def configure(ns: dict[str, Any]) -> None:
     ns["SECURE_REDIRECT_EXEMPT"] = [r"^healthz/?$"]  # load balancers probe over plain HTTP
     ns["SECURE_PROXY_SSL_HEADER"] = proxy_ssl_header()
     ns["USE_X_FORWARDED_HOST"] = env_bool("USE_X_FORWARDED_HOST", False)
-    ns["SECURE_HSTS_SECONDS"] = env_int("SECURE_HSTS_SECONDS", ONE_YEAR, minimum=ONE_YEAR)
+    ns["SECURE_HSTS_SECONDS"] = hsts_seconds()
     ns["SECURE_HSTS_INCLUDE_SUBDOMAINS"] = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     ns["SECURE_HSTS_PRELOAD"] = env_bool("SECURE_HSTS_PRELOAD", True)
     ns["SECURE_CONTENT_TYPE_NOSNIFF"] = True
@@ -226,8 +254,6 @@ def configure(ns: dict[str, Any]) -> None:
     }
 
     # django-oauth-toolkit: every RFC 9700 gate on, so a weak setting is an Error under --deploy.
-    if env_bool("ALLOW_HTTP_REDIRECTS", False):
-        raise ConfigError("ALLOW_HTTP_REDIRECTS", "plain-http redirect URIs are refused in production (RFC 9700 §2.1)")
     oauth = dict(ns["OAUTH2_PROVIDER"])
     oauth.update(
         {
@@ -247,17 +273,12 @@ def configure(ns: dict[str, Any]) -> None:
             "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
         }
     )
-    if os.environ.get("OIDC_ISS_ENDPOINT"):
-        issuer = os.environ["OIDC_ISS_ENDPOINT"].strip()
-        if not issuer.startswith("https://"):
-            raise ConfigError("OIDC_ISS_ENDPOINT", "must be an https:// URL (e.g. https://idp.example.com/o)")
-        oauth["OIDC_ISS_ENDPOINT"] = issuer.rstrip("/")
+    if issuer():
+        oauth["OIDC_ISS_ENDPOINT"] = issuer()
     ns["OAUTH2_PROVIDER"] = oauth
 
     mfa = dict(ns["MFA_OAUTH"])
-    mfa["MAX_FAILED_ATTEMPTS"] = env_int("MFA_MAX_FAILED_ATTEMPTS", 10, minimum=1)
-    if mfa["MAX_FAILED_ATTEMPTS"] > 100:
-        raise ConfigError("MFA_MAX_FAILED_ATTEMPTS", "at most 100 (NIST SP 800-63B-4 §3.2.2)")
+    mfa["MAX_FAILED_ATTEMPTS"] = max_failed_attempts()
     ns["MFA_OAUTH"] = mfa
     # django-otp's per-device back-off (seconds, doubling per failure) on top of the hard cap.
     ns["OTP_TOTP_THROTTLE_FACTOR"] = env_int("OTP_TOTP_THROTTLE_FACTOR", 1, minimum=0)

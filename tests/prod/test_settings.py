@@ -6,10 +6,13 @@ Each case starts a fresh interpreter with an explicit environment, as a deployme
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from idp_site.production import ConfigError, validate
 
 from .envs import DUMP_SETTINGS, PYTHON, ROOT, base_env, manage, production_env, rsa_key_pem, run_python
 
@@ -106,12 +109,34 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize(("overrides", "name"), BAD_INPUT, ids=[f"{n}-{i}" for i, (_, n) in enumerate(BAD_INPUT)])
-def test_bad_input_is_one_clear_line(tmp_path, overrides, name):
+def test_bad_input_names_the_variable(tmp_path, monkeypatch, overrides, name):
+    # In-process (fast) through the same validate() that settings.py calls first.
+    for key in list(os.environ):
+        monkeypatch.delenv(key)
+    for key, value in production_env(tmp_path, **overrides).items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(ConfigError) as error:
+        validate()
+    message = str(error.value)
+    assert error.value.name == name and message.startswith(f"idp_site configuration error: {name}: ")
+    assert "\n" not in message and "s3cret-db-password" not in message
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"DATABASE_URL": "postgres://idp:s3cret-db-password@127.0.0.1:notaport/idp"},
+        {"DEBUG": "1"},
+        {"CELERY_BROKER_URL": None},
+    ],
+    ids=["db", "debug", "broker"],
+)
+def test_bad_input_stops_manage_py_with_one_line(tmp_path, overrides):
     result = manage("check", env=production_env(tmp_path, **overrides))
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith(f"idp_site configuration error: {name}: ")
+    assert lines[0].startswith("idp_site configuration error: ")
     assert "Traceback" not in result.stderr and result.stdout == ""
     assert "s3cret-db-password" not in result.stderr
 
