@@ -88,3 +88,22 @@ def test_preflight_passes_against_the_running_services(tmp_path):
     assert "cache    ok (RedisCache)" in result.stdout
     assert "broker   ok (redis)" in result.stdout
     json.dumps(result.stdout)  # printable, no binary noise
+
+
+def test_preflight_accepts_rabbitmq_as_the_broker(tmp_path):
+    import socket
+
+    from tests.services import require_postgres, require_redis
+
+    postgres = require_postgres().rsplit("/", 1)[0] + "/idp_prod_preflight"
+    redis = require_redis(7)
+    try:
+        socket.create_connection(("127.0.0.1", 5672), timeout=0.5).close()
+    except OSError:
+        pytest.skip("no RabbitMQ on 127.0.0.1:5672 (optional: the broker may be Redis or RabbitMQ)")
+    env = production_env(
+        tmp_path, DATABASE_URL=postgres, CACHE_URL=redis, CELERY_BROKER_URL="amqp://guest:guest@127.0.0.1:5672//"
+    )
+    result = manage("preflight", "--create-database", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "broker   ok (amqp)" in result.stdout
