@@ -20,6 +20,8 @@ POSTGRES_ENGINES = {"django.db.backends.postgresql", "django.contrib.gis.db.back
 BROKER_SCHEMES = {"redis", "rediss", "amqp", "amqps", "pyamqp", "sentinel"}
 CACHE_SCHEMES = {"redis", "rediss", "unix"}
 INSECURE_SECRET_PREFIXES = ("django-insecure", "dev-only", "change-me")
+# Load balancers probe over plain HTTP; everything else is redirected to HTTPS.
+REDIRECT_EXEMPT = [r"^healthz/?$"]
 
 
 class ConfigError(SystemExit):
@@ -230,7 +232,7 @@ def configure(ns: dict[str, Any]) -> None:
 
     # Transport and cookies (SECURITY.md H4): HTTPS only, __Host- cookies, HSTS >= 1 year.
     ns["SECURE_SSL_REDIRECT"] = env_bool("SECURE_SSL_REDIRECT", True)
-    ns["SECURE_REDIRECT_EXEMPT"] = [r"^healthz/?$"]  # load balancers probe over plain HTTP
+    ns["SECURE_REDIRECT_EXEMPT"] = REDIRECT_EXEMPT
     ns["SECURE_PROXY_SSL_HEADER"] = proxy_ssl_header()
     ns["USE_X_FORWARDED_HOST"] = env_bool("USE_X_FORWARDED_HOST", False)
     ns["SECURE_HSTS_SECONDS"] = hsts_seconds()

@@ -107,3 +107,14 @@ def test_preflight_accepts_rabbitmq_as_the_broker(tmp_path):
     result = manage("preflight", "--create-database", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "broker   ok (amqp)" in result.stdout
+
+
+@pytest.mark.django_db
+def test_healthz_is_exempt_from_the_https_redirect(client, settings):
+    from idp_site.production import REDIRECT_EXEMPT
+
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_REDIRECT_EXEMPT = REDIRECT_EXEMPT
+    assert client.get("/healthz").status_code == 200
+    response = client.get("/demo/")
+    assert response.status_code == 301 and response["Location"] == "https://testserver/demo/"
