@@ -192,6 +192,28 @@ def refuse_http_redirects() -> None:
         raise ConfigError("ALLOW_HTTP_REDIRECTS", "plain-http redirect URIs are refused in production (RFC 9700 §2.1)")
 
 
+def webauthn() -> tuple[str, list[str]]:
+    """The relying-party id and origins passkeys are bound to: the public host, https only."""
+    rp_id = required("WEBAUTHN_RP_ID", "id.example.com (the site's host name; passkeys are bound to it)").lower()
+    if "://" in rp_id or ":" in rp_id or "/" in rp_id or not all(c.isalnum() or c in ".-" for c in rp_id):
+        raise ConfigError("WEBAUTHN_RP_ID", f"a bare host name expected (no scheme or port), got {rp_id!r}")
+    if all(c.isdigit() or c == "." for c in rp_id):
+        raise ConfigError("WEBAUTHN_RP_ID", "browsers refuse an IP address as WebAuthn RP ID; use a host name")
+    origins = env_list("WEBAUTHN_ORIGINS")
+    if not origins:
+        raise ConfigError("WEBAUTHN_ORIGINS", f"not set (the https origins of the site, e.g. https://{rp_id})")
+    for origin in origins:
+        parts = urlsplit(origin)
+        host = (parts.hostname or "").lower()
+        if parts.scheme != "https" or parts.path not in ("", "/") or not host:
+            raise ConfigError("WEBAUTHN_ORIGINS", f"https://host[:port] expected, got {origin!r}")
+        if host != rp_id and not host.endswith("." + rp_id):
+            raise ConfigError("WEBAUTHN_ORIGINS", f"{origin!r} is not on WEBAUTHN_RP_ID {rp_id!r} or a subdomain")
+    if env_bool("WEBAUTHN_TRUST_REQUEST_ORIGIN", False):
+        raise ConfigError("WEBAUTHN_TRUST_REQUEST_ORIGIN", "a development shortcut, refused in production")
+    return rp_id, origins
+
+
 def validate() -> None:
     """Check the environment before the base settings parse any of it (called first by settings.py)."""
     from .keys import load_signing_key
@@ -208,6 +230,9 @@ def validate() -> None:
     max_failed_attempts()
     refuse_http_redirects()
     proxy_ssl_header()
+    webauthn()
+    if not env_bool("MFA_TRUSTED_BROWSER_COOKIE_SECURE", True):
+        raise ConfigError("MFA_TRUSTED_BROWSER_COOKIE_SECURE", "the remembered-browser cookie is always Secure here")
     load_signing_key(Path(os.devnull))  # production never generates a key, so the path is unused
 
 
@@ -247,9 +272,11 @@ def configure(ns: dict[str, Any]) -> None:
 
     # Static files from the web nodes themselves (whitenoise), hashed names, compressed.
     middleware = list(ns["MIDDLEWARE"])
-    security = middleware.index("django.middleware.security.SecurityMiddleware")
-    middleware.insert(security + 1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    if "whitenoise.middleware.WhiteNoiseMiddleware" not in middleware:
+        security = middleware.index("django.middleware.security.SecurityMiddleware")
+        middleware.insert(security + 1, "whitenoise.middleware.WhiteNoiseMiddleware")
     ns["MIDDLEWARE"] = middleware
+    ns["WHITENOISE_USE_FINDERS"] = False  # only the collected, hashed files (collectstatic at deploy)
     ns["STORAGES"] = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -284,6 +311,9 @@ def configure(ns: dict[str, Any]) -> None:
     ns["MFA_OAUTH"] = mfa
     # django-otp's per-device back-off (seconds, doubling per failure) on top of the hard cap.
     ns["OTP_TOTP_THROTTLE_FACTOR"] = env_int("OTP_TOTP_THROTTLE_FACTOR", 1, minimum=0)
+    if "WEBAUTHN_RP_ID" in mfa:  # the WebAuthn factor's settings (mfa_oauth.webauthn)
+        mfa["WEBAUTHN_RP_ID"], mfa["WEBAUTHN_ORIGINS"] = webauthn()
+        mfa["WEBAUTHN_TRUST_REQUEST_ORIGIN"] = False
     ns["OTP_HOTP_THROTTLE_FACTOR"] = env_int("OTP_HOTP_THROTTLE_FACTOR", 1, minimum=0)
 
     ns["LOGGING"] = json_logging(os.environ.get("LOG_LEVEL", "INFO").upper())

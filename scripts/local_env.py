@@ -43,6 +43,10 @@ def main(target: Path, port: int) -> None:
         "TLS_CERT_FILE": str(tls["cert"]),
         "TLS_KEY_FILE": str(tls["key"]),
         "SEED_DEMO": "1",
+        "WEBAUTHN_RP_ID": "localhost",
+        "WEBAUTHN_ORIGINS": f"https://localhost:{port}",
+        "MFA_SMS_BACKEND": "console",
+        "MFA_SMS_ENABLED": "true",
     }
     lines = []
     for line in (ROOT / ".env.example").read_text().splitlines():
@@ -55,7 +59,6 @@ def main(target: Path, port: int) -> None:
         "# Added for the local stack by scripts/local_env.py:",
         f"REQUESTS_CA_BUNDLE={tls['ca']}",
         f"PORT={port}",
-        f"DEMO_CLIENT_SECRET={secrets.token_urlsafe(32)}",
     ]
     target.write_text("\n".join(lines) + "\n")
     target.chmod(0o600)

@@ -46,6 +46,10 @@ def production_env(var_dir: Path, **overrides: str) -> dict[str, str]:
         "CACHE_URL": "redis://127.0.0.1:6379/7",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/7",
         "OIDC_RSA_PRIVATE_KEY_FILE": str(key_file),
+        "WEBAUTHN_RP_ID": "idp.example.com",
+        "WEBAUTHN_ORIGINS": "https://idp.example.com",
+        # Text messages off: a production config with the console SMS gateway is a deploy warning.
+        "MFA_SMS_ENABLED": "false",
     }
     for name, value in overrides.items():
         if value is None:

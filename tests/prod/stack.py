@@ -114,6 +114,8 @@ def start(
         REQUESTS_CA_BUNDLE=str(tls["ca"]),
         DEMO_CLIENT_SECRET=secrets.token_urlsafe(24),
         WEB_CONCURRENCY="2",
+        WEBAUTHN_RP_ID="localhost",
+        WEBAUTHN_ORIGINS=",".join(f"https://localhost:{port}" for port in ports),
         **settings,
     )
     stack = Stack(env=env, ca=tls["ca"], database=database, admin_url=admin_url)
