@@ -268,7 +268,6 @@ def configure(ns: dict[str, Any]) -> None:
     ns["CSRF_COOKIE_SECURE"] = True
     ns["SESSION_COOKIE_NAME"] = "__Host-idp_session"  # __Host-: Secure, Path=/, no Domain (RFC 6265bis)
     ns["CSRF_COOKIE_NAME"] = "__Host-idp_csrftoken"
-    ns["SESSION_COOKIE_AGE"] = env_int("SESSION_COOKIE_AGE", 12 * 3600, minimum=60)
 
     # Static files from the web nodes themselves (whitenoise), hashed names, compressed.
     middleware = list(ns["MIDDLEWARE"])
