@@ -8,7 +8,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup setup-dev lint bench clean
+.PHONY: run test setup setup-dev lint bench clean prod
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,8 @@ bench: setup-dev
 
 clean:
 	rm -rf $(VENV) var
+
+# The production-like stack (PostgreSQL + Redis already running; see README "Production-like stack"):
+# migrations, then gunicorn + Celery worker + Celery beat under honcho, settings from .env.
+prod: $(VENV)/.installed
+	VENV=$(VENV) scripts/prod

@@ -5,14 +5,35 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+MIN_RSA_BITS = 2048
+
 
 def load_signing_key(var_dir: Path) -> str:
+    production = os.environ.get("IDP_PRODUCTION", "").strip().lower() in {"1", "true", "yes", "on"}
     pem = os.environ.get("OIDC_RSA_PRIVATE_KEY", "").strip()
     if pem:
-        return pem.replace("\\n", "\n")
+        pem = pem.replace("\\n", "\n")
+        return check_signing_key(pem, "OIDC_RSA_PRIVATE_KEY") if production else pem
     key_file = os.environ.get("OIDC_RSA_PRIVATE_KEY_FILE")
     if key_file:
-        return Path(key_file).read_text()
+        if not production:
+            return Path(key_file).read_text()
+        try:
+            pem = Path(key_file).read_text()
+        except OSError as error:
+            from .production import ConfigError
+
+            raise ConfigError("OIDC_RSA_PRIVATE_KEY_FILE", f"cannot read {key_file}: {error.strerror}") from None
+        return check_signing_key(pem, "OIDC_RSA_PRIVATE_KEY_FILE")
+    if production:
+        from .production import ConfigError
+
+        # Never a generated key in production: every node must sign with the same key.
+        raise ConfigError(
+            "OIDC_RSA_PRIVATE_KEY",
+            "not set (an RSA private key in PEM; or OIDC_RSA_PRIVATE_KEY_FILE=/path/key.pem; "
+            "make one with: openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072)",
+        )
     dev_key = var_dir / "dev-oidc-key.pem"
     if not dev_key.exists():
         from cryptography.hazmat.primitives import serialization
@@ -27,3 +48,23 @@ def load_signing_key(var_dir: Path) -> str:
         )
         dev_key.chmod(0o600)
     return dev_key.read_text()
+
+
+def check_signing_key(pem: str, name: str) -> str:
+    """The PEM if it is an unencrypted RSA private key of at least 2048 bits, else one clear error."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    from .production import ConfigError
+
+    try:
+        key = load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError):
+        raise ConfigError(name, "not an unencrypted PEM private key") from None
+    except Exception as error:  # cryptography raises UnsupportedAlgorithm for odd key types
+        raise ConfigError(name, f"cannot be loaded ({type(error).__name__})") from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ConfigError(name, "an RSA key is needed (id_tokens are signed RS256)")
+    if key.key_size < MIN_RSA_BITS:
+        raise ConfigError(name, f"RSA key of {key.key_size} bits is too short (at least {MIN_RSA_BITS})")
+    return pem

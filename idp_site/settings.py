@@ -22,6 +22,12 @@ def env_bool(name: str, default: bool = False) -> bool:
     return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
 
 
+if env_bool("IDP_PRODUCTION", False):
+    # Production: check the whole environment first; a bad value stops here with one line.
+    from .production import validate
+
+    validate()
+
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-secret-key-change-me-" + "x" * 20)
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
@@ -123,8 +129,9 @@ LOGOUT_REDIRECT_URL = "home"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
-# same-origin, not no-referrer: under no-referrer Chromium sends "Origin: null" with every form POST
-# and Django's CSRF origin check refuses the login form (403). Nothing leaks to other origins either way.
+# same-origin, not no-referrer: under no-referrer browsers send "Origin: null" on every form POST,
+# which Django's CSRF check refuses (login, MFA and consent all broke in Chromium). same-origin still
+# sends nothing to any other origin (SECURITY.md J13's intent).
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
@@ -264,3 +271,12 @@ MFA_OAUTH.update(
 # django-otp's device admins never show a key or QR code again after creation (SECURITY.md B3).
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 MFA_OAUTH_NOTIFICATIONS = {"SITE_NAME": os.environ.get("MFA_SITE_NAME", "mfa_oauth reference IdP")}
+# --- Operations: /healthz, JSON logs with the audit events, preflight, local TLS (idp_site/ops) ---
+INSTALLED_APPS += ["idp_site.ops"]
+
+# --- Production (IDP_PRODUCTION=1): PostgreSQL, Redis cache and broker, HTTPS-only cookies, HSTS,
+# whitenoise, JSON logs; every value from the environment (.env.example), checked at start-up.
+if env_bool("IDP_PRODUCTION", False):
+    from .production import configure
+
+    configure(globals())

@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from . import views
+from .ops.views import healthz
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,4 +16,5 @@ urlpatterns = [
     path("api/", include("idp_site.api.urls")),
     path("mfa/trust/", include("mfa_oauth.trust.urls")),
     path("account/", include("mfa_oauth.account.urls")),
+    re_path(r"^healthz/?$", healthz, name="healthz"),  # load balancers: database, cache, broker
 ]

@@ -1,0 +1,292 @@
+"""No per-process state: two gunicorn nodes sharing PostgreSQL and Redis behave as one site.
+
+A full authorization (login -> TOTP -> consent -> code -> token -> userinfo -> refresh) whose
+requests alternate between the nodes, and a brute-force storm spread across both nodes against
+the per-user cap of ``mfa_oauth.lockout`` (MAX_FAILED_ATTEMPTS).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pyotp
+import pytest
+import requests
+from jwcrypto import jwk, jwt
+
+from idp_site.management.commands.seed_demo import DEMO_TOTP_KEY_HEX, DEMO_USER
+from tests.services import require_postgres, require_redis
+
+from . import stack as stack_module
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+PORTS = (8510, 8511)
+CAP = 10
+BOB = ("mallory", "mallory-storm-password-1")  # not "bob": seed_demo creates bob
+BOB_KEY_HEX = "00112233445566778899aabbccddeeff00112233"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    postgres = require_postgres()
+    redis_url = require_redis(7)
+    folder = tmp_path_factory.mktemp("two-nodes")
+    running = stack_module.start(
+        folder,
+        postgres,
+        redis_url,
+        PORTS,
+        "idp_prod_nodes",
+        MFA_MAX_FAILED_ATTEMPTS=str(CAP),
+        OTP_TOTP_THROTTLE_FACTOR="0",  # leave only the hard cap, so the storm reaches it
+    )
+    try:
+        running.manage("seed_demo", "--base-url", running.nodes[0].url, "--quiet")
+        running.shell(
+            "from django.contrib.auth import get_user_model\n"
+            "from django_otp.plugins.otp_totp.models import TOTPDevice\n"
+            f"u = get_user_model().objects.create_user({BOB[0]!r}, password={BOB[1]!r})\n"
+            f"TOTPDevice.objects.create(user=u, name='phone', key={BOB_KEY_HEX!r}, confirmed=True)\n"
+        )
+        yield running
+    finally:
+        running.stop()
+
+
+class Inputs(HTMLParser):
+    """The named inputs of a page: hidden fields with their values, radio buttons by name."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.hidden: dict[str, str] = {}
+        self.radios: dict[str, list[str]] = {}
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag != "input" or not a.get("name"):
+            return
+        if a.get("type") == "hidden":
+            self.hidden[a["name"]] = a.get("value") or ""
+        elif a.get("type") == "radio":
+            self.radios.setdefault(a["name"], []).append(a.get("value") or "")
+
+
+def https_session(stack) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # REQUESTS_CA_BUNDLE in the environment would override ``verify``
+    session.verify = str(stack.ca)
+    return session
+
+
+class Browser:
+    """A cookie-keeping client whose every request goes to the next node in turn, like a
+    round-robin load balancer without stickiness; POSTs carry the Origin of the page the form
+    came from, as a browser's would."""
+
+    def __init__(self, stack, first: int = 0):
+        self.nodes = [n.url for n in stack.nodes]
+        self.turn = first
+        self.session = https_session(stack)
+        self.served_by: list[str] = []
+        self.page_origin = self.nodes[0]
+
+    def _next(self) -> str:
+        node = self.nodes[self.turn % len(self.nodes)]
+        self.turn += 1
+        self.served_by.append(node)
+        return node
+
+    def get(self, path: str) -> requests.Response:
+        node = self._next()
+        response = self.session.get(node + path, allow_redirects=False, timeout=30)
+        self.page_origin = node
+        return response
+
+    def post(self, path: str, data: dict) -> requests.Response:
+        node = self._next()
+        headers = {"Origin": self.page_origin}
+        return self.session.post(node + path, data=data, headers=headers, allow_redirects=False, timeout=30)
+
+
+def path_of(location: str) -> str:
+    parts = urlsplit(location)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def login(browser: Browser, username: str, password: str, next_path: str = "/") -> requests.Response:
+    page = browser.get("/accounts/login/?" + urlencode({"next": next_path}))
+    assert page.status_code == 200
+    fields = Inputs(page.text).hidden
+    return browser.post("/accounts/login/", {**fields, "username": username, "password": password})
+
+
+def test_full_authorization_alternating_between_nodes(stack):
+    node_a, node_b = (n.url for n in stack.nodes)
+    client_secret = stack.env["DEMO_CLIENT_SECRET"]
+    redirect_uri = f"{node_a}/demo/callback/"
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    state, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+    authorize = "/o/authorize/?" + urlencode(
+        {
+            "response_type": "code",
+            "client_id": "demo-rp",
+            "redirect_uri": redirect_uri,
+            "scope": "openid profile email",
+            "state": state,
+            "nonce": nonce,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+    )
+    browser = Browser(stack)
+
+    # 1. node A: not signed in -> the login page
+    response = browser.get(authorize)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/accounts/login/")
+    # 2-3. login page from node B, password posted to node A
+    response = login(browser, *DEMO_USER, next_path=authorize)
+    assert response.status_code == 302, response.text[:500]
+    session_cookie = response.headers["Set-Cookie"]
+    assert "__Host-idp_session=" in session_cookie and "Secure" in session_cookie and "HttpOnly" in session_cookie
+    assert "Domain=" not in session_cookie and "Path=/" in session_cookie
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    # 4. node B: password only -> the second-factor step
+    response = browser.get(path_of(response.headers["Location"]))
+    assert response.status_code == 302 and response.headers["Location"].startswith("/mfa/verify/")
+    # 5-6. challenge page from node A, the TOTP code posted to node B
+    verify_path = path_of(response.headers["Location"])
+    page = browser.get(verify_path)
+    assert page.status_code == 200
+    inputs = Inputs(page.text)
+    code = pyotp.TOTP(base64.b32encode(bytes.fromhex(DEMO_TOTP_KEY_HEX)).decode()).now()
+    response = browser.post(
+        verify_path, {**inputs.hidden, "device": inputs.radios["device"][0], "token": code, "action": "verify"}
+    )
+    assert response.status_code == 303, response.text[:500]
+    # 7-8. consent page from node A, allowed on node B -> the code
+    consent = browser.get(path_of(response.headers["Location"]))
+    assert consent.status_code == 200 and 'id="authorizationForm"' in consent.text
+    response = browser.post(
+        path_of(response.headers["Location"]), {**Inputs(consent.text).hidden, "allow": "Authorize"}
+    )
+    assert response.status_code == 302, response.text[:500]
+    answer = parse_qs(urlsplit(response.headers["Location"]).query)
+    assert response.headers["Location"].startswith(redirect_uri)
+    assert answer["state"] == [state] and answer["iss"] == [f"{node_a}/o"]
+
+    # 9. the relying party redeems the code on node A and checks the id_token with node B's JWKS
+    http = https_session(stack)
+    token_data = {
+        "grant_type": "authorization_code",
+        "code": answer["code"][0],
+        "redirect_uri": redirect_uri,
+        "code_verifier": verifier,
+    }
+    tokens = http.post(f"{node_a}/o/token/", data=token_data, auth=("demo-rp", client_secret), timeout=30)
+    assert tokens.status_code == 200, tokens.text
+    tokens = tokens.json()
+    keys = jwk.JWKSet.from_json(http.get(f"{node_b}/o/.well-known/jwks.json", timeout=30).text)
+    id_token = jwt.JWT(
+        jwt=tokens["id_token"], key=keys, algs=["RS256"], check_claims={"iss": f"{node_a}/o", "aud": "demo-rp"}
+    )
+    claims = json.loads(id_token.claims)
+    assert claims["nonce"] == nonce
+    assert claims["acr"] == "urn:mfa_oauth:acr:mfa"
+    assert {"pwd", "otp", "mfa"} <= set(claims["amr"])
+    # 10. userinfo on node B, 11. refresh on node B; replaying the old refresh token on node A fails
+    userinfo = http.get(f"{node_b}/o/userinfo/", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert userinfo.status_code == 200 and userinfo.json()["acr"] == claims["acr"]
+    refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    refreshed = http.post(f"{node_b}/o/token/", data=refresh, auth=("demo-rp", client_secret), timeout=30)
+    assert refreshed.status_code == 200, refreshed.text
+    replay = http.post(f"{node_a}/o/token/", data=refresh, auth=("demo-rp", client_secret), timeout=30)
+    assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
+
+    assert set(browser.served_by) == {node_a, node_b}
+    assert browser.served_by[:4] == [node_a, node_b, node_a, node_b]
+    # Tokens are stored hashed (RFC 9700 §4, DOT's COMPLIANT_BCP_RFC9700_TOKEN_STORAGE).
+    stored = stack.shell(
+        "from oauth2_provider.models import AccessToken\n"
+        "print(sorted(set(AccessToken.objects.values_list('token', flat=True))))"
+    )
+    assert tokens["access_token"] not in stored
+
+
+def test_brute_force_storm_across_both_nodes_stops_at_the_cap(stack):
+    sessions = 12
+    attempts_each = 3
+    bob_totp = pyotp.TOTP(base64.b32encode(bytes.fromhex(BOB_KEY_HEX)).decode())
+    now = time.time()
+    valid = {bob_totp.at(now + 30 * drift) for drift in (-2, -1, 0, 1, 2)}
+    wrong = next(c for c in ("000000", "111111", "222222", "333333") if c not in valid)
+
+    def prepare(i: int):
+        browser = Browser(stack, first=i)
+        assert login(browser, *BOB).status_code == 302
+        page = browser.get("/mfa/verify/?next=/")
+        inputs = Inputs(page.text)
+        return browser, {**inputs.hidden, "device": inputs.radios["device"][0], "action": "verify"}
+
+    browsers = [prepare(i) for i in range(sessions)]
+
+    def storm(item):
+        browser, form = item
+        return [browser.post("/mfa/verify/", {**form, "token": wrong}) for _ in range(attempts_each)]
+
+    with ThreadPoolExecutor(max_workers=sessions) as pool:
+        responses = [r for batch in pool.map(storm, browsers) for r in batch]
+
+    statuses = [r.status_code for r in responses]
+    wrong_answers = [r for r in responses if r.status_code == 200]
+    assert len(responses) == sessions * attempts_each
+    # Exactly CAP codes were evaluated: CAP-1 "did not work", then the one that locked, then only refusals.
+    assert len(wrong_answers) == CAP - 1, statuses
+    assert all(b"That code did not work" in r.content for r in wrong_answers)
+    assert statuses.count(403) == len(responses) - (CAP - 1)
+    assert len(stack.audit("mfa_failed", BOB[0])) == CAP
+    assert len(stack.audit("locked", BOB[0])) == 1
+    served = {b.served_by[-1] for b, _ in browsers} | {b.served_by[-2] for b, _ in browsers}
+    assert served == {n.url for n in stack.nodes}
+
+    # Locked for good: even the correct code is refused, on either node, and new sessions are told so.
+    for browser, form in browsers[:2]:
+        response = browser.post("/mfa/verify/", {**form, "token": bob_totp.now()})
+        assert response.status_code == 403 and b"locked" in response.content
+        assert 'id="mfa-locked"' in browser.get("/mfa/verify/?next=/").text
+    state = stack.shell(
+        "from mfa_oauth.models import UserMFAState\n"
+        "s = UserMFAState.objects.get(user__username='mallory')\n"
+        "print(s.locked_at is not None)"
+    )
+    assert state.strip().splitlines()[-1] == "True"
+
+
+def test_healthz_on_both_nodes(stack):
+    for node in stack.nodes:
+        body = requests.get(f"{node.url}/healthz", verify=str(stack.ca), timeout=10).json()
+        assert body == {
+            "status": "ok",
+            "down": [],
+            "checks": {"database": "ok (postgresql)", "cache": "ok (RedisCache)", "broker": "ok (redis)"},
+        }
+
+
+def test_nodes_stop_gracefully_on_sigterm(stack):
+    # Last in this module: what an orchestrator (or honcho on Ctrl-C) does at shutdown.
+    for node in stack.nodes:
+        node.process.send_signal(signal.SIGTERM)
+    for node in stack.nodes:
+        assert node.process.wait(timeout=30) == 0
+        messages = [e.get("message", "") for e in node.log_entries()]
+        assert "Handling signal: term" in messages and "Shutting down: Master" in messages
