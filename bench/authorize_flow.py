@@ -55,11 +55,7 @@ def hidden(html: str) -> dict[str, str]:
     return {k: unescape(v) for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html)}
 
 
-def one_flow(client_id: str, device=None) -> None:
-    from pyotp import TOTP
-
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+def authorize_url(client_id: str, challenge: str) -> str:
     query = {
         "response_type": "code",
         "client_id": client_id,
@@ -70,16 +66,28 @@ def one_flow(client_id: str, device=None) -> None:
         "code_challenge": challenge,
         "code_challenge_method": "S256",
     }
-    url = f"/o/authorize/?{urlencode(query)}"
+    return f"/o/authorize/?{urlencode(query)}"
+
+
+def pass_totp(c: Client, device, next_url: str) -> None:
+    from pyotp import TOTP
+
+    device.refresh_from_db()
+    device.last_t = -1  # the bench reuses one clock step; replay protection is measured, not tripped
+    device.save(update_fields=["last_t"])
+    token = TOTP(base64.b32encode(device.bin_key).decode()).now()
+    c.post(f"/mfa/verify/?{urlencode({'next': next_url})}", {"device": device.persistent_id, "token": token})
+
+
+def one_flow(client_id: str, device=None) -> None:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    url = authorize_url(client_id, challenge)
     c = Client()
     c.get(url)
     c.post("/accounts/login/", {"username": "bench", "password": PASSWORD, "next": url})
     if device is not None:
-        device.refresh_from_db()
-        device.last_t = -1  # the bench reuses one clock step; replay protection is measured, not tripped
-        device.save(update_fields=["last_t"])
-        token = TOTP(base64.b32encode(device.bin_key).decode()).now()
-        c.post(f"/mfa/verify/?{urlencode({'next': url})}", {"device": device.persistent_id, "token": token})
+        pass_totp(c, device, url)
     page = c.get(url)
     fields = hidden(page.content.decode())
     fields["allow"] = "Authorize"
@@ -101,28 +109,12 @@ def one_flow(client_id: str, device=None) -> None:
 
 def authorize_page(rounds: int, client_id: str, device=None) -> tuple[list[float], int]:
     """The hot path alone: GET /o/authorize/ for a session that is already fully signed in."""
-    from pyotp import TOTP
-
     reset_oauthlib_cores()
     c = Client()
-    query = {
-        "response_type": "code",
-        "client_id": client_id,
-        "redirect_uri": REDIRECT,
-        "scope": "openid",
-        "state": "s",
-        "nonce": "n",
-        "code_challenge": "x" * 43,
-        "code_challenge_method": "S256",
-    }
-    url = f"/o/authorize/?{urlencode(query)}"
+    url = authorize_url(client_id, "x" * 43)
     c.post("/accounts/login/", {"username": "bench", "password": PASSWORD, "next": "/"})
     if device is not None:
-        device.refresh_from_db()
-        device.last_t = -1
-        device.save(update_fields=["last_t"])
-        token = TOTP(base64.b32encode(device.bin_key).decode()).now()
-        c.post("/mfa/verify/", {"device": device.persistent_id, "token": token})
+        pass_totp(c, device, "/")
     assert c.get(url).status_code == 200
     times = []
     for _ in range(rounds):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from oauth2_provider.models import get_application_model
@@ -124,3 +125,21 @@ def pass_second_factor(client, user, device=None) -> None:
     session[SESSION_KEY] = context.to_dict()
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
+
+
+def create_demo_client(base_url: str, owner, mfa_mode: str = "always"):
+    """The demo relying party (/demo/) registered for a live server, as ``seed_demo`` registers it."""
+    Application = get_application_model()
+    app = Application.objects.create(
+        name="Demo client",
+        client_id=settings.DEMO_CLIENT_ID,
+        client_secret=settings.DEMO_CLIENT_SECRET,
+        user=owner,
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris=f"{base_url}/demo/callback/",
+        algorithm=Application.RS256_ALGORITHM,
+        skip_authorization=False,
+    )
+    ClientPolicy.objects.create(application=app, mfa_mode=mfa_mode)
+    return app

@@ -13,7 +13,7 @@ from authlib.integrations.requests_client import OAuth2Session
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from tests.conftest import CLIENT_SECRET, PASSWORD, totp_for
+from tests.conftest import CLIENT_SECRET, PASSWORD, create_demo_client, totp_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -81,21 +81,7 @@ def test_login_totp_consent_code_token_with_authlib(live_server, make_applicatio
 
 
 def test_demo_client_shows_the_claims(live_server, user, totp_device, settings):
-    from oauth2_provider.models import get_application_model
-
-    from mfa_oauth.models import ClientPolicy
-
-    Application = get_application_model()
-    app = Application.objects.create(
-        client_id=settings.DEMO_CLIENT_ID,
-        client_secret=settings.DEMO_CLIENT_SECRET,
-        name="Demo client",
-        client_type=Application.CLIENT_CONFIDENTIAL,
-        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
-        redirect_uris=f"{live_server.url}/demo/callback/",
-        algorithm=Application.RS256_ALGORITHM,
-    )
-    ClientPolicy.objects.create(application=app, mfa_mode="always")
+    create_demo_client(live_server.url, user)
     browser = requests.Session()
     login_page = browser.get(f"{live_server.url}/demo/start/", timeout=10)
 

@@ -8,14 +8,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from oauth2_provider.models import get_application_model
 from playwright.sync_api import expect
 
-from mfa_oauth.models import ClientPolicy
 from mfa_oauth.webauthn.models import WebAuthnCredential
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, create_demo_client
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,20 +22,7 @@ def site(live_server, webauthn_settings, transactional_db):
     """The live server as WebAuthn's relying party, alice, and the demo client (policy "always")."""
     webauthn_settings.MFA_OAUTH = {**webauthn_settings.MFA_OAUTH, "WEBAUTHN_ORIGINS": [live_server.url]}
     get_user_model().objects.create_user("alice", "alice@example.com", PASSWORD)
-    owner = get_user_model().objects.create_user("owner")
-    Application = get_application_model()
-    app = Application.objects.create(
-        name="Demo client",
-        client_id=settings.DEMO_CLIENT_ID,
-        client_secret=settings.DEMO_CLIENT_SECRET,
-        user=owner,
-        client_type=Application.CLIENT_CONFIDENTIAL,
-        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
-        redirect_uris=f"{live_server.url}/demo/callback/",
-        algorithm=Application.RS256_ALGORITHM,
-        skip_authorization=False,
-    )
-    ClientPolicy.objects.create(application=app, mfa_mode="always")
+    create_demo_client(live_server.url, get_user_model().objects.create_user("owner"))
     return live_server.url
 
 
