@@ -32,7 +32,11 @@ class SMSDeviceManager(DeviceManager):
         devices = self.model.objects.filter(user=user)
         if confirmed is None:
             return devices
-        usable = Q(confirmed=True) | (Q(assigned=True, confirmed=False) & _no_confirmed_factor())
+        from ..conf import settings as mfa_settings
+
+        usable = Q(confirmed=True)
+        if mfa_settings.SMS_ENABLED:  # with SMS off, an unverified number could never be verified
+            usable |= Q(assigned=True, confirmed=False) & _no_confirmed_factor()
         return devices.filter(usable) if confirmed else devices.exclude(usable)
 
 

@@ -87,12 +87,14 @@ class AddNumberView(View):
         except service.BrokerUnavailable as error:
             # The code is stored and will go out: this number is now the one being verified.
             self.replace_pending(earlier, device)
+            announce_code(request, device)
             return self.render(pending=device, error=error.user_message, status=503)
         except service.SMSRefused as error:
             if created:
                 device.delete()  # nothing half-created: no code went out for it
             return self.render(pending=earlier, error=error.user_message, number=raw, status=429)
         self.replace_pending(earlier, device)
+        announce_code(request, device)
         return self.render(
             pending=device,
             info=_("We sent a code to %(number)s. Type it below.") % {"number": device.masked_number},
@@ -126,7 +128,9 @@ class AddNumberView(View):
             earlier.delete()  # never an operator's assigned number: it stays pending
         self.request.session[PENDING_SESSION_KEY] = device.pk
 
-    def render(self, *, pending=None, error: str = "", info: str = "", number: str = "", status: int = 200):
+    def render(
+        self, *, pending=None, error: str = "", info: str = "", number: str = "", status: int = 200, **extra
+    ) -> HttpResponse:
         stronger = [e for e in available() if e.method != "sms"]
         response = render(
             self.request,
@@ -138,12 +142,19 @@ class AddNumberView(View):
                 "number": number,
                 "next": self.next_url,
                 "stronger": stronger,
-                **getattr(self, "extra", {}),
+                **extra,
             },
             status=status,
         )
         response["Cache-Control"] = "no-store"
         return response
+
+
+def announce_code(request, device: SMSDevice) -> None:
+    """``challenge_sent`` for a verification code (the audit log's "challenge sent", purpose "enroll")."""
+    challenge_sent.send(
+        sender=SMSDevice, request=request, user=request.user, device=device, method="sms", purpose="enroll"
+    )
 
 
 def confirm_with_code(request, device: SMSDevice, raw_token: str) -> tuple[str, int]:
@@ -209,7 +220,7 @@ class VerifyNumberView(AddNumberView):
             request.session.pop(VERIFYING_SESSION_KEY, None)
             return self.done(self.device)
         try:
-            message = service.queue_code(
+            service.queue_code(
                 user=request.user,
                 device=self.device,
                 purpose=SMSMessage.Purpose.ENROLL,
@@ -217,27 +228,20 @@ class VerifyNumberView(AddNumberView):
                 client_ip=service.client_ip(request),
             )
         except service.BrokerUnavailable as error:
-            self.sent(message=None)
+            self.sent()  # stored; the sweep sends it when the broker is back
             return self.render(pending=self.device, error=error.user_message, status=503, sent=True)
         except service.SMSRefused as error:
             return self.render(pending=self.device, error=error.user_message, status=429, sent=self.was_sent())
-        self.sent(message)
+        self.sent()
         return self.render(
             pending=self.device,
             info=_("We sent a code to %(number)s. Type it below.") % {"number": self.device.masked_number},
             sent=True,
         )
 
-    def sent(self, message) -> None:
+    def sent(self) -> None:
         self.request.session[VERIFYING_SESSION_KEY] = self.device.pk
-        challenge_sent.send(
-            sender=SMSDevice,
-            request=self.request,
-            user=self.request.user,
-            device=self.device,
-            method="sms",
-            purpose="enroll",
-        )
+        announce_code(self.request, self.device)
 
     def was_sent(self) -> bool:
         return self.request.session.get(VERIFYING_SESSION_KEY) == self.device.pk
@@ -247,6 +251,7 @@ class VerifyNumberView(AddNumberView):
             error=_("That number is not waiting for verification (already done, or not yours)."), status=404
         )
 
-    def render(self, *, sent: bool | None = None, **kwargs):
-        self.extra = {"sent": self.was_sent() if sent is None and self.device else bool(sent), "device": self.device}
-        return super().render(**kwargs)
+    def render(self, *, sent: bool | None = None, **kwargs) -> HttpResponse:
+        if sent is None:
+            sent = self.device is not None and self.was_sent()
+        return super().render(sent=sent, device=self.device, **kwargs)

@@ -213,3 +213,10 @@ def test_admin_reset_removes_assigned_numbers_and_says_so(user, assigned):
     assert services.reset(user) == 1
     assert not SMSDevice.objects.exists()
     assert AuthEvent.objects.filter(kind=EventKind.FACTOR_REMOVED, method="sms").count() == 1
+
+
+def test_with_sms_turned_off_an_assigned_number_holds_nothing_up(client, user, assigned, mfa_settings):
+    mfa_settings(SMS_ENABLED=False)
+    assert confirmed_devices(user) == [] and not has_second_factor(user)
+    log_in(client, user)
+    assert client.get("/mfa/enroll/totp/?next=/").status_code == 200
