@@ -20,7 +20,8 @@ factor_removed = Signal()
 backup_codes_generated = Signal()
 # application, acr (str), amr (list)
 tokens_issued = Signal()
-# device, method (str): a code was queued for delivery (never the code itself)
+# device, method (str): a code was queued for delivery (never the code itself); optional purpose
+# (str): "test" for an operator's test message, "enroll" for a number being verified
 challenge_sent = Signal()
 # device, method (str), stored_count (int), received_count (int): a WebAuthn assertion with a valid
 # signature whose sign counter did not increase, i.e. a possibly cloned authenticator (refused).

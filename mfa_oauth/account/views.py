@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+from django_otp import devices_for_user
 from django_otp.models import Device
 
 from ..backup_codes import flows as backup_flows
@@ -63,7 +64,7 @@ def completed_login_required(view):
     return wrapped
 
 
-def _own_device(request, persistent_id: str) -> Device | None:
+def _own_device(request, persistent_id: str, *, pending_ok: bool = False) -> Device | None:
     if not persistent_id or len(persistent_id) > 200:
         return None
     try:
@@ -71,9 +72,31 @@ def _own_device(request, persistent_id: str) -> Device | None:
     except (AttributeError, OverflowError, ValueError):
         # django-otp answers a non-device model label ("auth.user/1") with AttributeError.
         return None
-    if device is None or device.user_id != request.user.pk or not device.confirmed:
+    if device is None or device.user_id != request.user.pk:
+        return None
+    if not device.confirmed and not (pending_ok and _verification_url(device)):
         return None
     return device
+
+
+def _verification_url(device) -> str:
+    """Where the user verifies an unconfirmed device, if its factor offers that (the SMS factor
+    does, for numbers an operator entered or that the user left unverified): "" otherwise."""
+    url = getattr(device, "verification_url", None)
+    return url() if callable(url) else ""
+
+
+def pending_entries(user) -> list[dict]:
+    """The user's unconfirmed devices that can still be verified.
+
+    All devices, not ``confirmed=False``: a factor may count an unconfirmed device as usable
+    (the SMS factor's numbers assigned by an operator), and it is still pending here."""
+    entries = []
+    for device in devices_for_user(user, confirmed=None):
+        url = "" if device.confirmed else _verification_url(device)
+        if url:
+            entries.append({"device": device, "method": method_of(device), "verify_url": url})
+    return entries
 
 
 def _prefix(device) -> str:
@@ -96,12 +119,15 @@ def _entry(device) -> dict:
 @never_cache
 @completed_login_required
 def security(request):
-    devices = confirmed_devices(request.user)
+    devices = [d for d in confirmed_devices(request.user) if d.confirmed]
     entries = [_entry(d) for d in devices]
     rule = requirement(request.user)
     next_url = _security_url()
     query = urlencode({"next": next_url})
     enrollments = [{"enrollment": e, "url": f"{reverse(e.url_name)}?{query}"} for e in available()]
+    pending = pending_entries(request.user)
+    for entry in pending:
+        entry["verify_url"] = f"{entry['verify_url']}?{query}"
     return render(
         request,
         "mfa_oauth/account/security.html",
@@ -109,6 +135,7 @@ def security(request):
             "factors": [e for e in entries if not e["recovery"]],
             "recovery": [e for e in entries if e["recovery"]],
             "has_primary": any(not e["recovery"] for e in entries),
+            "pending": pending,
             "enrollments": enrollments,
             "requirement": rule,
             "fresh_minutes": max(1, mfa_settings.FRESH_MFA_WINDOW // 60),
@@ -151,11 +178,12 @@ def rename(request, persistent_id: str):
 def remove(request, persistent_id: str):
     if request.method not in ("GET", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
-    device = _own_device(request, persistent_id)
+    device = _own_device(request, persistent_id, pending_ok=True)
     if device is None:
         messages.error(request, _("That factor is not one of yours."))
         return _see_other(_security_url())
-    refusal = removal_refusal(request.user, device)
+    # An unconfirmed device protects nothing, so removing it is never refused.
+    refusal = removal_refusal(request.user, device) if device.confirmed else None
     if request.method == "GET" or refusal:
         return render(
             request,
@@ -166,14 +194,20 @@ def remove(request, persistent_id: str):
     with transaction.atomic():
         # The user row lock serialises two removals racing to leave no factor behind.
         get_user_model()._default_manager.select_for_update().filter(pk=request.user.pk).first()
-        refusal = removal_refusal(request.user, device)
+        refusal = removal_refusal(request.user, device) if device.confirmed else None
         if refusal is None:
             pk = device.pk
             device.delete()
             device.pk = pk  # Django clears it on delete; receivers (audit) still name the device
-            factor_removed.send(
-                sender=type(device), request=request, user=request.user, device=device, method=method_of(device).name
-            )
+            # A pending number an operator entered was announced when added, so its removal is too.
+            if device.confirmed or getattr(device, "assigned", False):
+                factor_removed.send(
+                    sender=type(device),
+                    request=request,
+                    user=request.user,
+                    device=device,
+                    method=method_of(device).name,
+                )
     if refusal:
         return render(
             request, "mfa_oauth/account/remove.html", {"entry": _entry(device), "refusal": refusal}, status=409

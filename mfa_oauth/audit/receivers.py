@@ -36,7 +36,9 @@ def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
 
 @receiver(signals.challenge_sent, dispatch_uid="mfa_oauth.audit.challenge_sent")
 def on_challenge_sent(sender, request=None, user=None, device=None, method="", **kwargs) -> None:
-    record(EventKind.CHALLENGE_SENT, request=request, user=user, device=device, method=method)
+    # purpose: "test" (an operator's test message), "enroll" (verifying a number); absent at sign-in.
+    detail = {"purpose": kwargs["purpose"]} if kwargs.get("purpose") else {}
+    record(EventKind.CHALLENGE_SENT, request=request, user=user, device=device, method=method, detail=detail)
 
 
 @receiver(signals.second_factor_verified, dispatch_uid="mfa_oauth.audit.verified")

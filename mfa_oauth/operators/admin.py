@@ -245,7 +245,13 @@ class MFAUserAdmin(UserAdmin):
         form = SMSEnrollForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                services.enroll_sms(user, form.cleaned_data["number"], name=form.cleaned_data["name"], request=request)
+                services.enroll_sms(
+                    user,
+                    form.cleaned_data["number"],
+                    name=form.cleaned_data["name"],
+                    request=request,
+                    actor=request.user,
+                )
             except services.EnrollmentError as error:
                 form.add_error("number", error.user_message)
             else:
@@ -264,7 +270,7 @@ class MFAUserAdmin(UserAdmin):
             from ..sms import api
 
             try:
-                api.send_test_message(device)
+                api.send_test_message(device, request=request)  # audited as challenge_sent (purpose "test")
             except Exception as error:  # the SMS factor explains refusals with user_message
                 message = getattr(error, "user_message", None)
                 if not message:

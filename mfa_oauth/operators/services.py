@@ -109,6 +109,21 @@ def enroll_sms(user, number: str, *, name: str = "", request=None, actor=None, n
     return device
 
 
+def check_sms_number(user, number: str) -> str | None:
+    """The E.164 number to enroll for ``user`` (nothing written), None when the user already has
+    it, or :class:`EnrollmentError` by the SMS factor's own rules (type, country, another account)."""
+    if not sms_installed():
+        raise EnrollmentError(_("SMS is not enabled on this site."))
+    from ..sms import api
+
+    try:
+        return api.check_number(user, number)
+    except api.AlreadyEnrolled:
+        return None
+    except api.InvalidNumber as error:
+        raise EnrollmentError(error.user_message) from error
+
+
 def generate_backup_codes(user, *, request=None) -> list[str]:
     return backup_flows.generate(user, request=request)
 
@@ -123,7 +138,8 @@ def reset(user, *, request=None, actor=None) -> int:
             device.pk = pk  # Django clears it on delete; receivers (audit) still name the device
             removed.append(device)
         lockout.reset(user)
-    for device in (d for d in removed if d.confirmed):
+    # Announced ones: confirmed, or assigned numbers (announced when the operator entered them).
+    for device in (d for d in removed if d.confirmed or getattr(d, "assigned", False)):
         factor_removed.send(
             sender=type(device),
             request=request,

@@ -4,12 +4,49 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp import device_classes
+from django_otp.models import Device, DeviceManager, ThrottlingMixin, TimestampMixin
 
 from ..methods import Method
 from . import phone
+
+
+class SMSDeviceManager(DeviceManager):
+    """django-otp's per-model ``devices_for_user`` hook (what ``django_otp.devices_for_user`` and so
+    ``mfa_oauth.methods.confirmed_devices`` call), extended for numbers an operator assigned.
+
+    An assigned number (admin, ``mfa_enroll --sms``, ``mfa_import``) is verified on first use: while
+    the user has no confirmed factor at all, it counts as usable, so the challenge step offers it,
+    the policy asks for it instead of sending the user to enroll something else with nothing but a
+    password, and the code that comes back both confirms it and is the second factor (the way an
+    IdP treats a phone number an administrator registered). As soon as the user has any confirmed
+    factor, the assigned number is pending again and is verified from the security page, behind a
+    fresh second factor. Still one query per call: the "no confirmed factor" test is a set of
+    NOT EXISTS subqueries, one per device type.
+    """
+
+    def devices_for_user(self, user, confirmed=None):
+        devices = self.model.objects.filter(user=user)
+        if confirmed is None:
+            return devices
+        from ..conf import settings as mfa_settings
+
+        usable = Q(confirmed=True)
+        if mfa_settings.SMS_ENABLED:  # with SMS off, an unverified number could never be verified
+            usable |= Q(assigned=True, confirmed=False) & _no_confirmed_factor()
+        return devices.filter(usable) if confirmed else devices.exclude(usable)
+
+
+def _no_confirmed_factor() -> Q:
+    """True where the device's user has no confirmed device of any installed type."""
+    condition = Q()
+    for model in device_classes():
+        # The base filter, not devices_for_user: this manager must not recurse into itself.
+        condition &= ~Exists(model._default_manager.filter(user=OuterRef("user_id"), confirmed=True))
+    return condition
 
 
 class SMSDevice(TimestampMixin, ThrottlingMixin, Device):
@@ -25,6 +62,14 @@ class SMSDevice(TimestampMixin, ThrottlingMixin, Device):
     )
 
     number = models.CharField(_("phone number (E.164)"), max_length=20)
+    # Entered by an operator, not by the user: verified on first use (see SMSDeviceManager).
+    assigned = models.BooleanField(
+        _("assigned by an operator"),
+        default=False,
+        help_text=_("Entered by an administrator, the CLI or an import; confirmed by the first code typed back."),
+    )
+
+    objects = SMSDeviceManager()
 
     class Meta:
         verbose_name = _("SMS device")
@@ -35,6 +80,16 @@ class SMSDevice(TimestampMixin, ThrottlingMixin, Device):
     @property
     def masked_number(self) -> str:
         return phone.mask(self.number)
+
+    def verification_url(self) -> str:
+        """Where the user verifies this number while it is unconfirmed (the security page links it)."""
+        from django.urls import reverse
+
+        from ..conf import settings as mfa_settings
+
+        if self.confirmed or not mfa_settings.SMS_ENABLED:
+            return ""
+        return reverse("mfa_oauth:sms-verify", args=[self.pk])
 
     def get_throttle_factor(self) -> int:
         return getattr(settings, "OTP_SMS_THROTTLE_FACTOR", 1)

@@ -186,9 +186,21 @@ def verify_login_code(request, device: SMSDevice, token: str) -> bool:
     if attempt and check_code(device, attempt, token):
         device.throttle_reset()
         request.session.pop(ATTEMPT_SESSION_KEY, None)
+        if not device.confirmed:
+            # Only an assigned number reaches the challenge step unconfirmed (SMSDeviceManager):
+            # the code came back, so the number is verified (SECURITY.md C4, "on first use").
+            confirm(device)
         return True
     device.throttle_increment()
     return False
+
+
+def confirm(device: SMSDevice) -> None:
+    """Mark ``device`` verified: a code sent to it came back."""
+    device.confirmed = True
+    device.throttling_failure_count = 0
+    device.save(update_fields=["confirmed", "throttling_failure_count"])
+    logger.info("SMS device %s verified (number %s)", device.pk, device.masked_number)
 
 
 def check_code(device: SMSDevice, attempt: str, token: str) -> bool:

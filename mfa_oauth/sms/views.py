@@ -20,12 +20,13 @@ from ..context import get_context
 from ..enrollment import available
 from ..freshness import fresh_mfa_required
 from ..redirects import safe_next
-from ..signals import factor_added
+from ..signals import challenge_sent, factor_added
 from ..verify.flows import complete, normalize_token
-from . import phone, service
+from . import api, phone, service
 from .models import SMSDevice, SMSMessage
 
 PENDING_SESSION_KEY = "mfa_oauth.sms.pending"
+VERIFYING_SESSION_KEY = "mfa_oauth.sms.verifying"
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -66,12 +67,15 @@ class AddNumberView(View):
             return self.render(error=_("That number is already one of your factors."), number=raw, status=400)
         name = (request.POST.get("name", "") or _("Phone")).strip()[:64]
         earlier = self.pending()
-        created = earlier is None or earlier.number != number
-        device = (
-            SMSDevice.objects.create(user=request.user, name=name, number=number, confirmed=False)
-            if created
-            else earlier
-        )
+        # A number an operator assigned to this user is verified as that device, not duplicated.
+        assigned = SMSDevice.objects.filter(user=request.user, number=number, confirmed=False, assigned=True).first()
+        if earlier is not None and earlier.number == number:
+            device, created = earlier, False
+        elif assigned is not None:
+            device, created = assigned, False
+        else:
+            device = SMSDevice.objects.create(user=request.user, name=name, number=number, confirmed=False)
+            created = True
         try:
             service.queue_code(
                 user=request.user,
@@ -83,12 +87,14 @@ class AddNumberView(View):
         except service.BrokerUnavailable as error:
             # The code is stored and will go out: this number is now the one being verified.
             self.replace_pending(earlier, device)
+            announce_code(request, device)
             return self.render(pending=device, error=error.user_message, status=503)
         except service.SMSRefused as error:
             if created:
                 device.delete()  # nothing half-created: no code went out for it
             return self.render(pending=earlier, error=error.user_message, number=raw, status=429)
         self.replace_pending(earlier, device)
+        announce_code(request, device)
         return self.render(
             pending=device,
             info=_("We sent a code to %(number)s. Type it below.") % {"number": device.masked_number},
@@ -99,28 +105,18 @@ class AddNumberView(View):
         device = self.pending()
         if device is None:
             return self.render(error=_("Enter your number first; that page expired."), status=400)
-        token = normalize_token(device, request.POST.get("token", ""))
-        attempt = service.login_attempt_id(request, create=False)
-        with transaction.atomic():
-            locked = SMSDevice.objects.select_for_update().get(pk=device.pk)
-            allowed, _info = locked.verify_is_allowed()
-            ok = bool(allowed and token and attempt and service.check_code(locked, attempt, token))
-            if ok:
-                locked.confirmed = True
-                locked.throttling_failure_count = 0
-                locked.save(update_fields=["confirmed", "throttling_failure_count"])
-            else:
-                locked.throttle_increment()
-        if not ok:
-            message = (
-                _("Too many wrong codes. Wait a little, then try again.")
-                if not allowed
-                else _("That code did not work. Check it, or ask for a new one.")
-            )
-            return self.render(pending=device, error=message, status=200 if allowed else 429)
+        error, status = confirm_with_code(request, device, request.POST.get("token", ""))
+        if error:
+            return self.render(pending=self.pending(), error=error, status=status)
         request.session.pop(PENDING_SESSION_KEY, None)
+        return self.done(device)
+
+    def done(self, device: SMSDevice) -> HttpResponse:
+        request = self.request
         device.refresh_from_db()
-        factor_added.send(sender=SMSDevice, request=request, user=request.user, device=device, method="sms")
+        if not device.assigned:
+            # An assigned number was announced (audit, email) when the operator entered it.
+            factor_added.send(sender=SMSDevice, request=request, user=request.user, device=device, method="sms")
         if not get_context(request).second_factors:
             complete(request, device)  # the code just typed proves this session's second factor
         response = HttpResponse(status=303)
@@ -128,11 +124,13 @@ class AddNumberView(View):
         return response
 
     def replace_pending(self, earlier: SMSDevice | None, device: SMSDevice) -> None:
-        if earlier is not None and earlier.pk != device.pk:
-            earlier.delete()
+        if earlier is not None and earlier.pk != device.pk and not earlier.assigned:
+            earlier.delete()  # never an operator's assigned number: it stays pending
         self.request.session[PENDING_SESSION_KEY] = device.pk
 
-    def render(self, *, pending=None, error: str = "", info: str = "", number: str = "", status: int = 200):
+    def render(
+        self, *, pending=None, error: str = "", info: str = "", number: str = "", status: int = 200, **extra
+    ) -> HttpResponse:
         stronger = [e for e in available() if e.method != "sms"]
         response = render(
             self.request,
@@ -144,8 +142,116 @@ class AddNumberView(View):
                 "number": number,
                 "next": self.next_url,
                 "stronger": stronger,
+                **extra,
             },
             status=status,
         )
         response["Cache-Control"] = "no-store"
         return response
+
+
+def announce_code(request, device: SMSDevice) -> None:
+    """``challenge_sent`` for a verification code (the audit log's "challenge sent", purpose "enroll")."""
+    challenge_sent.send(
+        sender=SMSDevice, request=request, user=request.user, device=device, method="sms", purpose="enroll"
+    )
+
+
+def confirm_with_code(request, device: SMSDevice, raw_token: str) -> tuple[str, int]:
+    """Confirm ``device`` with the code sent to it in this session: ("", 200) when it worked, else
+    the message to show and the status. Throttled by django-otp on the device row."""
+    token = normalize_token(device, raw_token)
+    attempt = service.login_attempt_id(request, create=False)
+    with transaction.atomic():
+        locked = SMSDevice.objects.select_for_update().get(pk=device.pk)
+        allowed, _info = locked.verify_is_allowed()
+        ok = bool(allowed and token and attempt and service.check_code(locked, attempt, token))
+        if ok:
+            if api.held_elsewhere(locked):
+                # Told only now, to whoever proved they hold the phone: asked before the code,
+                # the answer would tell any signed-in user which numbers have accounts here.
+                if not locked.assigned:
+                    locked.delete()  # nothing half-enrolled stays behind
+                return _("This number is already used by another account. Use another number or another factor."), 409
+            service.confirm(locked)
+        else:
+            locked.throttle_increment()
+    if ok:
+        return "", 200
+    if not allowed:
+        return _("Too many wrong codes. Wait a little, then try again."), 429
+    return _("That code did not work. Check it, or ask for a new one."), 200
+
+
+@method_decorator(never_cache, name="dispatch")
+@method_decorator(fresh_mfa_required, name="dispatch")
+class VerifyNumberView(AddNumberView):
+    """Verify a number that is already listed but unconfirmed (an operator entered it, or the user
+    left the add page before typing the code): send a code to it, type it back.
+
+    Behind a fresh second factor like adding a number: confirming one binds an authenticator."""
+
+    template_name = "mfa_oauth_sms/verify_number.html"
+
+    def dispatch(self, request, *args, pk: int, **kwargs):
+        self.device = (
+            SMSDevice.objects.filter(pk=pk, user=request.user, confirmed=False).first()
+            if request.user.is_authenticated
+            else None
+        )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        if not mfa_settings.SMS_ENABLED:
+            return self.render(error=_("Text message codes are turned off on this site."), status=404)
+        if self.device is None:
+            return self.gone()
+        return self.render(pending=self.device)
+
+    def post(self, request, *args, **kwargs):
+        if not mfa_settings.SMS_ENABLED:
+            return self.render(error=_("Text message codes are turned off on this site."), status=404)
+        if self.device is None:
+            return self.gone()
+        if request.POST.get("action") == "verify":
+            error, status = confirm_with_code(request, self.device, request.POST.get("token", ""))
+            if error:
+                return self.render(pending=self.device, error=error, status=status, sent=True)
+            request.session.pop(VERIFYING_SESSION_KEY, None)
+            return self.done(self.device)
+        try:
+            service.queue_code(
+                user=request.user,
+                device=self.device,
+                purpose=SMSMessage.Purpose.ENROLL,
+                attempt=service.login_attempt_id(request),
+                client_ip=service.client_ip(request),
+            )
+        except service.BrokerUnavailable as error:
+            self.sent()  # stored; the sweep sends it when the broker is back
+            return self.render(pending=self.device, error=error.user_message, status=503, sent=True)
+        except service.SMSRefused as error:
+            return self.render(pending=self.device, error=error.user_message, status=429, sent=self.was_sent())
+        self.sent()
+        return self.render(
+            pending=self.device,
+            info=_("We sent a code to %(number)s. Type it below.") % {"number": self.device.masked_number},
+            sent=True,
+        )
+
+    def sent(self) -> None:
+        self.request.session[VERIFYING_SESSION_KEY] = self.device.pk
+        announce_code(self.request, self.device)
+
+    def was_sent(self) -> bool:
+        return self.request.session.get(VERIFYING_SESSION_KEY) == self.device.pk
+
+    def gone(self) -> HttpResponse:
+        return self.render(
+            error=_("That number is not waiting for verification (already done, or not yours)."), status=404
+        )
+
+    def render(self, *, sent: bool | None = None, **kwargs) -> HttpResponse:
+        if sent is None:
+            sent = self.device is not None and self.was_sent()
+        return super().render(sent=sent, device=self.device, **kwargs)

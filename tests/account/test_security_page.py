@@ -213,16 +213,11 @@ def test_stepping_up_with_a_real_code_allows_the_change(client, totp_device):
 
 
 def test_sms_enrollment_link_carries_a_risk_notice(client, user):
-    from mfa_oauth import enrollment
-
-    # Stands in for the SMS factor's own registration (mfa_oauth.sms, built separately).
-    enrollment.register(enrollment.Enrollment("sms", "Text message", "mfa_oauth:enroll-totp", order=50))
-    try:
-        login(client, user)
-        page = client.get(SECURITY).content.decode()
-    finally:
-        enrollment._registry.pop("sms")
-    assert 'id="add-sms"' in page and 'id="sms-risk"' in page
+    # The SMS factor's own registration (mfa_oauth.sms); its entries are in tests/admin/test_sms_contract.py.
+    login(client, user)
+    page = client.get(SECURITY).content.decode()
+    assert 'id="add-sms"' in page and 'href="/mfa/sms/add/?next=%2Faccount%2Fsecurity%2F"' in page
+    assert 'id="sms-risk"' in page
     assert page.index('id="add-totp"') < page.index('id="add-sms"')  # stronger factors first
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from contextlib import contextmanager
@@ -20,9 +21,10 @@ AUTH_TOKEN = "fake-auth-token-" + "0" * 16
 FROM_NUMBER = "+12025550100"
 PUBLIC_BASE = "https://idp.example.com"
 NUMBER = "+12025550123"  # fictional 555-01xx, valid for phonenumbers
-# Redis databases given to the SMS tests (the broker and the result backend).
-BROKER_DB = 1
-RESULTS_DB = 2
+# Redis databases given to the SMS tests (the broker and the result backend); overridable so runs
+# that share one Redis (parallel checkouts) can each take their own (one may serve as both).
+BROKER_DB = int(os.environ.get("MFA_TEST_SMS_BROKER_DB", "1"))
+RESULTS_DB = int(os.environ.get("MFA_TEST_SMS_RESULTS_DB", "2"))
 
 
 @pytest.fixture

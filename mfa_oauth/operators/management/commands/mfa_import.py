@@ -2,7 +2,7 @@
 
 Columns (header row required, any order, case-insensitive; unknown columns are ignored):
   username      required: an existing user
-  phone         an SMS number in E.164 (+41791234567), verified the first time it is used
+  phone         an SMS number in E.164 (+447700900123), verified the first time it is used
   totp_secret   an authenticator-app seed (base32 or hex) the user already has
   hotp_secret   a hardware token's seed (base32 or hex); hotp_counter, hotp_digits optional
   name          a name for the new factor(s)
@@ -23,7 +23,6 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import phonenumbers
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -157,13 +156,14 @@ class Command(BaseCommand):
         }
         totp_keys = set(TOTPDevice.objects.filter(user__in=users.values()).values_list("user_id", "key"))
         hotp_keys = set(HOTPDevice.objects.filter(user__in=users.values()).values_list("user_id", "key"))
+        sms_numbers: set = set()
         planned = []
         for row in batch:
             user = users.get(row.username)
             try:
                 if user is None:
                     raise Refused("unknown user")
-                row.plan = self._plan(row, user, totp_keys, hotp_keys)
+                row.plan = self._plan(row, user, totp_keys, hotp_keys, sms_numbers)
             except Refused as refusal:
                 self._refuse(row.line, row.username, str(refusal))
                 continue
@@ -190,12 +190,22 @@ class Command(BaseCommand):
                 self.counts.update(row.plan.keys())
                 self.progress.step()
 
-    def _plan(self, row: Row, user, totp_keys: set, hotp_keys: set) -> dict[str, object]:
+    def _plan(self, row: Row, user, totp_keys: set, hotp_keys: set, sms_numbers: set) -> dict[str, object]:
         """Validate a row without writing; returns what to create (empty: all already there)."""
         plan: dict[str, object] = {}
         values = row.values
         if values.get("phone"):
-            plan["sms"] = _phone(values["phone"])
+            # The SMS factor's own rules (mobile, allowed country, not another account's), so a
+            # dry run refuses exactly what the real run would.
+            try:
+                number = services.check_sms_number(user, values["phone"])
+            except services.EnrollmentError as error:
+                if not services.sms_installed():
+                    raise Refused("SMS is not enabled on this site") from None
+                raise Refused(f"bad number {values['phone']!r}: {error.user_message}") from None
+            if number is not None and (user.pk, number) not in sms_numbers:
+                plan["sms"] = number
+                sms_numbers.add((user.pk, number))  # the same row twice in one file enrolls once
         if values.get("totp_secret"):
             key = _secret(values["totp_secret"], "totp_secret")
             if (user.pk, key) not in totp_keys:
@@ -210,8 +220,6 @@ class Command(BaseCommand):
             if (user.pk, key) not in hotp_keys:
                 plan["hotp"] = (key, counter, digits)
                 hotp_keys.add((user.pk, key))
-        if "sms" in plan and not services.sms_installed():
-            raise Refused("SMS is not enabled on this site")
         return plan
 
     def _enroll(self, row: Row, user) -> None:
@@ -278,16 +286,6 @@ def _undecodable(text: str) -> bool:
 
 def _printable(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
-def _phone(raw: str) -> str:
-    try:
-        number = phonenumbers.parse(raw, None)
-    except phonenumbers.NumberParseException:
-        raise Refused(f"bad number {raw!r}: use the international format, e.g. +41791234567") from None
-    if not phonenumbers.is_valid_number(number):
-        raise Refused(f"bad number {raw!r}: not a valid phone number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _secret(raw: str, column: str) -> str:
