@@ -152,6 +152,7 @@ def queued_task_ids(broker_url: str) -> list[int]:
     return [ast.literal_eval(t["argsrepr"])[0] for t in tasks]
 
 
+@pytest.mark.redis
 def test_two_concurrent_sweeps_never_queue_the_same_sms_twice(user, settings):
     import redis
 
