@@ -320,8 +320,8 @@ def start_worker(stack, log: Path) -> subprocess.Popen:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 45
-    while "ready" not in log.read_text(errors="replace"):
+    deadline = time.monotonic() + 90  # a loaded CI machine
+    while " ready." not in log.read_text(errors="replace"):  # celery's "celery@host ready."
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             raise RuntimeError(f"the Celery worker did not start: {log.read_text()[-3000:]}")
