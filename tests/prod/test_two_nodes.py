@@ -2,7 +2,9 @@
 
 A full authorization (login -> TOTP -> consent -> code -> token -> userinfo -> refresh) whose
 requests alternate between the nodes, and a brute-force storm spread across both nodes against
-the per-user cap of ``mfa_oauth.lockout`` (MAX_FAILED_ATTEMPTS).
+the per-user cap of ``mfa_oauth.lockout`` (MAX_FAILED_ATTEMPTS); and, on a second stack that texts
+through Twilio (the local fake) from a real ``celery worker`` subprocess, an SMS-resend storm spread
+across both nodes against the per-device cooldown and the per-number and per-user caps.
 """
 
 from __future__ import annotations
