@@ -233,6 +233,18 @@ MFA_OAUTH.update(
         "SMS_PUBLIC_BASE_URL": os.environ.get("MFA_SMS_PUBLIC_BASE_URL", ""),
     }
 )
+# Limits against SMS pumping (SECURITY.md D1), per deployment; unset keeps mfa_oauth's safe defaults.
+for _env, _key in (
+    ("MFA_SMS_COOLDOWN", "SMS_COOLDOWN"),
+    ("MFA_SMS_MAX_PER_NUMBER_PER_HOUR", "SMS_MAX_PER_NUMBER_PER_HOUR"),
+    ("MFA_SMS_MAX_PER_USER_PER_DAY", "SMS_MAX_PER_USER_PER_DAY"),
+    ("MFA_SMS_MAX_PER_IP_PER_HOUR", "SMS_MAX_PER_IP_PER_HOUR"),
+    ("MFA_SMS_MAX_GLOBAL_PER_MINUTE", "SMS_MAX_GLOBAL_PER_MINUTE"),
+):
+    if os.environ.get(_env, "").strip():
+        from .production import env_int  # one clear line for a bad value, not a traceback
+
+        MFA_OAUTH[_key] = env_int(_env, 0, minimum=0)
 
 # --- The demo relying party at /demo/ -------------------------------------------------------
 DEMO_CLIENT_ID = os.environ.get("DEMO_CLIENT_ID", "demo-rp")

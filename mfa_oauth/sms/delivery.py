@@ -186,14 +186,22 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
     )
     grace = timedelta(seconds=mfa_settings.SMS_SWEEP_GRACE)
     lease = timedelta(seconds=mfa_settings.SMS_SENDING_LEASE)
-    stuck = SMSMessage.objects.filter(expires_at__gt=now + RETRY_MARGIN).filter(
-        status=Status.QUEUED, next_attempt_at__lte=now - grace
-    ) | SMSMessage.objects.filter(expires_at__gt=now + RETRY_MARGIN, status=Status.SENDING, claimed_at__lt=now - lease)
+    due = {"expires_at__gt": now + RETRY_MARGIN, "next_attempt_at__lte": now - grace}
+    stuck = SMSMessage.objects.filter(status=Status.QUEUED, **due) | SMSMessage.objects.filter(
+        status=Status.SENDING, claimed_at__lt=now - lease, **due
+    )
     for message in stuck.order_by("created_at")[:500]:
+        # Claim the row before publishing (a conditional UPDATE, like the send task's): of two
+        # sweeps running at once (two beats, beat plus the command) only one queues it; and not
+        # again before the next grace period, even if this copy is slow to arrive.
+        if not SMSMessage.objects.filter(pk=message.pk, status=message.status, **due).update(next_attempt_at=now):
+            continue
         if not publish(message):
+            # Give the claim back so the next sweep retries at once, as if this one never ran.
+            SMSMessage.objects.filter(pk=message.pk, next_attempt_at=now).update(
+                next_attempt_at=message.next_attempt_at
+            )
             counts["broker_down"] += 1
             break
-        # Not again before the next grace period, even if this copy is slow to arrive.
-        SMSMessage.objects.filter(pk=message.pk, status=Status.QUEUED).update(next_attempt_at=now)
         counts["requeued"] += 1
     return counts

@@ -8,6 +8,7 @@ Runs when the suite itself is on PostgreSQL (CI's PostgreSQL leg:
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
@@ -91,3 +92,105 @@ def test_one_valid_code_submitted_twice_concurrently_succeeds_once(user, totp_de
         assert b"That code did not work" in loser.content
         totp_device.refresh_from_db()
         assert totp_device.last_t == int(now // 30)
+
+
+# --- the SMS outbox sweep (SECURITY.md E2/E5): two sweeps at once queue each stuck row once -------
+SWEEP_REDIS_DB = 10
+STUCK_ROWS = 12
+
+
+def stuck_outbox_rows(user, count: int) -> list[int]:
+    """Login codes whose outbox rows stayed ``queued``: the publish after commit was lost."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from mfa_oauth.sms import codes
+    from mfa_oauth.sms.models import SMSCode, SMSDevice, SMSMessage
+
+    now = timezone.now()
+    asked = now - timedelta(seconds=60)  # older than SMS_SWEEP_GRACE, well inside the code's life
+    ids = []
+    for i in range(count):
+        number = f"+1202555{150 + i:04d}"
+        device = SMSDevice.objects.create(user=user, name=f"phone {i}", number=number, confirmed=True)
+        code = codes.new_code()
+        salt = codes.new_salt()
+        row = SMSCode.objects.create(
+            device=device,
+            attempt=f"attempt-{i}",
+            salt=salt,
+            digest=codes.digest(code, salt),
+            created_at=asked,
+            expires_at=asked + timedelta(minutes=5),
+        )
+        message = SMSMessage.objects.create(
+            user=user,
+            device=device,
+            code=row,
+            to=number,
+            country="US",
+            sealed_code=codes.seal(code),
+            created_at=asked,
+            expires_at=row.expires_at,
+            next_attempt_at=asked,
+        )
+        ids.append(message.pk)
+    return ids
+
+
+def queued_task_ids(broker_url: str) -> list[int]:
+    """The outbox ids carried by the send tasks waiting in the broker's default queue."""
+    import ast
+    import json
+
+    import redis
+
+    raw = redis.Redis.from_url(broker_url).lrange("celery", 0, -1)
+    tasks = [json.loads(item)["headers"] for item in raw]
+    assert all(t["task"] == "mfa_oauth.sms.send" for t in tasks), tasks
+    return [ast.literal_eval(t["argsrepr"])[0] for t in tasks]
+
+
+@pytest.mark.redis
+def test_two_concurrent_sweeps_never_queue_the_same_sms_twice(user, settings):
+    import redis
+
+    from mfa_oauth.sms.delivery import sweep
+    from mfa_oauth.sms.models import SMSDevice, SMSMessage
+    from tests.services import require_redis
+    from tests.sms.conftest import ACCOUNT_SID, AUTH_TOKEN, celery_broker, running_worker, twilio_overrides
+    from tests.sms.fake_twilio import FakeTwilio
+
+    broker = require_redis(SWEEP_REDIS_DB)
+    redis.Redis.from_url(broker).flushdb()
+    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
+    settings.MFA_OAUTH = {**settings.MFA_OAUTH, **twilio_overrides(fake.url)}
+    try:
+        with celery_broker(broker) as app:
+            for round_number in range(3):
+                SMSMessage.objects.all().delete()
+                SMSDevice.objects.filter(user=user).delete()
+                ids = stuck_outbox_rows(user, STUCK_ROWS)
+                redis.Redis.from_url(broker).delete("celery")
+
+                counts = run_in_parallel(2, lambda i: None, lambda _: sweep())
+
+                # Each stuck row was published by exactly one of the two sweeps.
+                assert sorted(queued_task_ids(broker)) == sorted(ids), f"round {round_number}: {counts}"
+                assert sum(c["requeued"] for c in counts) == STUCK_ROWS
+                assert all(c["broker_down"] == 0 for c in counts)
+
+            # A real worker drains the queue: one Twilio request per row, every row sent.
+            with running_worker(app):
+                fake.wait_for_creates(STUCK_ROWS, timeout=30)
+                deadline = time.monotonic() + 15
+                while SMSMessage.objects.exclude(status="sent").exists() and time.monotonic() < deadline:
+                    time.sleep(0.1)
+            assert len(fake.creates) == STUCK_ROWS
+            assert sorted(r.form["To"] for r in fake.creates) == sorted(SMSMessage.objects.values_list("to", flat=True))
+            assert set(SMSMessage.objects.values_list("status", flat=True)) == {"sent"}
+            assert set(SMSMessage.objects.values_list("attempts", flat=True)) == {1}
+    finally:
+        fake.stop()
+        redis.Redis.from_url(broker).flushdb()

@@ -2,7 +2,9 @@
 
 A full authorization (login -> TOTP -> consent -> code -> token -> userinfo -> refresh) whose
 requests alternate between the nodes, and a brute-force storm spread across both nodes against
-the per-user cap of ``mfa_oauth.lockout`` (MAX_FAILED_ATTEMPTS).
+the per-user cap of ``mfa_oauth.lockout`` (MAX_FAILED_ATTEMPTS); and, on a second stack that texts
+through Twilio (the local fake) from a real ``celery worker`` subprocess, an SMS-resend storm spread
+across both nodes against the per-device cooldown and the per-number and per-user caps.
 """
 
 from __future__ import annotations
@@ -10,11 +12,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import secrets
 import signal
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pyotp
@@ -24,8 +29,10 @@ from jwcrypto import jwk, jwt
 
 from idp_site.management.commands.seed_demo import DEMO_TOTP_KEY_HEX, DEMO_USER
 from tests.services import require_postgres, require_redis
+from tests.sms.fake_twilio import FakeTwilio
 
 from . import stack as stack_module
+from .envs import PYTHON, ROOT
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -270,6 +277,208 @@ def test_brute_force_storm_across_both_nodes_stops_at_the_cap(stack):
         "print(s.locked_at is not None)"
     )
     assert state.strip().splitlines()[-1] == "True"
+
+
+# --- the SMS resend storm: its own stack with Twilio (the fake), a real Celery worker --------------
+SMS_PORTS = (8710, 8711)
+SMS_REDIS_DB = 9
+TWILIO_SID = "AC" + "7a" * 16
+TWILIO_TOKEN = "fake-auth-token-prodsms-" + "0" * 8
+SMS_USER = ("carol-sms", "carol-storm-password-1")
+SHARED_NUMBER = "+12025550131"  # three devices on one number: the per-number cap
+OTHER_NUMBERS = ("+12025550132", "+12025550133", "+12025550134")
+PER_NUMBER_CAP = 2
+PER_USER_CAP = 4
+COOLDOWN_TEXT = "A code was sent a moment ago. You can ask for another in"
+NUMBER_CAP_TEXT = "Too many codes were sent to this number. Try again in"
+USER_CAP_TEXT = "You have asked for too many text messages today. Try again in"
+
+
+def start_worker(stack, log: Path) -> subprocess.Popen:
+    """``celery -A idp_site worker -P solo`` as production starts it, on the stack's broker and database."""
+    process = subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "celery",
+            "-A",
+            "idp_site",
+            "worker",
+            "-P",
+            "solo",
+            "-c",
+            "1",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            "prodsms@%h",
+        ],  # fmt: skip
+        env=stack.env,
+        cwd=ROOT,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 90  # a loaded CI machine
+    while " ready." not in log.read_text(errors="replace"):  # celery's "celery@host ready."
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"the Celery worker did not start: {log.read_text()[-3000:]}")
+        time.sleep(0.1)
+    return process
+
+
+def stop_worker(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)  # warm shutdown: finish the task in hand
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def sms_stack(tmp_path):
+    """Two nodes texting through Twilio (the local fake) via a real worker; caps small enough to hit."""
+    postgres = require_postgres()
+    redis_url = require_redis(SMS_REDIS_DB)
+    fake = FakeTwilio(TWILIO_SID, TWILIO_TOKEN).start()
+    worker = None
+    running = None
+    try:
+        running = stack_module.start(
+            tmp_path,
+            postgres,
+            redis_url,
+            SMS_PORTS,
+            "idp_prodsms_nodes",
+            MFA_SMS_ENABLED="true",
+            MFA_SMS_BACKEND="twilio",
+            TWILIO_ACCOUNT_SID=TWILIO_SID,
+            TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
+            TWILIO_FROM_NUMBER="+12025550100",
+            TWILIO_API_BASE_URL=fake.url,
+            MFA_SMS_PUBLIC_BASE_URL=f"https://127.0.0.1:{SMS_PORTS[0]}",
+            MFA_SMS_ALLOWED_COUNTRIES="US",
+            MFA_SMS_COOLDOWN="30",
+            MFA_SMS_MAX_PER_NUMBER_PER_HOUR=str(PER_NUMBER_CAP),
+            MFA_SMS_MAX_PER_USER_PER_DAY=str(PER_USER_CAP),
+        )
+        devices = running.shell(
+            "import json\n"
+            "from django.contrib.auth import get_user_model\n"
+            "from mfa_oauth.sms.models import SMSDevice\n"
+            f"u = get_user_model().objects.create_user({SMS_USER[0]!r}, password={SMS_USER[1]!r})\n"
+            "ids = {}\n"
+            f"for name, number in {[('A1', SHARED_NUMBER), ('A2', SHARED_NUMBER), ('A3', SHARED_NUMBER)]!r}"
+            f" + list(zip(('B1', 'B2', 'B3'), {OTHER_NUMBERS!r})):\n"
+            "    d = SMSDevice.objects.create(user=u, name=name, number=number, confirmed=True)\n"
+            "    ids[name] = d.persistent_id\n"
+            "print(json.dumps(ids))\n"
+        )
+        worker = start_worker(running, tmp_path / "worker.log")
+        yield running, fake, json.loads(devices.strip().splitlines()[-1])
+    finally:
+        if worker is not None:
+            stop_worker(worker)
+        if running is not None:
+            running.stop()
+        fake.stop()
+
+
+def storm(sessions: list[tuple[Browser, dict]], devices: list[str], rounds: int) -> list[requests.Response]:
+    """Every session presses "Send me a code" for each device ``rounds`` times, all at once, its
+    requests alternating between the nodes."""
+
+    def press(item):
+        browser, form = item
+        return [
+            browser.post("/mfa/verify/?next=/", {**form, "device": device, "action": "send"})
+            for _ in range(rounds)
+            for device in devices
+        ]
+
+    with ThreadPoolExecutor(max_workers=len(sessions)) as pool:
+        return [r for batch in pool.map(press, sessions) for r in batch]
+
+
+def sent(responses) -> list[requests.Response]:
+    return [r for r in responses if r.status_code == 200 and "We sent a code to" in r.text]
+
+
+def refusals(responses) -> list[str]:
+    """The error paragraph of each refused send (all of them must be 429 with Retry-After)."""
+    texts = []
+    for response in responses:
+        if response.status_code == 200:
+            continue
+        assert response.status_code == 429, (response.status_code, response.text[:500])
+        assert int(response.headers["Retry-After"]) >= 1
+        match = re.search(r'id="mfa-error"[^>]*>([^<]*)<', response.text)
+        assert match, response.text[:1000]
+        texts.append(match.group(1))
+    return texts
+
+
+def test_sms_resend_storm_across_both_nodes(sms_stack):
+    stack, fake, ids = sms_stack
+
+    def prepare(i: int):
+        browser = Browser(stack, first=i)
+        assert login(browser, *SMS_USER).status_code == 302
+        page = browser.get("/mfa/verify/?next=/")
+        assert page.status_code == 200 and 'id="mfa-send"' in page.text
+        return browser, Inputs(page.text).hidden
+
+    sessions = [prepare(i) for i in range(6)]
+
+    # 1. One device, 18 presses from 6 sessions on both nodes: the cooldown lets exactly one through.
+    first = storm(sessions, [ids["A1"]], rounds=3)
+    assert len(sent(first)) == 1, [r.status_code for r in first]
+    assert set(refusals(first)) == {t for t in refusals(first) if t.startswith(COOLDOWN_TEXT)}
+    assert len(refusals(first)) == 17
+
+    # 2. Two more devices on the same number: the number's cap (2 per hour) lets one more through.
+    second = storm(sessions, [ids["A2"], ids["A3"]], rounds=2)
+    assert len(sent(second)) == 1
+    texts = refusals(second)
+    assert len(texts) == 23
+    assert any(t.startswith(NUMBER_CAP_TEXT) for t in texts)
+    assert all(t.startswith((COOLDOWN_TEXT, NUMBER_CAP_TEXT)) for t in texts), set(texts)
+
+    # 3. Three devices on other numbers: the user's cap (4 per day) lets exactly two more through.
+    third = storm(sessions, [ids["B1"], ids["B2"], ids["B3"]], rounds=2)
+    assert len(sent(third)) == PER_USER_CAP - 2
+    texts = refusals(third)
+    assert len(texts) == 36 - 2
+    assert any(t.startswith(USER_CAP_TEXT) for t in texts)
+    assert all(t.startswith((COOLDOWN_TEXT, USER_CAP_TEXT)) for t in texts), set(texts)
+
+    served = {url for browser, _ in sessions for url in browser.served_by}
+    assert served == {n.url for n in stack.nodes}
+
+    # The worker sends exactly the allowed texts: the fake Twilio sees four create requests, no more.
+    creates = fake.wait_for_creates(PER_USER_CAP, timeout=30)
+    rows = stack.shell(
+        "import json, time\n"
+        "from mfa_oauth.sms.models import SMSMessage\n"
+        "deadline = time.monotonic() + 30\n"
+        "while SMSMessage.objects.exclude(status='sent').exists() and time.monotonic() < deadline:\n"
+        "    time.sleep(0.2)\n"
+        "print(json.dumps(sorted(SMSMessage.objects.values_list('to', 'status'))))\n"
+    )
+    time.sleep(1.0)  # a duplicate would arrive now
+    assert len(fake.creates) == PER_USER_CAP
+    assert all(r.authorized for r in creates)
+    to = sorted(r.form["To"] for r in creates)
+    assert to.count(SHARED_NUMBER) == PER_NUMBER_CAP
+    assert len(set(to) & set(OTHER_NUMBERS)) == PER_USER_CAP - PER_NUMBER_CAP
+    assert sorted(json.loads(rows.strip().splitlines()[-1])) == sorted([t, "sent"] for t in to)
+    assert len({r.form["Body"] for r in creates}) == PER_USER_CAP  # four different codes
 
 
 def test_healthz_on_both_nodes(stack):
