@@ -143,3 +143,23 @@ def create_demo_client(base_url: str, owner, mfa_mode: str = "always"):
     )
     ClientPolicy.objects.create(application=app, mfa_mode=mfa_mode)
     return app
+
+
+@pytest.fixture
+def shared_memory_db_tolerates_threads():
+    """Readers of the shared-cache test database take no table locks (read_uncommitted), so the
+    test's polling never blocks the worker thread's writes."""
+    from django.db import connection
+    from django.db.backends.signals import connection_created
+
+    def pragma(sender, connection, **kwargs):
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA read_uncommitted = 1")
+
+    connection_created.connect(pragma)
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        pragma(None, connection)
+    yield
+    connection_created.disconnect(pragma)

@@ -48,27 +48,7 @@ def fake_twilio(settings):
 
 
 @pytest.fixture
-def sqlite_readers_take_no_locks():
-    """As in tests/sms: readers of the shared-cache in-memory test database take no table locks
-    (read_uncommitted), so the test polling the outbox never blocks the worker thread's writes."""
-    from django.db import connection
-    from django.db.backends.signals import connection_created
-
-    def pragma(sender, connection, **kwargs):
-        if connection.vendor == "sqlite":
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA read_uncommitted = 1")
-
-    connection_created.connect(pragma)
-    if connection.vendor == "sqlite":
-        connection.ensure_connection()
-        pragma(None, connection)
-    yield
-    connection_created.disconnect(pragma)
-
-
-@pytest.fixture
-def redis_celery(sqlite_readers_take_no_locks):
+def redis_celery(shared_memory_db_tolerates_threads):
     """The site's Celery app on the real Redis broker (not eager), our database emptied first."""
     import redis
 

@@ -194,26 +194,6 @@ def celery_worker(redis_broker):
 
 
 @pytest.fixture
-def shared_memory_db_tolerates_threads():
-    """Readers of the shared-cache test database take no table locks (read_uncommitted), so the
-    test's polling never blocks the worker thread's writes."""
-    from django.db import connection
-    from django.db.backends.signals import connection_created
-
-    def pragma(sender, connection, **kwargs):
-        if connection.vendor == "sqlite":
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA read_uncommitted = 1")
-
-    connection_created.connect(pragma)
-    if connection.vendor == "sqlite":
-        connection.ensure_connection()
-        pragma(None, connection)
-    yield
-    connection_created.disconnect(pragma)
-
-
-@pytest.fixture
 def locmem_sms(mfa_settings):
     """The in-memory gateway (Celery eager, the default of the test settings)."""
     from mfa_oauth.sms.gateways import locmem
