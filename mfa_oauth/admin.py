@@ -4,7 +4,7 @@ from django.contrib import admin
 from oauth2_provider.admin import ApplicationAdmin
 from oauth2_provider.models import get_application_model
 
-from .models import ClientPolicy, UserMFAState
+from .models import ClientPolicy, OATHTOTPDevice, UserMFAState
 
 Application = get_application_model()
 
@@ -38,3 +38,17 @@ class UserMFAStateAdmin(admin.ModelAdmin):
     list_filter = ("locked_at",)
     search_fields = ("user__username",)
     readonly_fields = ("failure_count", "locked_at", "updated")
+
+
+@admin.register(OATHTOTPDevice)
+class OATHTOTPDeviceAdmin(admin.ModelAdmin):
+    """Operators enroll a SHA-256/512 TOTP token by its secret; the secret is never shown again."""
+
+    list_display = ("user", "name", "algorithm", "digits", "confirmed", "last_used_at")
+    list_filter = ("algorithm", "confirmed")
+    search_fields = ("user__username", "name")
+    raw_id_fields = ("user",)
+    fields = ("user", "name", "confirmed", "key", "algorithm", "digits", "step", "t0", "tolerance")
+
+    def get_fields(self, request, obj=None):
+        return [f for f in self.fields if f != "key"] if obj is not None else list(self.fields)

@@ -111,3 +111,7 @@ class RefreshTokenAuthentication(models.Model):
         oauth2_settings.REFRESH_TOKEN_MODEL, on_delete=models.CASCADE, related_name="mfa_authentication"
     )
     record = models.ForeignKey(AuthenticationRecord, on_delete=models.CASCADE, related_name="+")
+
+
+# Models of the core app that live beside their factor's code.
+from .totp.models import OATHTOTPDevice  # noqa: E402,F401
