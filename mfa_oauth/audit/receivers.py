@@ -97,30 +97,25 @@ def on_unlocked(sender, request=None, user=None, unlocked_by=None, **kwargs) -> 
     record(EventKind.UNLOCKED, request=request, user=user, actor=unlocked_by)
 
 
-@receiver(signals.factor_added, dispatch_uid="mfa_oauth.audit.factor_added")
-def on_factor_added(sender, request=None, user=None, device=None, method="", **kwargs) -> None:
-    record(
-        EventKind.FACTOR_ADDED,
-        request=request,
-        user=user,
-        actor=kwargs.get("actor"),
-        device=device,
-        method=method,
-        detail=_source(kwargs),
-    )
+def _factor_changed(kind: str):
+    def receive(sender, request=None, user=None, device=None, method="", **kwargs) -> None:
+        record(
+            kind,
+            request=request,
+            user=user,
+            actor=kwargs.get("actor"),
+            device=device,
+            method=method,
+            detail=_source(kwargs),
+        )
+
+    return receive
 
 
-@receiver(signals.factor_removed, dispatch_uid="mfa_oauth.audit.factor_removed")
-def on_factor_removed(sender, request=None, user=None, device=None, method="", **kwargs) -> None:
-    record(
-        EventKind.FACTOR_REMOVED,
-        request=request,
-        user=user,
-        actor=kwargs.get("actor"),
-        device=device,
-        method=method,
-        detail=_source(kwargs),
-    )
+on_factor_added = _factor_changed(EventKind.FACTOR_ADDED)
+on_factor_removed = _factor_changed(EventKind.FACTOR_REMOVED)
+signals.factor_added.connect(on_factor_added, dispatch_uid="mfa_oauth.audit.factor_added")
+signals.factor_removed.connect(on_factor_removed, dispatch_uid="mfa_oauth.audit.factor_removed")
 
 
 @receiver(signals.factor_renamed, dispatch_uid="mfa_oauth.audit.factor_renamed")

@@ -42,7 +42,8 @@ class MFAAuthorizationView(AuthorizationView):
             return super().dispatch(request, *args, **kwargs)
         params = request.GET if request.method == "GET" else request.POST
         auth_request = AuthRequest.from_params(params)
-        application = self._application(params.get("client_id"))
+        # Loaded once; every error answer of this request reuses it.
+        self.application = application = self._application(params.get("client_id"))
 
         if request.method == "GET" and auth_request.errors and application is not None:
             # Malformed max_age/claims: invalid_request to a registered redirect URI (else a page).
@@ -141,7 +142,7 @@ class MFAAuthorizationView(AuthorizationView):
 
     def _error_redirect(self, request, params, error: str, description: str) -> HttpResponse:
         """An OIDC error sent to the client's (already validated) redirect URI."""
-        application = self._application(params.get("client_id"))
+        application = self.application
         redirect_uri = params.get("redirect_uri") or (application.default_redirect_uri if application else "")
         if application is None or not redirect_uri or not application.redirect_uri_allowed(redirect_uri):
             return self.render_to_response({"error": {"error": error, "description": description}}, status=400)
