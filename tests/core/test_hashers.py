@@ -84,7 +84,8 @@ def test_client_credentials_with_a_fast_hashed_secret(client):
     ok = client.post("/o/token/", {"grant_type": "client_credentials", "client_id": "svc", "client_secret": secret})
     assert ok.status_code == 200, ok.content
     assert "access_token" in ok.json()
-    wrong = client.post("/o/token/", {"grant_type": "client_credentials", "client_id": "svc", "client_secret": "x" * 40})
+    junk = {"grant_type": "client_credentials", "client_id": "svc", "client_secret": "x" * 40}
+    wrong = client.post("/o/token/", junk)
     assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
     oauth2_settings.reload()
 
