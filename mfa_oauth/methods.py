@@ -10,7 +10,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from django_otp import devices_for_user
+from django.apps import apps
+from django.db.models import IntegerField, QuerySet, Value
+from django_otp import device_classes
 from django_otp.models import Device
 
 from .context import LEVEL_MFA, Factor
@@ -68,9 +70,55 @@ def factor_for(device: Device, at: int | None = None) -> Factor:
 
 
 def confirmed_devices(user) -> list[Device]:
-    """The user's usable second factors, one query per installed device model."""
-    return list(devices_for_user(user, confirmed=True))
+    """The user's usable second factors, in django-otp's ``devices_for_user`` order.
+
+    One query finds which device types the user has (a UNION over every installed device table),
+    then one query per type present: a TOTP-only user costs 2 statements however many factor
+    plugins are installed, where django-otp's ``devices_for_user`` costs one per plugin."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    querysets = _confirmed_querysets(user)
+    present = set(_types_present(querysets))
+    return [device for index, queryset in enumerate(querysets) if index in present for device in queryset]
 
 
 def has_second_factor(user) -> bool:
-    return any(True for _ in devices_for_user(user, confirmed=True))
+    """Whether the user has any usable second factor: one statement."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(_types_present(_confirmed_querysets(user), limit=1))
+
+
+def confirmed_device(user, persistent_id: str) -> Device | None:
+    """One of the user's usable second factors by its persistent id (one statement), or None.
+
+    ``for_verify`` loads it with ``select_for_update`` (inside a transaction), as django-otp's
+    ``Device.from_persistent_id(..., for_verify=True)`` does."""
+    if not getattr(user, "is_authenticated", False) or not isinstance(persistent_id, str):
+        return None
+    try:
+        label, pk = persistent_id.rsplit("/", 1)
+        model = apps.get_model(label)
+        pk = int(pk)
+    except (ValueError, LookupError):
+        return None
+    if not issubclass(model, Device) or model._meta.proxy or not 0 < pk < 2**63:
+        return None
+    return model.objects.devices_for_user(user, confirmed=True).filter(pk=pk).first()
+
+
+def _confirmed_querysets(user) -> list[QuerySet]:
+    # Each model's own devices_for_user (django-otp's per-model hook), so plugins that widen or
+    # narrow "usable" (mfa_oauth.sms: operator-assigned numbers) are honoured.
+    return [model.objects.devices_for_user(user, confirmed=True) for model in device_classes()]
+
+
+def _types_present(querysets: list[QuerySet], limit: int | None = None) -> list[int]:
+    tagged = [
+        queryset.order_by().annotate(mfa_type=Value(index, IntegerField())).values_list("mfa_type", flat=True)
+        for index, queryset in enumerate(querysets)
+    ]
+    if not tagged:
+        return []
+    combined = tagged[0].union(*tagged[1:]) if len(tagged) > 1 else tagged[0].distinct()
+    return list(combined[:limit] if limit else combined)

@@ -48,6 +48,15 @@ class MFAOAuth2Validator(OAuth2Validator):
 
     # --- authorization endpoint ---------------------------------------------------------------
 
+    def _load_application(self, client_id, request):
+        # DOT's cache hook: a request.client already set is reused (after DOT's own checks), so the
+        # application the authorization view loaded for its gate costs no second query.
+        state = gate.current()
+        loaded = state.application if state is not None else None
+        if not request.client and loaded is not None and loaded.client_id == client_id:
+            request.client = loaded
+        return super()._load_application(client_id, request)
+
     def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):
         # Exact string comparison (RFC 9700 §2.1, OIDC Core §3.1.2.1): DOT also accepts a host that
         # differs in letter case and, for loopback IPs, any port; only the latter is kept (RFC 8252 §7.3).
