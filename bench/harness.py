@@ -812,3 +812,35 @@ def mint_code(site: Site, session: requests.Session, client: OAuthClient, timeou
     if answer.status_code != 302 or query.get("state") != [state] or "code" not in query:
         raise FlowError(f"mint: consent answered {answer.status_code} {answer.headers.get('Location', '')[:120]}")
     return query["code"][0], verifier
+
+
+def map_concurrently(items: list, users: int, work: Callable) -> tuple[list, list[str], float]:
+    """``work(item)`` for every item by ``users`` threads: (results of the ones that worked, errors, wall).
+
+    For a fixed batch (pre-minted codes to redeem), where :func:`run_concurrently` runs for a duration.
+    An exception from ``work`` is one error (its text kept), not the end of the batch."""
+    results, errors, lock = [], [], threading.Lock()
+    pending = iter(items)
+
+    def user() -> None:
+        while True:
+            with lock:
+                item = next(pending, None)
+            if item is None:
+                return
+            try:
+                outcome = work(item)
+            except Exception as error:  # an error answer of the server: counted, the run goes on
+                with lock:
+                    errors.append(f"{type(error).__name__}: {error}"[:300])
+                continue
+            with lock:
+                results.append(outcome)
+
+    threads = [threading.Thread(target=user, daemon=True) for _ in range(users)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors, time.monotonic() - started
