@@ -29,8 +29,12 @@ FIGURES = [
     Figure("flow.cpu_ms_per_flow_excl_hash", "server CPU per flow, password hash subtracted", "ms"),
     Figure("step.authorize.p50_ms", "GET /o/authorize/ (to login) p50", "ms"),
     Figure("step.authorize.p95_ms", "GET /o/authorize/ (to login) p95", "ms"),
-    Figure("step.login.p50_ms", "login POST p50", "ms"),
-    Figure("step.login.p95_ms", "login POST p95", "ms"),
+    Figure("step.login_get.p50_ms", "login page GET p50", "ms"),
+    Figure("step.login_get.p95_ms", "login page GET p95", "ms"),
+    Figure("step.login.p50_ms", "login POST (password) p50", "ms"),
+    Figure("step.login.p95_ms", "login POST (password) p95", "ms"),
+    Figure("step.mfa_redirect.p50_ms", "GET /o/authorize/ (to challenge) p50", "ms"),
+    Figure("step.mfa_redirect.p95_ms", "GET /o/authorize/ (to challenge) p95", "ms"),
     Figure("step.challenge_get.p50_ms", "challenge GET p50", "ms"),
     Figure("step.challenge_get.p95_ms", "challenge GET p95", "ms"),
     Figure("step.challenge_post.p50_ms", "challenge POST (TOTP) p50", "ms"),
@@ -47,9 +51,11 @@ FIGURES = [
     Figure("introspection.per_core_s", "introspection requests / s / core", "/s/core"),
     Figure("sql.per_flow", "SQL statements per complete flow", "", 0),
     Figure("sql.authorize", "SQL: GET /o/authorize/ (to login)", "", 0),
-    Figure("sql.login", "SQL: login POST", "", 0),
+    Figure("sql.login_get", "SQL: login page GET", "", 0),
+    Figure("sql.login", "SQL: login POST (password)", "", 0),
+    Figure("sql.mfa_redirect", "SQL: GET /o/authorize/ (to challenge)", "", 0),
     Figure("sql.challenge_get", "SQL: challenge GET", "", 0),
-    Figure("sql.challenge_post", "SQL: challenge POST", "", 0),
+    Figure("sql.challenge_post", "SQL: challenge POST (TOTP)", "", 0),
     Figure("sql.consent_get", "SQL: consent GET", "", 0),
     Figure("sql.consent_post", "SQL: consent POST", "", 0),
     Figure("sql.token", "SQL: token (authorization_code)", "", 0),
@@ -133,9 +139,15 @@ def goals(results: dict) -> list[dict]:
     mfa_sql, plain_sql = _median(results, "sql.per_flow"), _median(results, "sql.per_flow", "plain")
     extra = None if mfa_sql is None or plain_sql is None else mfa_sql - plain_sql
     add("SQL per flow ≤ plain DOT + 8", extra, 8, False, fmt(extra, "plain + {:.0f}"))
-    challenge = [_median(results, "sql.challenge_get"), _median(results, "sql.challenge_post")]
+    challenge = [_median(results, f"sql.{step}") for step in ("mfa_redirect", "challenge_get", "challenge_post")]
     worst = None if None in challenge else max(challenge)
-    add("SQL of the challenge step ≤ 4 (GET and POST each)", worst, 4, False, fmt(worst, "{:.0f} (worst of GET/POST)"))
+    add(
+        "SQL of the challenge step ≤ 4 (each of its requests)",
+        worst,
+        4,
+        False,
+        fmt(worst, "{:.0f} (the most of redirect/GET/POST)"),
+    )
     v = ((results.get("sms") or {}).get("figures") or {}).get("sms.request_p95_ms")
     add("SMS request p95 ≤ 20 ms while Twilio takes 2 s", v, 20, False, fmt(v, "{:.1f} ms"))
     return rows
@@ -204,7 +216,9 @@ def text_table(results: dict) -> str:
         "",
     ]
     for i, row in enumerate(rows):
-        lines.append("  ".join(cell.ljust(widths[j]) if j == 0 else cell.rjust(widths[j]) for j, cell in enumerate(row)))
+        lines.append(
+            "  ".join(cell.ljust(widths[j]) if j == 0 else cell.rjust(widths[j]) for j, cell in enumerate(row))
+        )
         if i == 0:
             lines.append("  ".join("-" * w for w in widths))
     lines.append("")
