@@ -409,7 +409,7 @@ def write(results: dict, out: Path) -> Path:
     path = out / f"{stamp}{'-quick' if results['meta']['quick'] else ''}.json"
     text = json.dumps(results, indent=2, default=str)
     path.write_text(text)
-    (out / "latest.json").write_text(text)
+    (out / ("latest-quick.json" if results["meta"]["quick"] else "latest.json")).write_text(text)
     return path
 
 
