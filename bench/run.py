@@ -58,7 +58,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
 POSTGRES_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 REDIS_HOST = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379")
-REDIS_DBS = {"mfa": 12, "plain": 13}  # one each: the two sites' caches must not share keys
+REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "12"))  # cache and Celery broker (flushed)
 BASE_PORT = int(os.environ.get("BENCH_BASE_PORT", "18200"))
 WORKERS = 2
 
@@ -302,35 +302,59 @@ def run(args) -> dict:
     accounts = args.accounts or max(200, args.users * 150)
     with ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-")))
-        sites: dict[str, SiteUnderTest] = {}
-        for port, (name, settings_module) in enumerate(
-            (("mfa", "bench.settings_mfa"), ("plain", "bench.settings_plain")), start=BASE_PORT
-        ):
-            redis_url = f"{REDIS_HOST}/{REDIS_DBS[name]}" if production else None
-            deployment = stack.enter_context(
-                harness.deploy(
-                    folder / name,
-                    accounts=accounts,
-                    postgres_url=POSTGRES_URL if production else None,
-                    redis_url=redis_url,
-                    settings_module=settings_module,
-                )
+        broker = f"{REDIS_HOST}/{REDIS_DB}" if redis_up else None
+        # One database for both sites ("same site, same DB"): the rounds alternate, so one site's rows
+        # are the other's history too, as on two nodes of one deployment.
+        deployment = stack.enter_context(
+            harness.deploy(
+                folder,
+                accounts=accounts,
+                postgres_url=POSTGRES_URL if production else None,
+                redis_url=broker if production else None,
+                extra_env={"GUNICORN_MAX_REQUESTS": "0"},
             )
-            log(f"{name}: database migrated and seeded ({accounts} accounts)")
-            server = stack.enter_context(harness.Server(deployment.env, port=port, workers=WORKERS))
-            log(f"{name}: gunicorn up on {server.base_url}")
-            pool = harness.AccountPool(deployment.accounts)
-            sites[name] = SiteUnderTest(name, deployment, server, pool, second_factor=name == "mfa")
-        hasher = hash_cost(sites["mfa"].deployment.env)
+        )
+        log(f"database migrated and seeded ({accounts} accounts)")
+        fake = None
+        env = dict(deployment.env)
+        if broker and not args.no_sms:
+            # Both sites get the SMS settings (the plain site never sends one): identical environments.
+            fake = stack.enter_context(sms_bench.fake_twilio())
+            env.update(sms_bench.sms_env(fake.url, broker, f"https://127.0.0.1:{BASE_PORT}"))
+        # The hasher's cost (a subprocess) and both servers' start-ups overlap.
+        hasher_result: dict = {}
+        hashing = threading.Thread(target=lambda: hasher_result.update(hash_cost(env)), daemon=True)
+        hashing.start()
+        servers = {
+            name: harness.Server(env, port=port, workers=WORKERS, settings_module=settings_module)
+            for port, (name, settings_module) in enumerate(
+                (("mfa", "bench.settings_mfa"), ("plain", "bench.settings_plain")), start=BASE_PORT
+            )
+        }
+        for server in servers.values():
+            stack.callback(server.stop)
+        _, failures, _ = harness.map_concurrently(list(servers.values()), len(servers), lambda server: server.start())
+        if failures:
+            raise RuntimeError(f"gunicorn did not start: {failures}")
+        log(f"gunicorn up: mfa {servers['mfa'].base_url}, plain {servers['plain'].base_url}")
+        pool = harness.AccountPool(deployment.accounts)  # shared: a TOTP step spent is spent for both
+        sites = {
+            name: SiteUnderTest(name, deployment, server, pool, second_factor=name == "mfa")
+            for name, server in servers.items()
+        }
+        hashing.join()
+        if not hasher_result:
+            raise RuntimeError("bench/hashcost.py failed")
+        hasher = hasher_result
         print(f"password hasher: {hasher['algorithm']}, {hasher['cpu_ms']:.1f} ms CPU per check (in-process)")
-        database = database_version(sites["mfa"].deployment)
+        database = database_version(deployment)
         for site in sites.values():  # warm-up: imports, connections, template caches of every worker
             harness.run_concurrently(
                 harness.flow_task(
                     site.server, site.pool, site.deployment.clients["public"], second_factor=site.second_factor
                 ),
                 users=args.users,
-                duration=min(2.0, args.duration),
+                duration=1.0 if args.quick else 3.0,
             )
             site.errors.clear()
         log("warmed up")
@@ -355,16 +379,17 @@ def run(args) -> dict:
         sms_result = {"figures": {}, "skipped": "Redis not reachable"}
         if args.no_sms:
             sms_result["skipped"] = "--no-sms"
-        elif redis_up:
+        elif fake is not None:
             log("SMS: Celery worker + Twilio-shaped server ...")
             sms_result = sms_bench.run(
-                sites["mfa"].deployment,
-                port=BASE_PORT + 2,
-                broker_url=f"{REDIS_HOST}/{REDIS_DBS['mfa']}",
+                deployment,
+                sites["mfa"].server,
+                fake,
+                env=env,
+                broker_url=broker,
                 users=args.users,
                 duration=args.duration,
                 burst=args.sms_burst,
-                workers=WORKERS,
             )
         log("SMS done")
         mem_note = "VmHWM of each gunicorn worker (/proc), the largest"
@@ -390,7 +415,8 @@ def run(args) -> dict:
                     "ratio": "median over rounds of MFA/plain of the same round",
                     "excl_hash": "CPU per flow minus one check_password of the site's hasher (one login per flow)",
                     "memory": mem_note,
-                    "account_pool_waits": {name: s.pool.waits for name, s in sites.items()},
+                    "account_pool_waits": pool.waits,
+                    "same_database": "both sites serve one migrated, seeded database, in alternating rounds",
                 },
             },
             "rounds": rounds,
@@ -443,7 +469,7 @@ def main(argv: list[str] | None = None) -> int:
             print(report.markdown(results))
         return 0
     if args.quick:
-        args.rounds, args.duration, args.codes, args.sms_burst = 1, 2.0, 20, 8
+        args.rounds, args.duration, args.codes, args.sms_burst = 1, 1.5, 16, 6
         args.users = min(args.users, 2)
         args.accounts = args.accounts or 100
     results = run(args)

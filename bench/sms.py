@@ -25,6 +25,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -156,22 +158,34 @@ def _in_threads(count: int, target) -> None:
         t.join()
 
 
+@contextmanager
+def fake_twilio() -> Iterator:
+    """The Twilio-shaped server of tests/sms (the real ``twilio`` client talks HTTP to it)."""
+    from tests.sms.fake_twilio import FakeTwilio
+
+    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
 def run(
     deployment: harness.Deployment,
+    site: harness.Server,
+    fake,
     *,
-    port: int,
+    env: dict[str, str],
     broker_url: str,
     users: int,
     duration: float,
     burst: int,
-    workers: int,
 ) -> dict:
-    """The SMS figures (see the module docstring) against ``deployment``; returns the JSON section."""
+    """The SMS figures (see the module docstring) against ``site`` (started with :func:`sms_env`)."""
     import redis
 
-    from tests.sms.fake_twilio import FakeTwilio, Reply
+    from tests.sms.fake_twilio import Reply
 
-    redis.Redis.from_url(broker_url).flushdb()  # our own database number only: no stale messages
     devices = json.loads(
         harness._run(
             [sys.executable, "-m", "bench.sms", "seed", "--accounts", str(max(users, burst))], deployment.env, 120
@@ -179,71 +193,64 @@ def run(
         .strip()
         .splitlines()[-1]
     )
-    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
     errors: list[str] = []
+    latencies: list[float] = []
+    codes_per_s = None
+    slow_sent = 0
+    before = len(fake.creates)
+    client = deployment.clients["public"]
     try:
-        env = {
-            **deployment.env,
-            **sms_env(fake.url, broker_url, f"https://127.0.0.1:{port}"),
-            "DJANGO_SETTINGS_MODULE": "bench.settings_mfa",
-        }
-        client = deployment.clients["public"]
-        with harness.Server(env, port=port, workers=workers, log=deployment.folder / "gunicorn-sms.log") as site:
-            with Worker({**env, "GUNICORN_PROC_NAME": "bench-sms-worker"}, deployment.folder / "celery-sms.log"):
-                names = sorted(devices)
-                browsers, sign_in_errors, _ = harness.map_concurrently(
-                    names, users, lambda n: (devices[n], *_at_challenge(site, n, client))
-                )
-                errors.extend(sign_in_errors)
+        with Worker({**env, "DJANGO_SETTINGS_MODULE": "bench.settings_mfa"}, deployment.folder / "celery-sms.log"):
+            names = sorted(devices)
+            browsers, sign_in_errors, _ = harness.map_concurrently(
+                names, users, lambda n: (devices[n], *_at_challenge(site, n, client))
+            )
+            errors.extend(sign_in_errors)
 
-                # 1. Codes per second, Twilio answering at once: a burst of `burst` requests by `users`
-                # clients, each from its own account (a newer code for the same phone supersedes an
-                # unsent one, which the worker then rightly skips).
-                ok_burst = []
-                queue = list(range(min(burst, len(browsers))))
-                lock = threading.Lock()
-                started = time.time()
+            # 1. Codes per second, Twilio answering at once: a burst of `burst` requests by `users`
+            # clients, each from its own account (a newer code for the same phone supersedes an
+            # unsent one, which the worker then rightly skips).
+            ok_burst = []
+            queue = list(range(min(burst, len(browsers))))
+            lock = threading.Lock()
+            started = time.time()
 
-                def burst_user(_i: int) -> None:
-                    while True:
-                        with lock:
-                            if not queue:
-                                return
-                            n = queue.pop()
-                        device, session, url, hidden = browsers[n]
-                        ok_burst.append(_ask(site, session, url, hidden, device)[1])
+            def burst_user(_i: int) -> None:
+                while True:
+                    with lock:
+                        if not queue:
+                            return
+                        n = queue.pop()
+                    device, session, url, hidden = browsers[n]
+                    ok_burst.append(_ask(site, session, url, hidden, device)[1])
 
-                _in_threads(users, burst_user)
-                try:
-                    creates = fake.wait_for_creates(burst, timeout=60 + burst)
-                    last = max(r.at for r in creates[:burst])
-                    codes_per_s = burst / (last - started)
-                except AssertionError as error:
-                    errors.append(str(error))
-                    codes_per_s = None
-                if not all(ok_burst):
-                    errors.append(f"{ok_burst.count(False)} of {burst} burst requests were refused")
+            _in_threads(users, burst_user)
+            try:
+                creates = fake.wait_for_creates(before + burst, timeout=60 + burst)[before:]
+                codes_per_s = burst / (max(r.at for r in creates) - started)
+            except AssertionError as error:
+                errors.append(str(error))
+            if not all(ok_burst):
+                errors.append(f"{ok_burst.count(False)} of {burst} burst requests were refused")
 
-                # 2. Request latency while every Twilio answer takes 2 s (the worker stays busy; the queue grows).
-                fake.script(*[Reply(delay=SLOW_TWILIO_SECONDS) for _ in range(10_000)])
-                latencies: list[float] = []
-                refused = [0]
-                deadline = time.monotonic() + duration
+            # 2. Request latency while every Twilio answer takes 2 s (the worker stays busy; the queue grows).
+            fake.script(*[Reply(delay=SLOW_TWILIO_SECONDS) for _ in range(10_000)])
+            refused = [0]
+            deadline = time.monotonic() + duration
 
-                def slow_user(i: int) -> None:
-                    device, session, url, hidden = browsers[i]
-                    while time.monotonic() < deadline:
-                        seconds, ok = _ask(site, session, url, hidden, device)
-                        latencies.append(seconds)
-                        refused[0] += not ok
+            def slow_user(i: int) -> None:
+                device, session, url, hidden = browsers[i]
+                while time.monotonic() < deadline:
+                    seconds, ok = _ask(site, session, url, hidden, device)
+                    latencies.append(seconds)
+                    refused[0] += not ok
 
-                _in_threads(users, slow_user)
-                if refused[0]:
-                    errors.append(f"{refused[0]} of {len(latencies)} requests with slow Twilio were refused")
-                slow_sent = len(fake.creates) - burst
+            _in_threads(min(users, len(browsers)), slow_user)
+            if refused[0]:
+                errors.append(f"{refused[0]} of {len(latencies)} requests with slow Twilio were refused")
+            slow_sent = len(fake.creates) - before - burst
     finally:
-        fake.stop()
-        redis.Redis.from_url(broker_url).flushdb()
+        redis.Redis.from_url(broker_url).delete("celery")  # the queued messages behind the slow Twilio
     return {
         "figures": {
             "sms.request_p50_ms": 1000 * harness.percentile(latencies, 50) if latencies else None,
@@ -253,7 +260,7 @@ def run(
         "requests_with_slow_twilio": len(latencies),
         "twilio_requests_during_slow_phase": slow_sent,
         "burst": burst,
-        "users": len(devices),
+        "users": users,
         "slow_twilio_seconds": SLOW_TWILIO_SECONDS,
         "errors": errors,
     }
