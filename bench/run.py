@@ -59,7 +59,7 @@ README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
 POSTGRES_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 REDIS_HOST = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379")
 REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "12"))  # cache and Celery broker (flushed)
-BASE_PORT = int(os.environ.get("BENCH_BASE_PORT", "18200"))
+BASE_PORT = int(os.environ.get("BENCH_BASE_PORT", "18200"))  # the MFA site; plain DOT on the next port
 WORKERS = 2
 
 
@@ -320,7 +320,7 @@ def run(args) -> dict:
         if broker and not args.no_sms:
             # Both sites get the SMS settings (the plain site never sends one): identical environments.
             fake = stack.enter_context(sms_bench.fake_twilio())
-            env.update(sms_bench.sms_env(fake.url, broker, f"https://127.0.0.1:{BASE_PORT}"))
+            env.update(sms_bench.sms_env(fake.url, broker, f"https://127.0.0.1:{args.port}"))
         # The hasher's cost (a subprocess) and both servers' start-ups overlap.
         hasher_result: dict = {}
         hashing = threading.Thread(target=lambda: hasher_result.update(hash_cost(env)), daemon=True)
@@ -328,7 +328,7 @@ def run(args) -> dict:
         servers = {
             name: harness.Server(env, port=port, workers=WORKERS, settings_module=settings_module)
             for port, (name, settings_module) in enumerate(
-                (("mfa", "bench.settings_mfa"), ("plain", "bench.settings_plain")), start=BASE_PORT
+                (("mfa", "bench.settings_mfa"), ("plain", "bench.settings_plain")), start=args.port
             )
         }
         for server in servers.values():
@@ -457,6 +457,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sqlite", action="store_true", help="the embedded default even when PostgreSQL is up")
     parser.add_argument("--no-sms", action="store_true")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--port", type=int, default=BASE_PORT, help="the MFA site's port; plain DOT on the next")
     parser.add_argument("--markdown", nargs="?", const=RESULTS / "latest.json", type=Path, metavar="JSON")
     parser.add_argument("--update-readme", nargs="?", const=RESULTS / "latest.json", type=Path, metavar="JSON")
     args = parser.parse_args(argv)
