@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -150,6 +151,14 @@ def _ask(site, session, url: str, hidden: dict, device: str) -> tuple[float, boo
     return seconds, answer.status_code == 200 and "sent a code" in answer.text
 
 
+def _served_ms(log: Path, offset: int, request: str) -> list[float]:
+    """Milliseconds gunicorn logged (``%(M)sms``, deploy/gunicorn.conf.py) for ``request`` after ``offset``."""
+    with log.open("rb") as handle:
+        handle.seek(offset)
+        text = handle.read().decode(errors="replace")
+    return [float(ms) for ms in re.findall(re.escape(request) + r'[^"\\]*HTTP/[\d.]+\\?" \d+ \S+ (\d+)ms', text)]
+
+
 def _in_threads(count: int, target) -> None:
     threads = [threading.Thread(target=target, args=(i,), daemon=True) for i in range(count)]
     for t in threads:
@@ -197,6 +206,7 @@ def run(
     latencies: list[float] = []
     codes_per_s = None
     slow_sent = 0
+    server_ms: list[float] = []
     before = len(fake.creates)
     client = deployment.clients["public"]
     try:
@@ -235,6 +245,7 @@ def run(
 
             # 2. Request latency while every Twilio answer takes 2 s (the worker stays busy; the queue grows).
             fake.script(*[Reply(delay=SLOW_TWILIO_SECONDS) for _ in range(10_000)])
+            log_offset = site.log.stat().st_size
             refused = [0]
             deadline = time.monotonic() + duration
 
@@ -249,6 +260,7 @@ def run(
             if refused[0]:
                 errors.append(f"{refused[0]} of {len(latencies)} requests with slow Twilio were refused")
             slow_sent = len(fake.creates) - before - burst
+            server_ms = _served_ms(site.log, log_offset, "POST /mfa/verify/")
     finally:
         redis.Redis.from_url(broker_url).delete("celery")  # the queued messages behind the slow Twilio
     return {
@@ -257,6 +269,9 @@ def run(
             "sms.request_p95_ms": 1000 * harness.percentile(latencies, 95) if latencies else None,
             "sms.codes_per_s_one_worker": codes_per_s,
         },
+        # gunicorn's own request time (its access log), apart from the client's: the two share the cores.
+        "server_side_p50_ms": harness.percentile(server_ms, 50) if server_ms else None,
+        "server_side_p95_ms": harness.percentile(server_ms, 95) if server_ms else None,
         "requests_with_slow_twilio": len(latencies),
         "twilio_requests_during_slow_phase": slow_sent,
         "burst": burst,
