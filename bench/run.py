@@ -1,6 +1,6 @@
 """The benchmark: mfa_oauth against plain django-oauth-toolkit, the same site under gunicorn, one run.
 
-    .venv/bin/python bench/run.py [--rounds 5] [--duration 10] [--users 4]   # `make bench`
+    .venv/bin/python bench/run.py [--rounds 4] [--duration 10] [--users 4]   # `make bench`
     .venv/bin/python bench/run.py --quick                                    # a short smoke run
     .venv/bin/python bench/run.py --markdown [results.json]                  # the README block again
     .venv/bin/python bench/run.py --update-readme [results.json]             # ... written into README.md
@@ -447,10 +447,10 @@ def update_readme(block: str, readme: Path = README) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=4, help="4: one ABBA cycle")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of each load phase")
     parser.add_argument("--users", type=int, default=4, help="concurrent clients")
-    parser.add_argument("--codes", type=int, default=300, help="codes minted then redeemed per round and site")
+    parser.add_argument("--codes", type=int, default=150, help="codes minted then redeemed per round and site")
     parser.add_argument("--accounts", type=int, default=0, help="seeded accounts (default: 150 per user)")
     parser.add_argument("--sms-burst", type=int, default=60, help="SMS requests timed to the last Twilio request")
     parser.add_argument("--quick", action="store_true", help="a short run for smoke testing")
