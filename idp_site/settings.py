@@ -145,6 +145,8 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
+# Django's database sessions, two statements lighter per key rotation (idp_site/sessions).
+SESSION_ENGINE = "idp_site.sessions.db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
