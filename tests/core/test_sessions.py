@@ -51,3 +51,18 @@ def test_cached_db_forgets_the_deleted_session_in_the_cache_too():
     assert cached_db.SessionStore(key)["who"] == "dave"  # now cached
     store.delete()
     assert cached_db.SessionStore(key).load() == {}
+
+
+@pytest.mark.parametrize("engine", [db, cached_db])
+def test_a_save_repeating_this_requests_write_is_skipped_a_change_is_not(engine):
+    store = engine.SessionStore()
+    store["who"] = "erin"
+    store.cycle_key()  # the INSERT of a rotation
+    with CaptureQueriesContext(connection) as queries:
+        store.save()  # Django's end-of-request save of the same data
+    assert [q for q in queries if "SAVEPOINT" not in q["sql"]] == []
+    store["who"] = "frank"
+    with CaptureQueriesContext(connection) as queries:
+        store.save()
+    assert any(q["sql"].startswith("UPDATE") for q in queries)
+    assert engine.SessionStore(store.session_key)["who"] == "frank"
