@@ -652,6 +652,7 @@ class LoadResult:
     flow_seconds: list[float] = field(default_factory=list)
     flow_sql: list[int] = field(default_factory=list)
     client_cpu_seconds: float = 0.0  # the load generator's own CPU (this process)
+    per_user: list[int] = field(default_factory=list)  # completed flows of each simulated user
 
     @property
     def rate(self) -> float:
@@ -716,12 +717,12 @@ def run_concurrently(task: Callable[[], FlowResult], *, users: int, duration: fl
     A flow running at the deadline finishes and counts (cutting it off would be an error of ours,
     not the server's), so ``wall`` can exceed ``duration``; rates divide by ``wall``.
     """
-    result = LoadResult(users=users, duration=duration)
+    result = LoadResult(users=users, duration=duration, per_user=[0] * users)
     lock = threading.Lock()
     start_gate = threading.Barrier(users + 1)
     deadline = 0.0
 
-    def user() -> None:
+    def user(index: int) -> None:
         start_gate.wait()
         while time.monotonic() < deadline:
             try:
@@ -730,8 +731,9 @@ def run_concurrently(task: Callable[[], FlowResult], *, users: int, duration: fl
                 outcome = FlowResult(ok=False, error=f"task: {type(error).__name__}: {error}")
             with lock:
                 result.add(outcome)
+                result.per_user[index] += outcome.ok
 
-    threads = [threading.Thread(target=user, name=f"bench-user-{i}", daemon=True) for i in range(users)]
+    threads = [threading.Thread(target=user, args=(i,), name=f"bench-user-{i}", daemon=True) for i in range(users)]
     for thread in threads:
         thread.start()
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
