@@ -17,7 +17,6 @@ from ..context import AuthContext, level_for_acr
 from ..models import (
     AccessTokenAuthentication,
     AuthenticationRecord,
-    GrantAuthentication,
     RefreshTokenAuthentication,
 )
 from ..policy import _essential_acr
@@ -79,13 +78,13 @@ class MFAOAuth2Validator(OAuth2Validator):
             # Fail closed: a code is only ever issued through MFAAuthorizationView.
             raise RuntimeError("mfa_oauth: authorization code requested without an authentication context")
         grant = super()._create_authorization_code(request, code, expires)
-        record = AuthenticationRecord.objects.create(
+        AuthenticationRecord.objects.create(
             user=grant.user,
             auth_time=datetime.fromtimestamp(context.auth_time, tz=dt_timezone.utc),
             acr=_acr_for_claims(context, getattr(request, "claims", None)),
             amr=context.amr,
+            code_digest=AuthenticationRecord.digest(code["code"]),
         )
-        GrantAuthentication.objects.create(grant=grant, record=record)
         return grant
 
     # --- token endpoint -----------------------------------------------------------------------
@@ -93,10 +92,10 @@ class MFAOAuth2Validator(OAuth2Validator):
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
         if not super().validate_code(client_id, code, client, request, *args, **kwargs):
             return False
-        link = GrantAuthentication.objects.select_related("record").filter(grant__code=code).first()
-        if link is None:
+        record = AuthenticationRecord.objects.filter(code_digest=AuthenticationRecord.digest(code)).first()
+        if record is None:
             return False
-        request.mfa_record = link.record
+        request.mfa_record = record
         return True
 
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
