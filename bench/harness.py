@@ -69,6 +69,7 @@ CHALLENGE_STEPS = ("mfa_redirect", "challenge_get", "challenge_post")
 TOTP_PERIOD = 30
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 SQL_HEADER = "X-SQL-Count"
+CPU_HEADER = "X-CPU-Time"  # milliseconds of the worker's CPU for the request (bench.sqlcount)
 
 
 # --- accounts and clients ---------------------------------------------------------------------------
@@ -442,6 +443,7 @@ class Step:
     seconds: float
     status: int
     sql: int | None  # from X-SQL-Count; None when the server does not send it
+    cpu: float | None = None  # server CPU seconds for the request, from X-CPU-Time; None without it
 
 
 @dataclass
@@ -460,6 +462,12 @@ class FlowResult:
     def sql(self) -> int | None:
         counts = [s.sql for s in self.steps.values()]
         return None if not counts or None in counts else sum(counts)
+
+    @property
+    def cpu(self) -> float | None:
+        """Server CPU seconds of the whole flow, from the per-request header."""
+        times = [s.cpu for s in self.steps.values()]
+        return None if not times or None in times else sum(times)
 
 
 class _Inputs(HTMLParser):
@@ -540,8 +548,13 @@ def complete_authorization(
             )
         except requests.RequestException as error:
             raise FlowError(f"{name}: {type(error).__name__} {error}") from None
-        sql = answer.headers.get(SQL_HEADER)
-        result.steps[name] = Step(time.perf_counter() - started, answer.status_code, int(sql) if sql else None)
+        sql, cpu = answer.headers.get(SQL_HEADER), answer.headers.get(CPU_HEADER)
+        result.steps[name] = Step(
+            time.perf_counter() - started,
+            answer.status_code,
+            int(sql) if sql else None,
+            float(cpu) / 1000 if cpu else None,
+        )
         if answer.status_code not in expect:
             where = answer.headers.get("Location", "") or answer.text[:200].replace("\n", " ")
             raise FlowError(f"{name}: {answer.status_code} {method} {urlsplit(url).path} -> {where}")
@@ -651,7 +664,10 @@ class LoadResult:
     step_sql: dict[str, list[int]] = field(default_factory=dict)
     flow_seconds: list[float] = field(default_factory=list)
     flow_sql: list[int] = field(default_factory=list)
+    step_cpu: dict[str, list[float]] = field(default_factory=dict)  # server CPU seconds per request
+    flow_cpu: list[float] = field(default_factory=list)
     client_cpu_seconds: float = 0.0  # the load generator's own CPU (this process)
+    per_user: list[int] = field(default_factory=list)  # completed flows of each simulated user
 
     @property
     def rate(self) -> float:
@@ -674,10 +690,14 @@ class LoadResult:
         self.flow_seconds.append(result.seconds)
         if result.sql is not None:
             self.flow_sql.append(result.sql)
+        if result.cpu is not None:
+            self.flow_cpu.append(result.cpu)
         for name, s in result.steps.items():
             self.step_seconds.setdefault(name, []).append(s.seconds)
             if s.sql is not None:
                 self.step_sql.setdefault(name, []).append(s.sql)
+            if s.cpu is not None:
+                self.step_cpu.setdefault(name, []).append(s.cpu)
 
     def report(self, server_cpu: float | None = None, peak_rss: dict[int, int] | None = None) -> str:
         """The figures as text lines (for a log)."""
@@ -694,18 +714,20 @@ class LoadResult:
         lines.append(f"load generator CPU {self.client_cpu_seconds:.1f}s")
         if peak_rss:
             lines.append("peak RSS per worker: " + ", ".join(f"{v / 2**20:.0f} MiB" for v in peak_rss.values()))
+
+        def row(name: str, seconds: list[float], sql: list[int] | None, cpu: list[float] | None) -> str:
+            sql_text = f"{statistics.median(sql):g}" if sql else "-"
+            cpu_text = f"{1000 * statistics.median(cpu):.1f}" if cpu else "-"
+            return (
+                f"{name:<15} {1000 * percentile(seconds, 50):9.1f} {1000 * percentile(seconds, 95):9.1f} "
+                f"{sql_text:>5} {cpu_text:>8}"
+            )
+
         if self.flow_seconds:
-            lines.append(
-                f"{'flow':<15} p50 {1000 * percentile(self.flow_seconds, 50):8.1f} ms  "
-                f"p95 {1000 * percentile(self.flow_seconds, 95):8.1f} ms  "
-                f"SQL {statistics.median(self.flow_sql) if self.flow_sql else '-'}"
-            )
+            lines.append(f"{'step':<15} {'p50 ms':>9} {'p95 ms':>9} {'SQL':>5} {'CPU ms':>8}   (SQL, CPU: medians)")
+            lines.append(row("whole flow", self.flow_seconds, self.flow_sql, self.flow_cpu))
         for name in [s for s in STEPS if s in self.step_seconds] + [s for s in self.step_seconds if s not in STEPS]:
-            sql = self.step_sql.get(name)
-            lines.append(
-                f"{name:<15} p50 {1000 * self.p50(name):8.1f} ms  p95 {1000 * self.p95(name):8.1f} ms  "
-                f"SQL {statistics.median(sql) if sql else '-'}"
-            )
+            lines.append(row(name, self.step_seconds[name], self.step_sql.get(name), self.step_cpu.get(name)))
         lines.extend(f"error: {m}" for m in self.error_messages)
         return "\n".join(lines)
 
@@ -716,12 +738,12 @@ def run_concurrently(task: Callable[[], FlowResult], *, users: int, duration: fl
     A flow running at the deadline finishes and counts (cutting it off would be an error of ours,
     not the server's), so ``wall`` can exceed ``duration``; rates divide by ``wall``.
     """
-    result = LoadResult(users=users, duration=duration)
+    result = LoadResult(users=users, duration=duration, per_user=[0] * users)
     lock = threading.Lock()
     start_gate = threading.Barrier(users + 1)
     deadline = 0.0
 
-    def user() -> None:
+    def user(index: int) -> None:
         start_gate.wait()
         while time.monotonic() < deadline:
             try:
@@ -730,8 +752,9 @@ def run_concurrently(task: Callable[[], FlowResult], *, users: int, duration: fl
                 outcome = FlowResult(ok=False, error=f"task: {type(error).__name__}: {error}")
             with lock:
                 result.add(outcome)
+                result.per_user[index] += outcome.ok
 
-    threads = [threading.Thread(target=user, name=f"bench-user-{i}", daemon=True) for i in range(users)]
+    threads = [threading.Thread(target=user, args=(i,), name=f"bench-user-{i}", daemon=True) for i in range(users)]
     for thread in threads:
         thread.start()
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
