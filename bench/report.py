@@ -59,6 +59,15 @@ FIGURES = [
     Figure("sql.consent_get", "SQL: consent GET", "", 0),
     Figure("sql.consent_post", "SQL: consent POST", "", 0),
     Figure("sql.token", "SQL: token (authorization_code)", "", 0),
+    Figure("cpu.authorize_ms", "server CPU: GET /o/authorize/ (to login)", "ms"),
+    Figure("cpu.login_get_ms", "server CPU: login page GET", "ms"),
+    Figure("cpu.login_ms", "server CPU: login POST (password)", "ms"),
+    Figure("cpu.mfa_redirect_ms", "server CPU: GET /o/authorize/ (to challenge)", "ms"),
+    Figure("cpu.challenge_get_ms", "server CPU: challenge GET", "ms"),
+    Figure("cpu.challenge_post_ms", "server CPU: challenge POST (TOTP)", "ms"),
+    Figure("cpu.consent_get_ms", "server CPU: consent GET", "ms"),
+    Figure("cpu.consent_post_ms", "server CPU: consent POST", "ms"),
+    Figure("cpu.token_ms", "server CPU: token (authorization_code)", "ms"),
     Figure("memory.peak_rss_mb_per_worker", "peak RSS per web worker", "MB"),
 ]
 FIGURE_KEYS = [f.key for f in FIGURES]

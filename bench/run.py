@@ -137,6 +137,8 @@ def flows(site: SiteUnderTest, users: int, duration: float, hash_cpu_ms: float) 
             values[f"step.{step}.p95_ms"] = 1000 * load.p95(step)
         if load.step_sql.get(step):
             values[f"sql.{step}"] = statistics.median(load.step_sql[step])
+        if load.step_cpu.get(step):  # the worker's own CPU for the request (X-CPU-Time), median
+            values[f"cpu.{step}_ms"] = 1000 * statistics.median(load.step_cpu[step])
     values["sql.per_flow"] = statistics.median(load.flow_sql) if load.flow_sql else None
     values["_flows"] = done
     values["_client_cpu_s"] = load.client_cpu_seconds
