@@ -231,6 +231,8 @@ def text_table(results: dict) -> str:
         if i == 0:
             lines.append("  ".join("-" * w for w in widths))
     lines.append("")
+    if sms_detail(results):
+        lines += [sms_detail(results), ""]
     lines.append("goals (issue 8):")
     for goal in results["goals"]:
         mark = {True: "met    ", False: "NOT met", None: "n/a    "}[goal["met"]]
@@ -238,6 +240,20 @@ def text_table(results: dict) -> str:
     errors = results.get("errors") or {}
     lines.append(f"errors: {errors}")
     return "\n".join(lines)
+
+
+def sms_detail(results: dict) -> str:
+    """The SMS request as gunicorn saw it (its access log) and the worker's CPU for it, when measured."""
+    sms = results.get("sms") or {}
+    if sms.get("server_side_p50_ms") is None:
+        return sms.get("skipped", "") and f"SMS figures not measured: {sms['skipped']}."
+    cpu = sms.get("server_cpu_p50_ms")
+    return (
+        f"SMS request as gunicorn logged it: p50 {sms['server_side_p50_ms']:.0f} ms, p95 "
+        f"{sms['server_side_p95_ms']:.0f} ms; worker CPU per request (median) "
+        f"{'–' if cpu is None else f'{cpu:.1f}'} ms; {sms['requests_with_slow_twilio']} requests while Twilio "
+        f"took {sms['slow_twilio_seconds']:.0f} s per message; the codes/s burst was {sms['burst']} requests."
+    )
 
 
 def markdown(results: dict) -> str:
@@ -251,6 +267,9 @@ def markdown(results: dict) -> str:
         "| --- | ---: | ---: | ---: |",
     ]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in table_rows(results, markdown=True)]
+    sms_line = sms_detail(results)
+    if sms_line:
+        lines += ["", sms_line]
     lines += ["", "Where we stand against issue 8's goals:", ""]
     for goal in results["goals"]:
         mark = {True: "met", False: "**not met**", None: "not measured"}[goal["met"]]
