@@ -203,7 +203,7 @@ def machine_line(meta: dict) -> str:
     return (
         f"{m['cpu_model']}, {m['cores']} cores; Python {m['python']}, Django {m['django']}, "
         f"django-oauth-toolkit {m['django_oauth_toolkit']}, gunicorn {m['gunicorn']} ({meta['workers']} sync workers "
-        f"per site); database: {meta['database']}; cache/sessions: {meta['cache']}; password hasher: "
+        f"per site); database: {meta['database']}; cache: {meta['cache']}; password hasher: "
         f"{results_hasher(meta)}"
     )
 

@@ -270,20 +270,25 @@ def machine(database: str) -> dict:
     }
 
 
-def database_version(deployment: harness.Deployment) -> str:
+def site_facts(env: dict[str, str]) -> dict[str, str]:
+    """The database (engine and version), cache backend and session engine the site runs with."""
     code = (
-        "from django.db import connection as c; c.ensure_connection(); "
-        "print(c.vendor, c.Database.sqlite_version if c.vendor == 'sqlite' else c.pg_version)"
+        "import json; from django.conf import settings as s; from django.db import connection as c; "
+        "c.ensure_connection(); "
+        "print(json.dumps([c.vendor, str(c.Database.sqlite_version if c.vendor == 'sqlite' else c.pg_version), "
+        "s.CACHES['default']['BACKEND'].rsplit('.', 1)[-1], s.SESSION_ENGINE.rsplit('.', 1)[-1]]))"
     )
     try:
-        output = harness._run([sys.executable, "manage.py", "shell", "-c", code], deployment.env, 60)
-        vendor, version = output.split()[-2:]
+        output = harness._run([sys.executable, "manage.py", "shell", "-c", code], env, 60)
+        vendor, version, cache, sessions = json.loads(output.strip().splitlines()[-1])
     except (RuntimeError, ValueError):
-        return "unknown"
+        return {"database": "unknown", "cache": "unknown"}
     if vendor == "postgresql":
         number = int(version)
-        return f"PostgreSQL {number // 10000}.{number % 10000}"
-    return f"SQLite {version}"
+        database = f"PostgreSQL {number // 10000}.{number % 10000}"
+    else:
+        database = f"SQLite {version}"
+    return {"database": database, "cache": f"{cache}, sessions: {sessions}"}
 
 
 def hash_cost(env: dict[str, str]) -> dict:
@@ -350,7 +355,8 @@ def run(args) -> dict:
             raise RuntimeError("bench/hashcost.py failed")
         hasher = hasher_result
         print(f"password hasher: {hasher['algorithm']}, {hasher['cpu_ms']:.1f} ms CPU per check (in-process)")
-        database = database_version(deployment)
+        facts = site_facts(env)
+        database = facts["database"]
         for site in sites.values():  # warm-up: imports, connections, template caches of every worker
             harness.run_concurrently(
                 harness.flow_task(
@@ -410,7 +416,7 @@ def run(args) -> dict:
                 "quick": args.quick,
                 "database": database,
                 "production_settings": production,
-                "cache": "Redis" if production else "per-process memory (locmem)",
+                "cache": facts["cache"],
                 "hasher": hasher,
                 "machine": machine(database),
                 "notes": {
