@@ -8,7 +8,9 @@ uses nothing but this and the django-otp ``Device`` API, so it knows no factor b
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.apps import apps
 from django.core.signals import setting_changed
@@ -86,7 +88,11 @@ def confirmed_devices(user) -> list[Device]:
         device
         for index, model in enumerate(models)
         if index in present
-        for device in model.objects.devices_for_user(user, confirmed=True)
+        for device in _fetch(
+            ("devices", model._meta.label),
+            lambda u, model=model: model.objects.devices_for_user(u, confirmed=True),
+            user,
+        )
     ]
 
 
@@ -109,14 +115,57 @@ def confirmed_device(user, persistent_id: str) -> Device | None:
         return None
     if not issubclass(model, Device) or model._meta.proxy or not 0 < pk < 2**63:
         return None
-    return model.objects.devices_for_user(user, confirmed=True).filter(pk=pk).first()
+    compiled = (
+        _compile(
+            ("device", model._meta.label),
+            lambda u: model.objects.devices_for_user(u, confirmed=True).filter(pk=_STAND_IN_DEVICE_PK),
+            user,
+        )
+        if _compilable(user)
+        else None
+    )
+    if compiled is None:
+        return model.objects.devices_for_user(user, confirmed=True).filter(pk=pk).first()
+    alias, sql, params = compiled
+    found = list(model.objects.db_manager(alias).raw(sql, _bind(params, user.pk, pk)))
+    return found[0] if found else None
 
 
-# The UNION is the same statement for every user but for the user's pk; Django spends milliseconds
-# building and compiling it (a dozen querysets, the SMS plugin's NOT EXISTS per device type), so it
-# is compiled once per process with a stand-in pk and the real pk swapped into its parameters.
+# These statements are the same for every user but for the user's pk; Django spends milliseconds
+# building and compiling them (a dozen querysets; the SMS plugin's NOT EXISTS per device type), so
+# each is compiled once per process with stand-in pks and the real ones swapped into its parameters.
 _STAND_IN_PK = -7_193_517_231
-_compiled: dict[tuple, tuple[str, str, list]] = {}
+_STAND_IN_DEVICE_PK = -7_193_517_232
+_compiled: dict[tuple, tuple[str, str, list] | None] = {}
+
+
+def _compile(key: tuple, build: Callable[[Any], QuerySet], user) -> tuple[str, str, list] | None:
+    """(alias, sql, params) of ``build(stand-in user)``; None where a plugin does not filter by pk."""
+    if key not in _compiled:
+        queryset = build(user._meta.model(pk=_STAND_IN_PK))
+        sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+        _compiled[key] = (queryset.db, sql, list(params)) if _STAND_IN_PK in params else None
+    return _compiled[key]
+
+
+def _bind(params: list, user_pk: int, device_pk: int | None) -> list:
+    swap = {_STAND_IN_PK: user_pk, _STAND_IN_DEVICE_PK: device_pk}
+    return [swap[p] if type(p) is int and p in swap else p for p in params]
+
+
+def _compilable(user) -> bool:
+    pk = user.pk
+    return isinstance(pk, int) and not isinstance(pk, bool)  # not a custom user model's UUID pk
+
+
+def _fetch(key: tuple, build: Callable[[Any], QuerySet], user) -> list:
+    """The model instances of ``build(user)``, from the statement compiled once."""
+    compiled = _compile(key, build, user) if _compilable(user) else None
+    if compiled is None:
+        return list(build(user))
+    alias, sql, params = compiled
+    model = apps.get_model(key[1])
+    return list(model.objects.db_manager(alias).raw(sql, _bind(params, user.pk, None)))
 
 
 def _union(user, models: list, limit: int | None) -> QuerySet:
@@ -136,20 +185,13 @@ def _union(user, models: list, limit: int | None) -> QuerySet:
 def _types_present(user, models: list, limit: int | None = None) -> list[int]:
     if not models:
         return []
-    pk = user.pk
-    if not isinstance(pk, int) or isinstance(pk, bool):  # a custom user model's non-integer pk
-        return list(_union(user, models, limit))
-    key = (tuple(m._meta.label for m in models), limit)
-    compiled = _compiled.get(key)
+    key = ("types", tuple(m._meta.label for m in models), limit)
+    compiled = _compile(key, lambda u: _union(u, models, limit), user) if _compilable(user) else None
     if compiled is None:
-        queryset = _union(user._meta.model(pk=_STAND_IN_PK), models, limit)
-        sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
-        compiled = _compiled[key] = (queryset.db, sql, list(params))
-    alias, sql, params = compiled
-    if params.count(_STAND_IN_PK) == 0:  # a plugin filters users some other way: no shortcut
         return list(_union(user, models, limit))
+    alias, sql, params = compiled
     with connections[alias].cursor() as cursor:
-        cursor.execute(sql, [pk if p == _STAND_IN_PK else p for p in params])
+        cursor.execute(sql, _bind(params, user.pk, None))
         return [row[0] for row in cursor.fetchall()]
 
 
