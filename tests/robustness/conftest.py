@@ -12,7 +12,7 @@ import os
 
 import pytest
 from django.test import Client
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from tests.conftest import PASSWORD
 
@@ -29,6 +29,8 @@ settings.register_profile(
     derandomize=_CI,
     database=None,  # nothing written into the work tree; CI replays by derandomizing
     print_blob=True,
+    # No explain phase: it replays the failing example dozens of times (slow); shrinking is enough.
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
     suppress_health_check=_SUPPRESSED,
 )
 settings.register_profile(
