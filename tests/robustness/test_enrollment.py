@@ -4,8 +4,6 @@ confirmed device or a "factor added" row for junk, never more than one pending d
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from django.contrib.auth import SESSION_KEY
 from django.test import Client
@@ -341,12 +339,14 @@ def _quote(text: str) -> str:
     body=st.one_of(junk_text().map(str.encode), st.binary(max_size=200)),
     content_type=st.sampled_from(["application/x-www-form-urlencoded", "application/json", "text/plain"]),
 )
-def test_backup_code_pages_with_junk_bodies(user, verified, body, content_type):
-    """Generating a set is the only effect a POST may have (one row set, one audit row), whatever it carries."""
+def test_backup_code_download_and_done_with_junk(user, verified, body, content_type):
+    """Nothing to download unless a set was just made; junk bodies change nothing. (Generating a set
+    is left out: each one hashes ten codes, too slow for many examples.)"""
     with isolated(verified) as client:
-        before = audit_counts()
-        response = client.post("/account/security/backup-codes/", body, content_type=content_type)
-        assert_not_5xx(response)
-        assert json.dumps(dict(audit_delta(before))) in ('{"backup_codes_generated": 1}', "{}")
+        before, rows = audit_counts(), device_rows()
         for path in ("/account/security/backup-codes/download/", "/account/security/backup-codes/done/"):
-            assert_not_5xx(client.post(path, body, content_type=content_type))
+            response = client.post(path, body, content_type=content_type)
+            assert_not_5xx(response)
+            assert response.status_code == 303 and response["Location"] == "/account/security/"
+        assert device_rows() == rows
+        assert_only_failures(audit_delta(before), set())
