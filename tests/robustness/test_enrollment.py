@@ -350,3 +350,29 @@ def test_backup_code_download_and_done_with_junk(user, verified, body, content_t
             assert response.status_code == 303 and response["Location"] == "/account/security/"
         assert device_rows() == rows
         assert_only_failures(audit_delta(before), set())
+
+
+NUMBER_LITERALS = ["1e400", "-1e400", "1e-400", "123456789012345678901234567890", "-0", "0.5", "Infinity", "NaN", "[]"]
+options_bodies = st.one_of(
+    webauthn_body(),
+    st.builds(
+        lambda key, literal: f'{{"{key}": {literal}}}'.encode(),
+        st.sampled_from(["level", "device"]),
+        st.one_of(st.sampled_from(NUMBER_LITERALS), st.integers().map(str), st.floats().map(repr)),
+    ),
+)
+
+
+@given(body=options_bodies, endpoint=st.sampled_from(["register", "authenticate", "passkey"]))
+def test_webauthn_options_junk(key_holder, body, endpoint):
+    """The options endpoints read ``level`` and ``device`` from the body: junk there is a 4xx or
+    ignored, never a 5xx, and asking for options changes no credential and writes no audit row."""
+    client, credential = key_holder
+    with isolated(client) as client:
+        before, rows = audit_counts(), device_rows()
+        response = client.post(f"/mfa/webauthn/{endpoint}/options/", body, content_type="application/json")
+        assert_not_5xx(response)
+        assert response.status_code in (200, 400, 403), response.status_code
+        assert device_rows() == rows
+        assert WebAuthnCredential.objects.get(pk=credential.pk).sign_count == credential.sign_count
+        assert_only_failures(audit_delta(before), set())
