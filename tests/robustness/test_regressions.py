@@ -45,3 +45,13 @@ def test_webauthn_options_with_an_infinite_level_is_not_a_500(client, user, lite
     body = f'{{"level": {literal}}}'.encode()
     response = client.post("/mfa/webauthn/authenticate/options/", body, content_type="application/json")
     assert response.status_code < 500
+
+
+@pytest.mark.parametrize("endpoint", ["/o/token/", "/o/introspect/", "/o/revoke_token/"])
+@pytest.mark.parametrize("credentials", ["\x80", "Ã©"])  # header bytes 0x80 / UTF-8 "é", as WSGI hands them over
+def test_non_ascii_basic_client_authentication_is_not_a_500(client, application, endpoint, credentials):
+    # Was: DOT's _authenticate_basic_auth calls base64.b64decode() on non-ASCII text: ValueError -> 500.
+    response = client.post(
+        endpoint, {"grant_type": "client_credentials", "token": "x"}, headers={"Authorization": f"Basic {credentials}"}
+    )
+    assert response.status_code in (400, 401, 403)
