@@ -12,7 +12,7 @@ from django.test import Client
 from django_otp.oath import hotp
 from django_otp.plugins.otp_hotp.models import HOTPDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from hypothesis import assume, event, given
+from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
 from mfa_oauth import lockout
@@ -123,6 +123,7 @@ def test_junk_at_the_challenge_step_never_completes_it(user, factors, half_logge
 
 
 @given(data=st.data())
+@settings(max_examples=20)  # up to eight requests per example
 def test_lockout_counter_matches_the_audit_log_over_a_sequence(
     user, factors, half_logged_in, settings, mfa_settings, data
 ):

@@ -109,6 +109,7 @@ def phone_numbers():
         max_size=3,
     ),
 )
+@settings(max_examples=20)  # up to four requests per example
 def test_sms_number_junk(user, newcomer, mfa_settings, send, confirm):
     """A number (valid or junk) then up to three junk codes: a pending number at most, never a
     confirmed one, and the only audit rows the "code sent" ones."""
