@@ -247,7 +247,9 @@ def configure(ns: dict[str, Any]) -> None:
     # Shared state lives in PostgreSQL and Redis only, so any web node can serve any request.
     ns["DATABASES"] = {"default": database()}
     ns["CACHES"] = {"default": cache()}
-    ns["SESSION_ENGINE"] = "django.contrib.sessions.backends.db"
+    # Sessions written through to PostgreSQL (durable, any node) and read from Redis (no SQL per request).
+    # Safe here because every node shares the one Redis; with per-process caches it would serve stale data.
+    ns["SESSION_ENGINE"] = "idp_site.sessions.cached_db"  # Django's cached_db, lighter key rotation
     ns["CELERY_BROKER_URL"] = broker()
     ns["CELERY_RESULT_BACKEND"] = os.environ.get("CELERY_RESULT_BACKEND") or None
     ns["CELERY_TASK_ALWAYS_EAGER"] = False

@@ -28,4 +28,14 @@ def check_settings(app_configs, **kwargs):
                 id="mfa_oauth.W001",
             )
         )
+    hashers = list(getattr(settings, "PASSWORD_HASHERS", []) or [])
+    if hashers and hashers[0] == "mfa_oauth.hashers.GeneratedSecretHasher":
+        messages.append(
+            Error(
+                "PASSWORD_HASHERS starts with mfa_oauth.hashers.GeneratedSecretHasher, so user passwords "
+                "would get a fast hash.",
+                hint="List it last; it is meant only for OAUTH2_PROVIDER['CLIENT_SECRET_HASHER'].",
+                id="mfa_oauth.E010",
+            )
+        )
     return messages

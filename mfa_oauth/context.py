@@ -183,7 +183,8 @@ def add_factor(request, factor: Factor) -> AuthContext:
     if context is None:
         context = AuthContext(user_id=request.user.pk, factors=())
     context = context.with_factor(factor)
-    # A new session id after each factor (ASVS 7.2.4): a fixated id never carries the upgrade.
-    request.session.cycle_key()
     request.session[SESSION_KEY] = context.to_dict()
+    # A new session id after each factor (ASVS 7.2.4): a fixated id never carries the upgrade. Written
+    # before the rotation, so the new row is stored once, complete.
+    request.session.cycle_key()
     return context

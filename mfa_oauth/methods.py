@@ -10,7 +10,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from django_otp import devices_for_user
+from django.apps import apps
+from django.core.signals import setting_changed
+from django.db import connections
+from django.db.models import IntegerField, QuerySet, Value
+from django.dispatch import receiver
+from django_otp import device_classes
 from django_otp.models import Device
 
 from .context import LEVEL_MFA, Factor
@@ -68,9 +73,87 @@ def factor_for(device: Device, at: int | None = None) -> Factor:
 
 
 def confirmed_devices(user) -> list[Device]:
-    """The user's usable second factors, one query per installed device model."""
-    return list(devices_for_user(user, confirmed=True))
+    """The user's usable second factors, in django-otp's ``devices_for_user`` order.
+
+    One query finds which device types the user has (a UNION over every installed device table),
+    then one query per type present: a TOTP-only user costs 2 statements however many factor
+    plugins are installed, where django-otp's ``devices_for_user`` costs one per plugin."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    models = list(device_classes())
+    present = set(_types_present(user, models))
+    return [
+        device
+        for index, model in enumerate(models)
+        if index in present
+        for device in model.objects.devices_for_user(user, confirmed=True)
+    ]
 
 
 def has_second_factor(user) -> bool:
-    return any(True for _ in devices_for_user(user, confirmed=True))
+    """Whether the user has any usable second factor: one statement."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(_types_present(user, list(device_classes()), limit=1))
+
+
+def confirmed_device(user, persistent_id: str) -> Device | None:
+    """One of the user's usable second factors by its persistent id (one statement), or None."""
+    if not getattr(user, "is_authenticated", False) or not isinstance(persistent_id, str):
+        return None
+    try:
+        label, pk = persistent_id.rsplit("/", 1)
+        model = apps.get_model(label)
+        pk = int(pk)
+    except (ValueError, LookupError):
+        return None
+    if not issubclass(model, Device) or model._meta.proxy or not 0 < pk < 2**63:
+        return None
+    return model.objects.devices_for_user(user, confirmed=True).filter(pk=pk).first()
+
+
+# The UNION is the same statement for every user but for the user's pk; Django spends milliseconds
+# building and compiling it (a dozen querysets, the SMS plugin's NOT EXISTS per device type), so it
+# is compiled once per process with a stand-in pk and the real pk swapped into its parameters.
+_STAND_IN_PK = -7_193_517_231
+_compiled: dict[tuple, tuple[str, str, list]] = {}
+
+
+def _union(user, models: list, limit: int | None) -> QuerySet:
+    # Each model's own devices_for_user (django-otp's per-model hook), so plugins that widen or
+    # narrow "usable" (mfa_oauth.sms: operator-assigned numbers) are honoured.
+    tagged = [
+        model.objects.devices_for_user(user, confirmed=True)
+        .order_by()
+        .annotate(mfa_type=Value(index, IntegerField()))
+        .values_list("mfa_type", flat=True)
+        for index, model in enumerate(models)
+    ]
+    combined = tagged[0].union(*tagged[1:]) if len(tagged) > 1 else tagged[0].distinct()
+    return combined[:limit] if limit else combined
+
+
+def _types_present(user, models: list, limit: int | None = None) -> list[int]:
+    if not models:
+        return []
+    pk = user.pk
+    if not isinstance(pk, int) or isinstance(pk, bool):  # a custom user model's non-integer pk
+        return list(_union(user, models, limit))
+    key = (tuple(m._meta.label for m in models), limit)
+    compiled = _compiled.get(key)
+    if compiled is None:
+        queryset = _union(user._meta.model(pk=_STAND_IN_PK), models, limit)
+        sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+        compiled = _compiled[key] = (queryset.db, sql, list(params))
+    alias, sql, params = compiled
+    if params.count(_STAND_IN_PK) == 0:  # a plugin filters users some other way: no shortcut
+        return list(_union(user, models, limit))
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, [pk if p == _STAND_IN_PK else p for p in params])
+        return [row[0] for row in cursor.fetchall()]
+
+
+@receiver(setting_changed)
+def _forget_compiled(**kwargs) -> None:
+    # A plugin's devices_for_user may read settings (mfa_oauth.sms: SMS_ENABLED).
+    _compiled.clear()

@@ -3,6 +3,8 @@ that travels with authorization codes and tokens."""
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -84,19 +86,20 @@ class AuthenticationRecord(models.Model):
     acr = models.CharField(max_length=64)
     amr = models.JSONField(default=list)
     created = models.DateTimeField(auto_now_add=True)
+    # SHA-256 of the authorization code this record was frozen for. Codes are unique and single use,
+    # so the token endpoint finds the record with one indexed lookup; no link row to insert at the
+    # authorization endpoint and none to delete with the grant (never the code itself: a digest).
+    code_digest = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
 
     def __str__(self) -> str:
         return f"{self.user} {self.acr} {self.amr} at {self.auth_time:%Y-%m-%d %H:%M:%S}"
 
+    @staticmethod
+    def digest(code: str) -> str:
+        return hashlib.sha256(code.encode()).hexdigest()
+
     def claims(self) -> dict:
         return {"acr": self.acr, "amr": list(self.amr), "auth_time": int(self.auth_time.timestamp())}
-
-
-class GrantAuthentication(models.Model):
-    grant = models.OneToOneField(
-        oauth2_settings.GRANT_MODEL, on_delete=models.CASCADE, related_name="mfa_authentication"
-    )
-    record = models.ForeignKey(AuthenticationRecord, on_delete=models.CASCADE, related_name="+")
 
 
 class AccessTokenAuthentication(models.Model):

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from ..policy import Decision
 
@@ -19,6 +20,8 @@ from ..policy import Decision
 class GateState:
     decision: Decision
     consent_given: bool
+    # The client the view already loaded; the validator reuses it instead of querying again.
+    application: Any = None
 
 
 _current: ContextVar[GateState | None] = ContextVar("mfa_oauth_gate", default=None)

@@ -17,7 +17,6 @@ from ..context import AuthContext, level_for_acr
 from ..models import (
     AccessTokenAuthentication,
     AuthenticationRecord,
-    GrantAuthentication,
     RefreshTokenAuthentication,
 )
 from ..policy import _essential_acr
@@ -59,6 +58,15 @@ class MFAOAuth2Validator(OAuth2Validator):
 
     # --- authorization endpoint ---------------------------------------------------------------
 
+    def _load_application(self, client_id, request):
+        # DOT's cache hook: a request.client already set is reused (after DOT's own checks), so the
+        # application the authorization view loaded for its gate costs no second query.
+        state = gate.current()
+        loaded = state.application if state is not None else None
+        if not request.client and loaded is not None and loaded.client_id == client_id:
+            request.client = loaded
+        return super()._load_application(client_id, request)
+
     def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):
         # Exact string comparison (RFC 9700 §2.1, OIDC Core §3.1.2.1): DOT also accepts a host that
         # differs in letter case and, for loopback IPs, any port; only the latter is kept (RFC 8252 §7.3).
@@ -81,13 +89,13 @@ class MFAOAuth2Validator(OAuth2Validator):
             # Fail closed: a code is only ever issued through MFAAuthorizationView.
             raise RuntimeError("mfa_oauth: authorization code requested without an authentication context")
         grant = super()._create_authorization_code(request, code, expires)
-        record = AuthenticationRecord.objects.create(
+        AuthenticationRecord.objects.create(
             user=grant.user,
             auth_time=datetime.fromtimestamp(context.auth_time, tz=dt_timezone.utc),
             acr=_acr_for_claims(context, getattr(request, "claims", None)),
             amr=context.amr,
+            code_digest=AuthenticationRecord.digest(code["code"]),
         )
-        GrantAuthentication.objects.create(grant=grant, record=record)
         return grant
 
     # --- token endpoint -----------------------------------------------------------------------
@@ -95,10 +103,10 @@ class MFAOAuth2Validator(OAuth2Validator):
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
         if not super().validate_code(client_id, code, client, request, *args, **kwargs):
             return False
-        link = GrantAuthentication.objects.select_related("record").filter(grant__code=code).first()
-        if link is None:
+        record = AuthenticationRecord.objects.filter(code_digest=AuthenticationRecord.digest(code)).first()
+        if record is None:
             return False
-        request.mfa_record = link.record
+        request.mfa_record = record
         return True
 
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):

@@ -77,7 +77,7 @@ class MFAAuthorizationView(AuthorizationView):
         if decision.satisfied:
             # Consent only matters to prompt=none (DOT decides it itself otherwise); spare the query.
             consent_given = "none" in prompt and self._consent_given(request, application, params)
-            state = gate.GateState(decision, consent_given=consent_given)
+            state = gate.GateState(decision, consent_given=consent_given, application=application)
             if "none" in prompt and not state.consent_given:
                 return self._error_redirect(
                     request, params, "consent_required", "The user has not approved this client"
@@ -158,7 +158,7 @@ class MFAAuthorizationView(AuthorizationView):
 
     def _validation_error(self, request, auth_request: AuthRequest) -> HttpResponse | None:
         """Run DOT's request validation once, with silent login answered by our own evaluation."""
-        provisional = gate.GateState(Decision(Outcome.SATISFIED), consent_given=True)
+        provisional = gate.GateState(Decision(Outcome.SATISFIED), consent_given=True, application=self.application)
         try:
             with gate.published(provisional):
                 self._validated = self.validate_authorization_request(request)

@@ -4,7 +4,8 @@ django-otp's ``OTPAdminSite`` asks for the code inside the admin login form, whi
 this project's challenge step (hard lockout cap, audit, notifications) and leave staff without a
 device locked out. Instead, staff who passed the password are sent through the same challenge
 step as everyone else — or, without any device, through TOTP enrollment first — and come back
-verified (``request.user.is_verified()``, set by django-otp's ``OTPMiddleware``).
+verified (``request.user.is_verified()``, set by django-otp's ``OTPMiddleware`` or by
+``mfa_oauth.otp_middleware.LazyOTPMiddleware``).
 """
 
 from __future__ import annotations

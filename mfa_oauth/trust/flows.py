@@ -73,6 +73,8 @@ def trusted_browser(request) -> TrustedBrowser | None:
 
 def remembered_factor(request, *, application, policy, auth_request, decision) -> Factor | None:
     """The gate's substitute hook (mfa_oauth.policy.register_second_factor_substitute)."""
+    if cookies.cookie_name() not in request.COOKIES:
+        return None  # nothing to recall: spare the client-policy query on every challenge
     if not trust_days(application):
         return None
     if policy.max_mfa_age is not None or policy.allowed_methods:

@@ -14,6 +14,7 @@ from django_otp import login as otp_login
 from django_otp.models import Device
 
 from .. import lockout
+from ..conf import settings as mfa_settings
 from ..context import AuthContext, Factor, add_factor
 from ..methods import factor_for, method_of
 from ..signals import second_factor_failed, second_factor_locked, second_factor_verified
@@ -51,22 +52,30 @@ def verify(request, device: Device, raw_token: str) -> Attempt:
     token = normalize_token(device, raw_token)
     if token is None:
         return Attempt(Status.MALFORMED)
-    # Counted before the code is looked at, so parallel guesses cannot outrun the cap (A2).
-    if not lockout.claim_attempt(user):
-        return Attempt(Status.LOCKED)
+    locked_at_count = None
     with transaction.atomic():
-        # The row lock makes "one valid code, two concurrent requests" succeed exactly once.
-        locked = type(device).objects.select_for_update().get(pk=device.pk)
+        # The user's lock-state row is held until the outcome is recorded, so the attempts of one
+        # user run one at a time and never outrun the cap (A2); a locked user's code is not looked at.
+        failures = lockout.hold(user)
+        if failures >= mfa_settings.MAX_FAILED_ATTEMPTS:
+            return Attempt(Status.LOCKED)
+        # Reloaded under the locks: "one valid code, two concurrent requests" succeeds exactly once.
+        locked = type(device).objects.select_for_update().filter(pk=device.pk).first()
+        if locked is None:  # deleted meanwhile
+            return Attempt(Status.WRONG)
         # A device whose codes are bound to the login attempt (SMS) needs the request to check one.
         check = getattr(locked, "verify_token_for_request", None)
         ok = check(request, token) if callable(check) else locked.verify_token(token)
+        if ok:
+            if failures:
+                lockout.reset(user)
+        else:
+            locked_at_count = lockout.record_failure(user, failures)
     if ok:
-        lockout.reset(user)
         context = complete(request, locked)
         return Attempt(Status.OK, context=context)
 
     method = method_of(device).name
-    locked_at_count = lockout.lock_if_capped(user)
     second_factor_failed.send(sender=type(device), request=request, user=user, device=device, method=method)
     if locked_at_count is not None:
         second_factor_locked.send(sender=type(device), request=request, user=user, failure_count=locked_at_count)
@@ -79,12 +88,20 @@ def complete(request, device: Device, factor: Factor | None = None) -> AuthConte
     factor = factor or factor_for(device)
     otp_login(request, device)
     context = add_factor(request, factor)
-    if hasattr(device, "set_last_used_timestamp"):
+    if hasattr(device, "set_last_used_timestamp") and not _just_used(device):
         device.set_last_used_timestamp()
     second_factor_verified.send(
         sender=type(device), request=request, user=request.user, device=device, method=factor.method, context=context
     )
     return context
+
+
+def _just_used(device: Device) -> bool:
+    # django-otp's TOTP/HOTP verify_token already stamped and saved it: spare a second UPDATE.
+    from django.utils import timezone
+
+    last = getattr(device, "last_used_at", None)
+    return last is not None and abs((timezone.now() - last).total_seconds()) < 5
 
 
 def _retry_after(info) -> int | None:

@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 
 from .. import lockout
 from ..context import LEVEL_MFA, get_context
-from ..methods import confirmed_devices, method_of
+from ..methods import confirmed_device, confirmed_devices, method_of
 from ..redirects import safe_next
 from . import extras
 from .flows import Status, verify
@@ -38,12 +38,16 @@ class VerifyView(View):
         self.next_url = safe_next(request, request.GET.get("next") or request.POST.get("next"))
         self.level = _int(request.GET.get("level"), LEVEL_MFA)
         self.methods = tuple(m for m in request.GET.get("methods", "").split(",") if m)
-        self.devices = self.eligible_devices()
+        posted = request.POST.get("device") if request.method == "POST" else None
+        # A POST names its device: load that one (one statement); the full list only to render a page.
+        self.devices = self.eligible_devices([confirmed_device(request.user, posted)] if posted else None)
         return super().dispatch(request, *args, **kwargs)
 
-    def eligible_devices(self) -> list:
+    def eligible_devices(self, candidates: list | None = None) -> list:
         devices = []
-        for device in confirmed_devices(self.request.user):
+        for device in confirmed_devices(self.request.user) if candidates is None else candidates:
+            if device is None:
+                continue
             method = method_of(device)
             if method.level >= self.level and (not self.methods or method.name in self.methods):
                 devices.append(device)
@@ -96,6 +100,12 @@ class VerifyView(View):
         )
 
     def render(self, form, *, error: str = "", info: str = "", status: int = 200, selected=None) -> HttpResponse:
+        if self.request.method == "POST":  # the POST loaded only the device it names; the page lists all
+            selected = selected or getattr(form, "cleaned_data", {}).get("device")
+            self.devices = self.eligible_devices()
+            form.devices = {d.persistent_id: d for d in self.devices}
+            if selected is not None:
+                selected = next((d for d in self.devices if d.persistent_id == selected.persistent_id), None)
         entries = [{"device": d, "method": method_of(d)} for d in self.devices]
         context = {
             "form": form,

@@ -16,8 +16,8 @@ from tests.oauth import AuthorizationRequest, callback_params, consent, login, r
 
 pytestmark = pytest.mark.django_db
 
-CHALLENGE_BUDGET = 26
-FLOW_BUDGET = 110
+CHALLENGE_BUDGET = 9
+FLOW_BUDGET = 60
 
 
 def challenge(client, device, next_url):
@@ -27,11 +27,17 @@ def challenge(client, device, next_url):
     )
 
 
+def statements(queries) -> int:
+    # SAVEPOINT/RELEASE exist only because each test runs inside a transaction: served by gunicorn,
+    # the outermost atomic() is a BEGIN/COMMIT, which Django does not log (nor bench/ count).
+    return sum(1 for q in queries if "SAVEPOINT" not in q["sql"])
+
+
 def count_challenge(client, device, next_url) -> int:
     with CaptureQueriesContext(connection) as queries:
         response = challenge(client, device, next_url)
     assert response.status_code == 303
-    return len(queries)
+    return statements(queries)
 
 
 @time_machine.travel("2026-04-01 09:00:00Z", tick=False)
@@ -70,5 +76,5 @@ def test_whole_flow_budget(client, user, application, django_assert_max_num_quer
         challenge(client, device, request.url())
         params = callback_params(consent(client, request))
         assert redeem(client, params["code"], request).status_code == 200
-    assert len(queries) <= FLOW_BUDGET
-    print(f"whole flow: {len(queries)} SQL statements")
+    assert statements(queries) <= FLOW_BUDGET
+    print(f"whole flow: {statements(queries)} SQL statements")

@@ -44,7 +44,7 @@ def test_production_settings(tmp_path):
     assert settings["ENGINE"] == "django.db.backends.postgresql"
     assert settings["DB_NAME"] == "idp_prod_settings"
     assert settings["CACHE"] == "django.core.cache.backends.redis.RedisCache"
-    assert settings["SESSION_ENGINE"] == "django.contrib.sessions.backends.db"
+    assert settings["SESSION_ENGINE"] == "idp_site.sessions.cached_db"
     assert settings["SESSION_COOKIE_NAME"].startswith("__Host-")
     assert settings["CSRF_COOKIE_NAME"].startswith("__Host-")
     assert settings["SESSION_COOKIE_SECURE"] and settings["CSRF_COOKIE_SECURE"]
