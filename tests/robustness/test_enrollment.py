@@ -15,7 +15,7 @@ from mfa_oauth.audit.models import EventKind
 from mfa_oauth.sms.models import SMSDevice
 from mfa_oauth.webauthn.models import WebAuthnCredential
 from tests.conftest import PASSWORD, pass_second_factor, totp_for
-from tests.webauthn.soft_authenticator import SoftAuthenticator
+from tests.webauthn.soft_authenticator import SoftAuthenticator, b64url
 
 from .helpers import (
     assert_not_5xx,
@@ -209,23 +209,26 @@ def test_webauthn_registration_mutated(user, newcomer, webauthn_site, changes):
     with isolated(newcomer) as client:
         before, rows = audit_counts(), device_rows(user)
         options = client.post("/mfa/webauthn/register/options/", {}, content_type="application/json").json()
-        credential = mutate(SoftAuthenticator().create(options, ORIGIN), changes)
+        genuine = SoftAuthenticator().create(options, ORIGIN)
         response = client.post(
-            "/mfa/webauthn/register/verify/", {"credential": credential}, content_type="application/json"
+            "/mfa/webauthn/register/verify/", {"credential": mutate(genuine, changes)}, content_type="application/json"
         )
         assert_not_5xx(response)
         if response.status_code == 201:
             # Accepted only when what changed is outside the attestation: hints (transports), fields
-            # that belong to assertions, and ``id`` (the credential id is read from ``rawId``).
+            # that belong to assertions, and id/rawId (the credential id stored is the one in the
+            # attested authenticator data, checked below).
             unsigned = {
                 "id",
+                "rawId",
                 "response.transports",
                 "response.userHandle",
                 "response.authenticatorData",
                 "response.signature",
             }
             assert set(changes) <= unsigned, changes
-            assert WebAuthnCredential.objects.filter(user=user).count() == 1
+            stored = WebAuthnCredential.objects.get(user=user)
+            assert b64url(bytes(stored.credential_id)) == genuine["rawId"]
             assert_only_failures(audit_delta(before), {EventKind.FACTOR_ADDED})
             return
         assert response.status_code == 400, (response.status_code, response.content[:300])
