@@ -55,3 +55,15 @@ def test_non_ascii_basic_client_authentication_is_not_a_500(client, application,
         endpoint, {"grant_type": "client_credentials", "token": "x"}, headers={"Authorization": f"Basic {credentials}"}
     )
     assert response.status_code in (400, 401, 403)
+
+
+def test_admin_hotp_enrollment_with_a_counter_past_64_bits_is_not_a_500(client, user, django_user_model):
+    # Was: the form took any counter >= 0; the INSERT of 2**63 or more failed (OverflowError) -> 500.
+    from tests.conftest import pass_second_factor
+
+    staff = django_user_model.objects.create_superuser("root", "root@example.com", "root-password")
+    pass_second_factor(client, staff)
+    form = {"secret": "3132333435363738393031323334353637383930", "counter": str(2**63), "digits": "6", "name": "t"}
+    response = client.post(f"/admin/auth/user/{user.pk}/mfa/enroll/hotp/", form)
+    assert response.status_code == 200  # the form again, with the counter's error
+    assert not user.hotpdevice_set.exists()
