@@ -38,8 +38,10 @@ test: setup-dev
 lint: setup-dev
 	$(VENV)/bin/ruff check .
 
+# The benchmark (README "Benchmarks"): mfa_oauth vs plain django-oauth-toolkit under gunicorn, 5-7 min;
+# BENCH_ARGS=--quick for a short run. Writes bench/results/latest.json.
 bench: setup-dev
-	$(PY) bench/authorize_flow.py
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var

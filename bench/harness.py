@@ -767,3 +767,103 @@ def run_concurrently(task: Callable[[], FlowResult], *, users: int, duration: fl
     cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     result.client_cpu_seconds = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     return result
+
+
+# --- signed-in browsers and pre-minted codes (bench/run.py's token-endpoint figures) -------------------
+
+
+def signed_in_session(
+    site: Site, account: Account, client: OAuthClient, *, second_factor: bool = True, timeout: float = 120
+) -> tuple[requests.Session, int | None]:
+    """A browser that has passed login (and the TOTP challenge): its session, and the TOTP step spent.
+
+    Through the authorize endpoint, as :func:`complete_authorization`, so the session holds whatever
+    the gate records; afterwards :func:`mint_code` gets codes without another password or code.
+    Raises :class:`FlowError` on a wrong answer.
+    """
+    session = site.new_session()
+    totp_step = None
+
+    def go(method: str, url: str, expect: int, **kwargs) -> requests.Response:
+        if method == "POST":
+            kwargs.setdefault("headers", {})["Origin"] = site.origin
+        answer = session.request(method, urljoin(site.base_url, url), allow_redirects=False, timeout=timeout, **kwargs)
+        if answer.status_code != expect:
+            raise FlowError(f"sign-in: {answer.status_code} {method} {urlsplit(url).path}, expected {expect}")
+        return answer
+
+    _, challenge = pkce_pair()
+    start = authorize_path(client, challenge, secrets.token_urlsafe(12))
+    login_url = go("GET", start, 302).headers["Location"]
+    page = go("GET", login_url, 200)
+    fields = {**_Inputs(page.text).hidden, "username": account.username, "password": account.password}
+    next_url = go("POST", login_url, 302, data=fields).headers["Location"]
+    if second_factor:
+        verify_url = go("GET", next_url, 302).headers["Location"]
+        inputs = _Inputs(go("GET", verify_url, 200).text)
+        now = time.time()
+        totp_step = int(now) // TOTP_PERIOD
+        form = {**inputs.hidden, "device": inputs.radios["device"][0], "token": account.totp().at(now)}
+        answer = session.post(
+            urljoin(site.base_url, verify_url),
+            data=form,
+            headers={"Origin": site.origin},
+            allow_redirects=False,
+            timeout=timeout,
+        )
+        if answer.status_code not in (302, 303):
+            raise FlowError(f"sign-in: challenge answered {answer.status_code}")
+    return session, totp_step
+
+
+def mint_code(site: Site, session: requests.Session, client: OAuthClient, timeout: float = 120) -> tuple[str, str]:
+    """One authorization code (consent page, then allow) for a signed-in session: (code, PKCE verifier)."""
+    verifier, challenge = pkce_pair()
+    state = secrets.token_urlsafe(12)
+    url = urljoin(site.base_url, authorize_path(client, challenge, state))
+    page = session.get(url, allow_redirects=False, timeout=timeout)
+    if page.status_code != 200 or 'id="authorizationForm"' not in page.text:
+        raise FlowError(f"mint: consent page answered {page.status_code} {page.headers.get('Location', '')}")
+    answer = session.post(
+        url,
+        data={**_Inputs(page.text).hidden, "allow": "Authorize"},
+        headers={"Origin": site.origin},
+        allow_redirects=False,
+        timeout=timeout,
+    )
+    query = parse_qs(urlsplit(answer.headers.get("Location", "")).query)
+    if answer.status_code != 302 or query.get("state") != [state] or "code" not in query:
+        raise FlowError(f"mint: consent answered {answer.status_code} {answer.headers.get('Location', '')[:120]}")
+    return query["code"][0], verifier
+
+
+def map_concurrently(items: list, users: int, work: Callable) -> tuple[list, list[str], float]:
+    """``work(item)`` for every item by ``users`` threads: (results of the ones that worked, errors, wall).
+
+    For a fixed batch (pre-minted codes to redeem), where :func:`run_concurrently` runs for a duration.
+    An exception from ``work`` is one error (its text kept), not the end of the batch."""
+    results, errors, lock = [], [], threading.Lock()
+    pending = iter(items)
+
+    def user() -> None:
+        while True:
+            with lock:
+                item = next(pending, None)
+            if item is None:
+                return
+            try:
+                outcome = work(item)
+            except Exception as error:  # an error answer of the server: counted, the run goes on
+                with lock:
+                    errors.append(f"{type(error).__name__}: {error}"[:300])
+                continue
+            with lock:
+                results.append(outcome)
+
+    threads = [threading.Thread(target=user, daemon=True) for _ in range(users)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors, time.monotonic() - started
