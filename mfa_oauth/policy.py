@@ -84,7 +84,10 @@ class AuthRequest:
         if raw_max_age not in (None, ""):
             # ASCII digits only: int() would also take "９" or " 5 ".
             if isinstance(raw_max_age, str) and raw_max_age.isascii() and raw_max_age.isdigit():
-                max_age = int(raw_max_age)
+                # int() refuses strings of more than 4300 digits (a 500); beyond 18 digits (over 30
+                # billion years) a max_age restricts nothing, so it is clamped.
+                digits = raw_max_age.lstrip("0") or "0"
+                max_age = int(digits) if len(digits) <= 18 else 10**18
             else:
                 errors.append("max_age must be a non-negative integer")
         acr_values = tuple(params.get("acr_values", "").split())

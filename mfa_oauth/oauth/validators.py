@@ -45,6 +45,17 @@ def _acr_for_claims(context: AuthContext, claims) -> str:
 class MFAOAuth2Validator(OAuth2Validator):
     oidc_claim_scope = {**OAuth2Validator.oidc_claim_scope, "acr": "openid", "amr": "openid", "auth_time": "openid"}
 
+    # --- client authentication ----------------------------------------------------------------
+
+    def _authenticate_basic_auth(self, request):
+        # DOT 3.4.1 passes the header to base64.b64decode() as text, which raises ValueError (a 500 at
+        # the token, introspection and revocation endpoints) for non-ASCII text: header bytes 0x80-0xff
+        # reach Django as latin-1 characters. Such a header is not valid client authentication.
+        auth_string = self._extract_basic_auth(request)
+        if auth_string and not auth_string.isascii():
+            return False
+        return super()._authenticate_basic_auth(request)
+
     # --- authorization endpoint ---------------------------------------------------------------
 
     def _load_application(self, client_id, request):

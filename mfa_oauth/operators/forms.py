@@ -25,4 +25,5 @@ class HOTPEnrollForm(forms.Form):
         label=_("Secret"), max_length=200, help_text=_("The token's seed from its vendor file, hex or base32.")
     )
     digits = forms.TypedChoiceField(label=_("Digits"), choices=[(6, "6"), (8, "8")], coerce=int, initial=6)
-    counter = forms.IntegerField(label=_("Counter"), min_value=0, initial=0)
+    # Bounded like mfa_import's hotp_counter: past 2**63 the database refuses the row (a 500).
+    counter = forms.IntegerField(label=_("Counter"), min_value=0, max_value=10**12, initial=0)

@@ -34,7 +34,7 @@ def _error(error: CeremonyError) -> JsonResponse:
 def _level(value) -> int:
     try:
         return max(0, min(int(value), 10))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: JSON 1e400 parses as infinity
         return 0
 
 
