@@ -14,16 +14,21 @@ import json
 from django.http import JsonResponse
 from oauth2_provider.views import IntrospectTokenView
 
-from ..models import AccessTokenAuthentication
+from ..models import AccessTokenAuthentication, AuthenticationRecord
 
 
 def authentication_claims(token_value: str) -> dict:
     """acr/amr/auth_time of an access token, or {} when it has no record (client credentials)."""
     checksum = hashlib.sha256(token_value.encode("utf-8")).hexdigest()
-    link = (
-        AccessTokenAuthentication.objects.select_related("record").filter(access_token__token_checksum=checksum).first()
+    row = (
+        AccessTokenAuthentication.objects.filter(access_token__token_checksum=checksum)
+        .values_list("record__acr", "record__amr", "record__auth_time")
+        .first()
     )
-    return link.record.claims() if link is not None else {}
+    if row is None:
+        return {}
+    acr, amr, auth_time = row
+    return AuthenticationRecord(acr=acr, amr=amr, auth_time=auth_time).claims()
 
 
 class MFAIntrospectTokenView(IntrospectTokenView):
@@ -33,7 +38,7 @@ class MFAIntrospectTokenView(IntrospectTokenView):
         if response.status_code != 200 or token_value is None:
             return response
         data = json.loads(response.content)
-        if not data.get("active"):
-            return response
+        if not data.get("active") or "username" not in data:
+            return response  # inactive, or a client's own token (client_credentials): no user authenticated
         data.update(authentication_claims(token_value))
         return JsonResponse(data)
