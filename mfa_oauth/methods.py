@@ -134,8 +134,8 @@ def confirmed_device(user, persistent_id: str) -> Device | None:
 # These statements are the same for every user but for the user's pk; Django spends milliseconds
 # building and compiling them (a dozen querysets; the SMS plugin's NOT EXISTS per device type), so
 # each is compiled once per process with stand-in pks and the real ones swapped into its parameters.
-_STAND_IN_PK = -7_193_517_231
-_STAND_IN_DEVICE_PK = -7_193_517_232
+_STAND_IN_PK = -1_093_517_231  # within a 32-bit integer column (PostgreSQL checks the range)
+_STAND_IN_DEVICE_PK = -1_093_517_232
 _compiled: dict[tuple, tuple[str, str, list] | None] = {}
 
 
