@@ -16,8 +16,8 @@ from tests.oauth import AuthorizationRequest, callback_params, consent, login, r
 
 pytestmark = pytest.mark.django_db
 
-CHALLENGE_BUDGET = 9
-FLOW_BUDGET = 60
+CHALLENGE_BUDGET = 8
+FLOW_BUDGET = 58
 
 
 def challenge(client, device, next_url):
