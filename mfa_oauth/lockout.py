@@ -11,7 +11,6 @@ locked user's code is never evaluated. A success with no earlier failures writes
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -47,12 +46,10 @@ def hold(user) -> int:
     no-op, the embedded settings' ``BEGIN IMMEDIATE`` serialises the transaction instead)."""
     rows = UserMFAState.objects.select_for_update().filter(user=user).values_list("failure_count", flat=True)
     count = rows.first()
-    if count is None:  # a first attempt: create the row (a concurrent first attempt may win the race)
-        try:
-            with transaction.atomic():
-                UserMFAState.objects.create(user=user)
-        except IntegrityError:
-            pass
+    if count is None:
+        # A first attempt: create the row. A concurrent first attempt may create it first; the
+        # conflict is ignored by the database (no savepoint and no IntegrityError to recover from).
+        UserMFAState.objects.bulk_create([UserMFAState(user=user)], ignore_conflicts=True)
         count = rows.first() or 0
     return count
 
