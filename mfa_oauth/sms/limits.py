@@ -9,9 +9,12 @@ lock; other databases lock the device row).
 from __future__ import annotations
 
 import math
+import operator
 from datetime import datetime, timedelta
+from functools import reduce
 
 from django.db import connection
+from django.db.models import Count, Max, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -47,64 +50,76 @@ def _wait_text(seconds: int) -> str:
     return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
 
 
-def _window(rows, now: datetime, span: timedelta, cap: int, message: str) -> None:
-    if not cap or cap < 0:  # None or 0: this limit is off (SMS_ENABLED turns sending off)
-        return
-    recent = rows.filter(created_at__gt=now - span)
-    if recent.count() < cap:
-        return
+def _refuse(rows, now: datetime, span: timedelta, cap: int, message: str) -> None:
     # The window frees a slot when its oldest counted send ages out.
-    oldest = recent.order_by("-created_at").values_list("created_at", flat=True)[cap - 1]
+    oldest = (
+        rows.filter(created_at__gt=now - span).order_by("-created_at").values_list("created_at", flat=True)[cap - 1]
+    )
     wait = max(1, math.ceil((oldest + span - now).total_seconds()))
     raise LimitReached(message % {"wait": _wait_text(wait)}, wait)
 
 
 def check(*, user, device, to: str, client_ip: str | None, now: datetime) -> None:
-    """Raise :class:`LimitReached` (with when to try again) if this send would pass a limit."""
+    """Raise :class:`LimitReached` (with when to try again) if this send would pass a limit.
+
+    The cooldown and every window are read with one statement (conditional aggregates over the
+    rows any of them counts); only a refusal asks again, for when the window frees a slot."""
     from . import phone
 
     allowed = {c.upper() for c in mfa_settings.SMS_ALLOWED_COUNTRIES}
     if allowed and phone.country_of(to) not in allowed:
         raise LimitReached(_("We cannot send text messages to that country. Use another factor."), 0)
 
-    cooldown = int(mfa_settings.SMS_COOLDOWN)
-    if cooldown > 0:
-        scope = SMSMessage.objects.filter(device=device) if device is not None and device.pk else None
-        scope = scope if scope is not None else SMSMessage.objects.filter(user=user, to=to)
-        last = scope.filter(created_at__gt=now - timedelta(seconds=cooldown)).order_by("-created_at").first()
-        if last is not None:
-            wait = max(1, math.ceil((last.created_at + timedelta(seconds=cooldown) - now).total_seconds()))
-            raise LimitReached(
-                _("A code was sent a moment ago. You can ask for another in %(wait)s.") % {"wait": _wait_text(wait)},
-                wait,
-            )
-
-    _window(
-        SMSMessage.objects.filter(to=to),
-        now,
-        timedelta(hours=1),
-        mfa_settings.SMS_MAX_PER_NUMBER_PER_HOUR,
-        _("Too many codes were sent to this number. Try again in %(wait)s, or use another factor."),
-    )
-    _window(
-        SMSMessage.objects.filter(user=user),
-        now,
-        timedelta(days=1),
-        mfa_settings.SMS_MAX_PER_USER_PER_DAY,
-        _("You have asked for too many text messages today. Try again in %(wait)s, or use another factor."),
-    )
-    if client_ip:
-        _window(
-            SMSMessage.objects.filter(client_ip=client_ip),
-            now,
+    windows = [
+        (
+            Q(to=to),
+            timedelta(hours=1),
+            mfa_settings.SMS_MAX_PER_NUMBER_PER_HOUR,
+            _("Too many codes were sent to this number. Try again in %(wait)s, or use another factor."),
+        ),
+        (
+            Q(user=user),
+            timedelta(days=1),
+            mfa_settings.SMS_MAX_PER_USER_PER_DAY,
+            _("You have asked for too many text messages today. Try again in %(wait)s, or use another factor."),
+        ),
+        (
+            Q(client_ip=client_ip) if client_ip else None,
             timedelta(hours=1),
             mfa_settings.SMS_MAX_PER_IP_PER_HOUR,
             _("Too many text messages were requested from your network. Try again in %(wait)s, or use another factor."),
+        ),
+        (
+            Q(),
+            timedelta(minutes=1),
+            mfa_settings.SMS_MAX_GLOBAL_PER_MINUTE,
+            _("We are sending too many text messages right now. Try again in %(wait)s, or use another factor."),
+        ),
+    ]
+    # None or 0: that limit is off (SMS_ENABLED turns sending off).
+    windows = [
+        (scope, span, cap, message) for scope, span, cap, message in windows if scope is not None and cap and cap > 0
+    ]
+    cooldown = int(mfa_settings.SMS_COOLDOWN)
+    counted: dict[str, Q] = {
+        f"window{index}": scope & Q(created_at__gt=now - span) for index, (scope, span, _c, _m) in enumerate(windows)
+    }
+    aggregates = {name: Count("pk", filter=rows) for name, rows in counted.items()}
+    if cooldown > 0:
+        scope = Q(device=device) if device is not None and device.pk else Q(user=user, to=to)
+        counted["cooldown"] = scope & Q(created_at__gt=now - timedelta(seconds=cooldown))
+        aggregates["cooldown"] = Max("created_at", filter=counted["cooldown"])
+    if not aggregates:
+        return
+    found = SMSMessage.objects.filter(reduce(operator.or_, counted.values())).aggregate(**aggregates)
+
+    last = found.get("cooldown")
+    if last is not None:
+        wait = max(1, math.ceil((last + timedelta(seconds=cooldown) - now).total_seconds()))
+        raise LimitReached(
+            _("A code was sent a moment ago. You can ask for another in %(wait)s.") % {"wait": _wait_text(wait)},
+            wait,
         )
-    _window(
-        SMSMessage.objects.all(),
-        now,
-        timedelta(minutes=1),
-        mfa_settings.SMS_MAX_GLOBAL_PER_MINUTE,
-        _("We are sending too many text messages right now. Try again in %(wait)s, or use another factor."),
-    )
+    for index, (scope, span, cap, message) in enumerate(windows):
+        if found[f"window{index}"] >= cap:
+            _refuse(SMSMessage.objects.filter(scope), now, span, cap, message)
