@@ -1,5 +1,8 @@
 """DOT's URLs with the authorization endpoint and discovery replaced by ours.
 
+Every endpoint that looks parameters up in the database is wrapped by ``refuse_nul`` (PostgreSQL
+cannot compare a text column with a string containing NUL; see :mod:`mfa_oauth.oauth.nul`).
+
 Include with ``path("o/", include("mfa_oauth.oauth.urls"))``; the names stay in DOT's
 ``oauth2_provider`` namespace so everything that reverses them keeps working. DOT's application
 management views are left out: the Django admin manages clients.
@@ -10,16 +13,17 @@ from oauth2_provider import views as dot_views
 
 from ..device import views as device_views
 from .introspection import MFAIntrospectTokenView
+from .nul import refuse_nul
 from .token import MFATokenView
 from .views import MFAAuthorizationView, MFADiscoveryView
 
 app_name = "oauth2_provider"
 
 urlpatterns = [
-    path("authorize/", MFAAuthorizationView.as_view(), name="authorize"),
-    path("token/", MFATokenView.as_view(), name="token"),
-    path("revoke_token/", dot_views.RevokeTokenView.as_view(), name="revoke-token"),
-    path("introspect/", MFAIntrospectTokenView.as_view(), name="introspect"),
+    path("authorize/", refuse_nul(MFAAuthorizationView.as_view(), browser=True), name="authorize"),
+    path("token/", refuse_nul(MFATokenView.as_view()), name="token"),
+    path("revoke_token/", refuse_nul(dot_views.RevokeTokenView.as_view()), name="revoke-token"),
+    path("introspect/", refuse_nul(MFAIntrospectTokenView.as_view()), name="introspect"),
     re_path(r"^\.well-known/openid-configuration/?$", MFADiscoveryView.as_view(), name="oidc-connect-discovery-info"),
     # RFC 8414 metadata under the same prefix, so the RFC 9207 ``iss`` of authorization responses equals
     # the OIDC issuer (DOT derives both from these URLs).
@@ -29,19 +33,21 @@ urlpatterns = [
         name="oauth-server-metadata",
     ),
     path(".well-known/jwks.json", dot_views.JwksInfoView.as_view(), name="jwks-info"),
-    path("userinfo/", dot_views.UserInfoView.as_view(), name="user-info"),
-    path("logout/", dot_views.RPInitiatedLogoutView.as_view(), name="rp-initiated-logout"),
+    path("userinfo/", refuse_nul(dot_views.UserInfoView.as_view()), name="user-info"),
+    path("logout/", refuse_nul(dot_views.RPInitiatedLogoutView.as_view(), browser=True), name="rp-initiated-logout"),
     # RFC 8628 device authorization grant; the user-facing steps pass the MFA gate (mfa_oauth.device).
-    path("device-authorization/", device_views.DeviceAuthorizationView.as_view(), name="device-authorization"),
-    path("device/", device_views.DeviceUserCodeView.as_view(), name="device"),
+    path(
+        "device-authorization/", refuse_nul(device_views.DeviceAuthorizationView.as_view()), name="device-authorization"
+    ),
+    path("device/", refuse_nul(device_views.DeviceUserCodeView.as_view(), browser=True), name="device"),
     path(
         "device-confirm/<slug:client_id>/<slug:user_code>",
-        device_views.DeviceConfirmView.as_view(),
+        refuse_nul(device_views.DeviceConfirmView.as_view(), browser=True),
         name="device-confirm",
     ),
     path(
         "device-grant-status/<slug:client_id>/<slug:user_code>",
-        device_views.DeviceGrantStatusView.as_view(),
+        refuse_nul(device_views.DeviceGrantStatusView.as_view(), browser=True),
         name="device-grant-status",
     ),
 ]

@@ -67,3 +67,34 @@ def test_admin_hotp_enrollment_with_a_counter_past_64_bits_is_not_a_500(client, 
     response = client.post(f"/admin/auth/user/{user.pk}/mfa/enroll/hotp/", form)
     assert response.status_code == 200  # the form again, with the counter's error
     assert not user.hotpdevice_set.exists()
+
+
+@pytest.mark.parametrize(
+    ("method", "endpoint", "form"),
+    [
+        ("post", "/o/token/", {"grant_type": "authorization_code", "code": "x", "client_id": "\x00"}),
+        ("post", "/o/token/", {"grant_type": "refresh_token", "refresh_token": "a\x00b", "client_id": "rp"}),
+        ("post", "/o/revoke_token/", {"token": " ", "client_id": "\x00"}),
+        ("get", "/o/introspect/", {"token": "x", "client_id": "\x00"}),
+        ("post", "/o/device-authorization/", {"client_id": "\x00"}),
+    ],
+)
+def test_a_nul_character_at_a_back_channel_endpoint_is_invalid_request(client, application, method, endpoint, form):
+    # Was (PostgreSQL only): psycopg refuses NUL in a text parameter (DataError) -> 500.
+    response = getattr(client, method)(endpoint, form)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+    assert response["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_nul_character_at_the_authorization_endpoint_is_a_400_page_not_a_redirect(client, application, method):
+    params = {"response_type": "code", "client_id": "\x00", "redirect_uri": REDIRECT_URI, "allow": "Authorize"}
+    response = getattr(client, method)("/o/authorize/", params)
+    assert response.status_code == 400 and "Location" not in response
+    assert b"NUL" in response.content
+
+
+def test_a_nul_character_in_a_bearer_token_is_invalid_request(client):
+    response = client.get("/o/userinfo/", headers={"Authorization": "Bearer a\x00b"})
+    assert response.status_code == 400 and response.json()["error"] == "invalid_request"
