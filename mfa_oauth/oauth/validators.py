@@ -59,6 +59,10 @@ class MFAOAuth2Validator(OAuth2Validator):
     # --- authorization endpoint ---------------------------------------------------------------
 
     def _load_application(self, client_id, request):
+        if isinstance(client_id, str) and "\x00" in client_id:
+            # A client id decoded from HTTP Basic credentials can carry NUL, which PostgreSQL refuses
+            # in a query (DataError, a 500); no client has such an id (mfa_oauth.oauth.nul).
+            return None
         # DOT's cache hook: a request.client already set is reused (after DOT's own checks), so the
         # application the authorization view loaded for its gate costs no second query.
         state = gate.current()

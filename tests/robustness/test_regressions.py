@@ -98,3 +98,12 @@ def test_a_nul_character_at_the_authorization_endpoint_is_a_400_page_not_a_redir
 def test_a_nul_character_in_a_bearer_token_is_invalid_request(client):
     response = client.get("/o/userinfo/", headers={"Authorization": "Bearer a\x00b"})
     assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize("endpoint", ["/o/token/", "/o/introspect/", "/o/revoke_token/"])
+def test_a_nul_character_in_basic_credentials_is_not_a_500(client, application, endpoint):
+    # Was (PostgreSQL only): "Basic ADo0" decodes to client id "\x00" -> DataError -> 500.
+    response = client.post(
+        endpoint, {"grant_type": "client_credentials", "token": "x"}, headers={"Authorization": "Basic ADo0"}
+    )
+    assert response.status_code in (400, 401, 403)
