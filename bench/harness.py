@@ -65,6 +65,8 @@ STEPS = (
     "consent_post",
     "token",
 )
+# mfa_redirect (authorize -> challenge) only happens with a login view that does not use
+# mfa_oauth.oauth.after_login; the reference site's login redirects straight to the challenge.
 CHALLENGE_STEPS = ("mfa_redirect", "challenge_get", "challenge_post")
 TOTP_PERIOD = 30
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
@@ -526,12 +528,13 @@ def complete_authorization(
     """authorize → login → [challenge] → consent → token, as a browser plus a relying party would.
 
     Steps (``FlowResult.steps``, see ``STEPS``): ``authorize`` (GET, redirect to login), ``login_get``
-    (the login page), ``login`` (password POST), then with ``second_factor`` ``mfa_redirect`` (the
-    authorize URL again, redirecting to the challenge), ``challenge_get``, ``challenge_post`` (TOTP
-    code); then ``consent_get``, ``consent_post`` (the code in the redirect) and ``token`` (the code
-    redeemed with PKCE; a confidential client authenticates with HTTP Basic). Every request of the
-    flow is a step, so the sums are the flow's totals. Never raises for an HTTP answer: a wrong one
-    ends the flow with ``ok=False`` and ``error`` naming the step and status.
+    (the login page), ``login`` (password POST, which redirects straight to the challenge:
+    ``mfa_oauth.oauth.after_login``), then with ``second_factor`` ``challenge_get``, ``challenge_post``
+    (TOTP code; ``mfa_redirect`` before them only for a login that redirects to the authorize URL,
+    which then redirects to the challenge); then ``consent_get``, ``consent_post`` (the code in the
+    redirect) and ``token`` (the code redeemed with PKCE; a confidential client authenticates with
+    HTTP Basic). Every request of the flow is a step, so the sums are the flow's totals. Never
+    raises for an HTTP answer: a wrong one ends the flow with ``ok=False`` and ``error`` naming the step and status.
     """
     result = FlowResult(ok=False)
     session = site.new_session()
@@ -573,10 +576,12 @@ def complete_authorization(
         page = step("login_get", "GET", login_url, (200,))
         fields = {**_Inputs(page.text).hidden, "username": account.username, "password": account.password}
         answer = step("login", "POST", login_url, (302,), data=fields)
-        next_url = location(answer, "login", "/o/authorize/")
         if second_factor:
-            answer = step("mfa_redirect", "GET", next_url, (302,))
-            verify_url = location(answer, "mfa_redirect", "/mfa/verify/")
+            if urlsplit(answer.headers.get("Location", "")).path == "/mfa/verify/":
+                verify_url = answer.headers["Location"]  # the login sends it straight to the challenge
+            else:  # a login view without mfa_oauth.oauth.after_login: the authorize URL redirects there
+                answer = step("mfa_redirect", "GET", location(answer, "login", "/o/authorize/"), (302,))
+                verify_url = location(answer, "mfa_redirect", "/mfa/verify/")
             page = step("challenge_get", "GET", verify_url, (200,))
             inputs = _Inputs(page.text)
             if not inputs.radios.get("device"):
@@ -587,6 +592,8 @@ def complete_authorization(
             form = {**inputs.hidden, "device": inputs.radios["device"][0], "token": code, "action": "verify"}
             answer = step("challenge_post", "POST", verify_url, (302, 303), data=form)
             next_url = location(answer, "challenge_post", "/o/authorize/")
+        else:
+            next_url = location(answer, "login", "/o/authorize/")
         page = step("consent_get", "GET", next_url, (200,))
         if 'id="authorizationForm"' not in page.text:
             raise FlowError("consent_get: 200 without the consent form: " + page.text[:200].replace("\n", " "))
@@ -799,7 +806,9 @@ def signed_in_session(
     fields = {**_Inputs(page.text).hidden, "username": account.username, "password": account.password}
     next_url = go("POST", login_url, 302, data=fields).headers["Location"]
     if second_factor:
-        verify_url = go("GET", next_url, 302).headers["Location"]
+        verify_url = (
+            next_url if urlsplit(next_url).path == "/mfa/verify/" else go("GET", next_url, 302).headers["Location"]
+        )
         inputs = _Inputs(go("GET", verify_url, 200).text)
         now = time.time()
         totp_step = int(now) // TOTP_PERIOD

@@ -3,6 +3,7 @@ from django.shortcuts import render
 
 from mfa_oauth.context import get_context
 from mfa_oauth.methods import confirmed_devices, method_of
+from mfa_oauth.oauth.after_login import next_after_login
 
 
 def home(request):
@@ -18,3 +19,8 @@ class LoginView(auth_views.LoginView):
     # rotates the session id on login; mfa_oauth.receivers records the password factor.
     template_name = "registration/login.html"
     redirect_authenticated_user = False
+
+    def get_success_url(self) -> str:
+        # Straight to the second-factor step when the authorization endpoint would send the user
+        # there: one redirect fewer (mfa_oauth.oauth.after_login).
+        return next_after_login(self.request, super().get_success_url())

@@ -35,6 +35,16 @@ SUPPORTED_PROMPTS = ("none", "login")
 FRESH_LOGIN_KEY = "mfa_oauth.fresh_login"
 
 
+def challenge_url(back: str, decision: Decision) -> str:
+    """The second-factor step a SECOND_FACTOR decision sends the browser to, returning to ``back``."""
+    return with_next(
+        reverse(mfa_settings.VERIFY_URL),
+        back,
+        level=str(decision.required_level),
+        methods=",".join(decision.allowed_methods),
+    )
+
+
 class MFAAuthorizationView(AuthorizationView):
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         self.oauth2_data = {}
@@ -114,14 +124,7 @@ class MFAAuthorizationView(AuthorizationView):
             return self._redirect_local(with_next(resolve_url(settings.LOGIN_URL), back))
         if outcome is Outcome.ENROLL:
             return self._redirect_local(with_next(reverse(mfa_settings.ENROLL_URL), back))
-        return self._redirect_local(
-            with_next(
-                reverse(mfa_settings.VERIFY_URL),
-                back,
-                level=str(decision.required_level),
-                methods=",".join(decision.allowed_methods),
-            )
-        )
+        return self._redirect_local(challenge_url(back, decision))
 
     def _restart_login(self, request, drop: set[str]) -> HttpResponse:
         """``prompt=login`` and ``max_age=0``: a new password and second factor, whatever the session."""

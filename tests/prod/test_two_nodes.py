@@ -168,8 +168,10 @@ def test_full_authorization_alternating_between_nodes(stack):
     assert "__Host-idp_session=" in session_cookie and "Secure" in session_cookie and "HttpOnly" in session_cookie
     assert "Domain=" not in session_cookie and "Path=/" in session_cookie
     assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
-    # 4. node B: password only -> the second-factor step
-    response = browser.get(path_of(response.headers["Location"]))
+    # The login sends a password-only session straight to the second-factor step (after_login) ...
+    assert response.headers["Location"].startswith("/mfa/verify/")
+    # 4. ... and node B's authorization endpoint agrees: password only -> the second-factor step
+    response = browser.get(authorize)
     assert response.status_code == 302 and response.headers["Location"].startswith("/mfa/verify/")
     # 5-6. challenge page from node A, the TOTP code posted to node B
     verify_path = path_of(response.headers["Location"])

@@ -1,0 +1,52 @@
+"""Where a password login started by the authorization endpoint goes next.
+
+The login form posts with ``next`` = the /o/authorize/ URL; the authorization view, reached with a
+password-only session, then redirects to the second-factor step: a whole request that does
+nothing else. :func:`next_after_login` answers that second-factor URL at once, when the
+authorization view would answer it, and ``next`` itself otherwise. It never skips a check: the
+challenge returns to the authorization endpoint, which validates and decides everything again.
+It only takes the shortcut for a request it can judge as the view would (a known client, a
+registered redirect URI, no ``prompt`` or ``max_age``); anything else goes the long way.
+
+Use it in a login view's ``get_success_url`` (``idp_site.views.LoginView`` does; Django's
+``LoginView`` has already checked ``next`` with ``url_has_allowed_host_and_scheme``).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.http import HttpRequest, QueryDict
+from django.urls import reverse
+
+from ..context import get_context
+from ..policy import AuthRequest, EffectivePolicy, Outcome, gate_decision
+from .views import FRESH_LOGIN_KEY, MFAAuthorizationView, challenge_url
+
+
+def next_after_login(request: HttpRequest, next_url: str) -> str:
+    """``next_url``, or the second-factor step the authorization endpoint would send the user to."""
+    parts = urlsplit(next_url)
+    if parts.scheme or parts.netloc or parts.path != reverse("oauth2_provider:authorize"):
+        return next_url
+    params = QueryDict(parts.query)
+    if "prompt" in params or "max_age" in params or params.get("response_type") != "code":
+        return next_url  # the authorization view's own handling (login again, errors)
+    application = MFAAuthorizationView._application(params.get("client_id"))
+    redirect_uri = params.get("redirect_uri")
+    if application is None or not redirect_uri or not application.redirect_uri_allowed(redirect_uri):
+        return next_url  # the authorization view shows the error
+    auth_request = AuthRequest.from_params(params)
+    if auth_request.errors:
+        return next_url
+    decision, _context = gate_decision(
+        request,
+        application=application,
+        context=get_context(request),
+        policy=EffectivePolicy.for_application(application),
+        auth_request=auth_request,
+        allow_substitute=FRESH_LOGIN_KEY not in request.session,
+    )
+    if decision.outcome is not Outcome.SECOND_FACTOR:
+        return next_url
+    return challenge_url(next_url, decision)
