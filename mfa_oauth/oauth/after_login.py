@@ -17,7 +17,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django.http import HttpRequest, QueryDict
-from django.urls import reverse
+from django.urls import Resolver404, resolve
 
 from ..context import get_context
 from ..policy import AuthRequest, EffectivePolicy, Outcome, gate_decision
@@ -27,7 +27,7 @@ from .views import FRESH_LOGIN_KEY, MFAAuthorizationView, challenge_url
 def next_after_login(request: HttpRequest, next_url: str) -> str:
     """``next_url``, or the second-factor step the authorization endpoint would send the user to."""
     parts = urlsplit(next_url)
-    if parts.scheme or parts.netloc or parts.path != reverse("oauth2_provider:authorize"):
+    if parts.scheme or parts.netloc or not _is_our_authorization_endpoint(parts.path):
         return next_url
     params = QueryDict(parts.query)
     if "prompt" in params or "max_age" in params or params.get("response_type") != "code":
@@ -50,3 +50,14 @@ def next_after_login(request: HttpRequest, next_url: str) -> str:
     if decision.outcome is not Outcome.SECOND_FACTOR:
         return next_url
     return challenge_url(next_url, decision)
+
+
+def _is_our_authorization_endpoint(path: str) -> bool:
+    # Only mfa_oauth's own view decides as judged here (a site serving DOT's stock view there
+    # asks for no second factor).
+    try:
+        view = resolve(path).func
+    except Resolver404:
+        return False
+    view_class = getattr(view, "view_class", None)
+    return isinstance(view_class, type) and issubclass(view_class, MFAAuthorizationView)

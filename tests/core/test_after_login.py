@@ -62,3 +62,10 @@ def test_other_next_urls_are_left_to_django(client, application, totp_device, ne
     location = login(client, next_url=next_url)["Location"]
     assert not location.startswith("/mfa/verify/")
     assert "evil.example" not in location
+
+
+def test_a_site_serving_dots_stock_authorization_view_is_left_alone(client, application, totp_device, settings):
+    # bench/urls_plain.py: the same site with /o/ answered by stock django-oauth-toolkit.
+    settings.ROOT_URLCONF = "bench.urls_plain"
+    url = AuthorizationRequest().url()
+    assert login(client, next_url=url)["Location"] == url
