@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -27,20 +28,34 @@ pytestmark = [pytest.mark.redis, pytest.mark.celery]
 
 
 def free_port_pair() -> int:
-    """A port p with p and p+1 free (the MFA site and plain DOT)."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        if port >= 65535:
-            continue
-        with socket.socket() as second:
-            try:
-                second.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
+    """A port p with p and p+1 free (the MFA site and plain DOT), below the ephemeral range.
+
+    A port the OS hands out for ``bind(0)`` is an ephemeral one: between this check and gunicorn's
+    bind, the run's own outgoing connections (PostgreSQL, Redis) may be given it ("Connection in
+    use" in CI). Ports below the ephemeral range are only ever taken by an explicit bind."""
+    low = _ephemeral_low()
+    for _ in range(200):
+        port = random.randrange(20000, low - 1)
+        if _bindable(port) and _bindable(port + 1):
+            return port
     raise RuntimeError("no two consecutive free ports")
+
+
+def _ephemeral_low() -> int:
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    return max(low, 20100)
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def test_quick_run_measures_every_figure_without_errors(tmp_path):
