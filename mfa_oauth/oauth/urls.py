@@ -13,6 +13,7 @@ from oauth2_provider import views as dot_views
 
 from ..device import views as device_views
 from .introspection import MFAIntrospectTokenView
+from .logout import MFARPInitiatedLogoutView
 from .nul import refuse_nul
 from .token import MFATokenView
 from .views import MFAAuthorizationView, MFADiscoveryView
@@ -34,7 +35,7 @@ urlpatterns = [
     ),
     path(".well-known/jwks.json", dot_views.JwksInfoView.as_view(), name="jwks-info"),
     path("userinfo/", refuse_nul(dot_views.UserInfoView.as_view()), name="user-info"),
-    path("logout/", refuse_nul(dot_views.RPInitiatedLogoutView.as_view(), browser=True), name="rp-initiated-logout"),
+    path("logout/", refuse_nul(MFARPInitiatedLogoutView.as_view(), browser=True), name="rp-initiated-logout"),
     # RFC 8628 device authorization grant; the user-facing steps pass the MFA gate (mfa_oauth.device).
     path(
         "device-authorization/", refuse_nul(device_views.DeviceAuthorizationView.as_view()), name="device-authorization"

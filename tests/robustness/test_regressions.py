@@ -107,3 +107,10 @@ def test_a_nul_character_in_basic_credentials_is_not_a_500(client, application, 
         endpoint, {"grant_type": "client_credentials", "token": "x"}, headers={"Authorization": "Basic ADo0"}
     )
     assert response.status_code in (400, 401, 403)
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_rp_initiated_logout_with_an_unknown_client_is_an_error_page(client, application, method):
+    # Was: DOT 3.4.1 looks the client up with .get(): Application.DoesNotExist -> 500.
+    response = getattr(client, method)("/o/logout/", {"client_id": "no-such-client", "allow": "Yes"})
+    assert response.status_code == 400

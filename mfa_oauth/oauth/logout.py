@@ -1,0 +1,21 @@
+"""OIDC RP-Initiated Logout: DOT's view, with an unknown ``client_id`` answered as an error.
+
+DOT 3.4.1's ``get_request_application`` looks the client up with ``.get()``, so an unknown
+``client_id`` raised ``DoesNotExist`` (a 500, found by tests/robustness). Here it is DOT's own
+``InvalidOIDCClientError`` ("The client is unknown"), which the view renders as its error page.
+Extension point: ``RPInitiatedLogoutView.get_request_application``.
+"""
+
+from __future__ import annotations
+
+from oauth2_provider.exceptions import InvalidOIDCClientError
+from oauth2_provider.models import get_application_model
+from oauth2_provider.views import RPInitiatedLogoutView
+
+
+class MFARPInitiatedLogoutView(RPInitiatedLogoutView):
+    def get_request_application(self, id_token, client_id):
+        try:
+            return super().get_request_application(id_token, client_id)
+        except get_application_model().DoesNotExist:
+            raise InvalidOIDCClientError() from None
