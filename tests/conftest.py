@@ -67,6 +67,25 @@ def application(make_application):
     return make_application()
 
 
+@pytest.fixture
+def device_app(db):
+    """An RFC 8628 device-flow client ("tv", confidential) whose policy always asks for a second factor."""
+    Application = get_application_model()
+    owner = get_user_model().objects.get_or_create(username="owner")[0]
+    app = Application.objects.create(
+        name="TV",
+        client_id="tv",
+        client_secret=CLIENT_SECRET,
+        user=owner,
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_DEVICE_CODE,
+        redirect_uris="",
+        algorithm=Application.RS256_ALGORITHM,
+    )
+    ClientPolicy.objects.create(application=app, mfa_mode="always")
+    return app
+
+
 # --- headless Chromium (RECIPES.md §2): Debian's browser, never a downloaded one -------------------
 CHROMIUM_ARGS = [
     "--headless",

@@ -22,6 +22,7 @@ from ..models import (
 from ..policy import _essential_acr
 from ..signals import tokens_issued
 from . import gate
+from .nul import NUL
 
 
 def _is_loopback(uri: str) -> bool:
@@ -59,7 +60,7 @@ class MFAOAuth2Validator(OAuth2Validator):
     # --- authorization endpoint ---------------------------------------------------------------
 
     def _load_application(self, client_id, request):
-        if isinstance(client_id, str) and "\x00" in client_id:
+        if isinstance(client_id, str) and NUL in client_id:
             # A client id decoded from HTTP Basic credentials can carry NUL, which PostgreSQL refuses
             # in a query (DataError, a 500); no client has such an id (mfa_oauth.oauth.nul).
             return None

@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 from hypothesis import HealthCheck, Phase, settings
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, pass_second_factor
 
 # Each test shares its fixtures (user, devices, a logged-in session) across its examples and resets
 # the database itself around every example (helpers.isolated), so function-scoped fixtures are
@@ -56,3 +56,13 @@ def half_logged_in(user) -> Client:
     response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
     assert response.status_code == 302, response.status_code
     return client
+
+
+@pytest.fixture
+def sessions(user, totp_device) -> dict[str, Client]:
+    """Three browsers of alice: anonymous, past the password only, and fully signed in."""
+    half = Client()
+    assert half.post("/accounts/login/", {"username": "alice", "password": PASSWORD}).status_code == 302
+    full = Client()
+    pass_second_factor(full, user, totp_device)
+    return {"anonymous": Client(), "password only": half, "signed in": full}

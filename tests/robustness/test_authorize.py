@@ -8,12 +8,11 @@ import json
 from urllib.parse import parse_qsl, urlencode, urlparse
 
 import pytest
-from django.test import Client
 from hypothesis import event, example, given
 from hypothesis import strategies as st
 
 from mfa_oauth.context import ACR_LEVELS
-from tests.conftest import PASSWORD, REDIRECT_URI, pass_second_factor
+from tests.conftest import REDIRECT_URI
 from tests.oauth import AuthorizationRequest
 
 from .helpers import (
@@ -114,15 +113,6 @@ def apps(make_application, totp_device):
         make_application(),
         make_application(client_id="auto", skip_authorization=True, redirect_uris=AUTO_REDIRECT, mfa_mode="always"),
     )
-
-
-@pytest.fixture
-def sessions(user, totp_device) -> dict[str, Client]:
-    half = Client()
-    assert half.post("/accounts/login/", {"username": "alice", "password": PASSWORD}).status_code == 302
-    full = Client()
-    pass_second_factor(full, user, totp_device)
-    return {"anonymous": Client(), "password only": half, "signed in": full}
 
 
 def check_answer(response, params: dict) -> None:

@@ -6,14 +6,12 @@ from __future__ import annotations
 from urllib.parse import quote, urlencode
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
-from oauth2_provider.models import get_application_model, get_device_grant_model
+from oauth2_provider.models import get_device_grant_model
 
-from mfa_oauth.models import ClientPolicy
-from tests.conftest import CLIENT_SECRET, PASSWORD, pass_second_factor
+from tests.conftest import CLIENT_SECRET
 
 from .helpers import (
     assert_no_credentials_in,
@@ -31,33 +29,11 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def tv(db):
-    """A device-flow client (confidential, MFA always) and one pending device grant of it."""
-    Application = get_application_model()
-    owner = get_user_model().objects.get_or_create(username="owner")[0]
-    app = Application.objects.create(
-        name="TV",
-        client_id="tv",
-        client_secret=CLIENT_SECRET,
-        user=owner,
-        client_type=Application.CLIENT_CONFIDENTIAL,
-        authorization_grant_type=Application.GRANT_DEVICE_CODE,
-        redirect_uris="",
-        algorithm=Application.RS256_ALGORITHM,
-    )
-    ClientPolicy.objects.create(application=app, mfa_mode="always")
+def tv(device_app):
+    """One pending device grant of the device-flow client."""
     answer = form_post(Client(), "/o/device-authorization/", {"client_id": "tv", "client_secret": CLIENT_SECRET})
     assert answer.status_code == 200, answer.content
     return answer.json()
-
-
-@pytest.fixture
-def browsers(user, totp_device) -> dict[str, Client]:
-    half = Client()
-    assert half.post("/accounts/login/", {"username": "alice", "password": PASSWORD}).status_code == 302
-    full = Client()
-    pass_second_factor(full, user, totp_device)
-    return {"anonymous": Client(), "password only": half, "signed in": full}
 
 
 def form_post(client: Client, path: str, data: dict):
@@ -97,9 +73,9 @@ def test_device_authorization_junk(tv, form):
     user_code=st.one_of(st.none(), junk_text(60)),
     action=st.one_of(st.none(), st.sampled_from(["accept", "deny"]), junk_text(20)),
 )
-def test_device_user_pages_junk(tv, browsers, who, method, user_code, action):
+def test_device_user_pages_junk(tv, sessions, who, method, user_code, action):
     # Junk codes never name the pending grant (its user_code is random), so nothing is approved.
-    with isolated(browsers[who]) as browser:
+    with isolated(sessions[who]) as browser:
         before, tokens, approved = audit_counts(), token_rows(), approved_grants()
         data = {k: v for k, v in {"user_code": user_code, "action": action}.items() if v is not None}
         check(getattr(browser, method)("/o/device/", data))
@@ -118,8 +94,8 @@ def test_device_user_pages_junk(tv, browsers, who, method, user_code, action):
         valid={"client_id": "rp", "post_logout_redirect_uri": "https://rp.example/logged-out", "allow": "Yes"},
     ),
 )
-def test_rp_initiated_logout_junk(application, browsers, who, method, params):
-    with isolated(browsers[who]) as browser:
+def test_rp_initiated_logout_junk(application, sessions, who, method, params):
+    with isolated(sessions[who]) as browser:
         before, tokens = audit_counts(), token_rows()
         check(getattr(browser, method)("/o/logout/", params))
         assert token_rows() == tokens

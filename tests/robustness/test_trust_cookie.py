@@ -7,14 +7,12 @@ from urllib.parse import urlparse
 
 import pytest
 from django.core import signing
-from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
 from mfa_oauth.audit.models import EventKind
 from mfa_oauth.trust.cookies import SALT, cookie_name
 from mfa_oauth.trust.models import BrowserTrustPolicy
-from tests.conftest import PASSWORD
 from tests.oauth import AuthorizationRequest
 
 from .helpers import assert_no_credentials_in, assert_not_5xx, audit_counts, audit_delta, isolated
@@ -54,17 +52,10 @@ def trusting(make_application, totp_device):
     return app
 
 
-@pytest.fixture
-def password_only(user) -> Client:
-    client = Client()
-    assert client.post("/accounts/login/", {"username": "alice", "password": PASSWORD}).status_code == 302
-    return client
-
-
 @given(data=st.data())
-def test_a_junk_trust_cookie_never_replaces_the_second_factor(user, trusting, password_only, data):
+def test_a_junk_trust_cookie_never_replaces_the_second_factor(user, trusting, sessions, data):
     value = data.draw(cookie_values(user.pk))
-    with isolated(password_only) as browser:
+    with isolated(sessions["password only"]) as browser:
         before = audit_counts()
         browser.cookies[cookie_name()] = value
         response = browser.get(AuthorizationRequest().url())

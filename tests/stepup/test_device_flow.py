@@ -5,36 +5,16 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 from oauth2_provider.models import get_application_model, get_device_grant_model
 
 from mfa_oauth.context import ACR_MFA
-from mfa_oauth.models import ClientPolicy
 from tests.conftest import CLIENT_SECRET, PASSWORD, totp_for
 
 from .conftest import START, RelyingParty, login
 
 GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 T0 = int(START.timestamp())
-
-
-@pytest.fixture
-def device_app(db):
-    Application = get_application_model()
-    owner = get_user_model().objects.get_or_create(username="owner")[0]
-    app = Application.objects.create(
-        name="TV",
-        client_id="tv",
-        client_secret=CLIENT_SECRET,
-        user=owner,
-        client_type=Application.CLIENT_CONFIDENTIAL,
-        authorization_grant_type=Application.GRANT_DEVICE_CODE,
-        redirect_uris="",
-        algorithm=Application.RS256_ALGORITHM,
-    )
-    ClientPolicy.objects.create(application=app, mfa_mode="always")
-    return app
 
 
 @pytest.fixture
