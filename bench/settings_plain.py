@@ -12,8 +12,10 @@ from bench.settings_mfa import OAUTH2_PROVIDER
 ROOT_URLCONF = "bench.urls_plain"
 
 OAUTH2_PROVIDER = {
-    key: value for key, value in OAUTH2_PROVIDER.items() if key not in ("OAUTH2_VALIDATOR_CLASS", "OIDC_SERVER_CLASS")
+    key: value
+    for key, value in OAUTH2_PROVIDER.items()
+    if key not in ("OAUTH2_VALIDATOR_CLASS", "OIDC_SERVER_CLASS", "OAUTH2_SERVER_CLASS")
 }
 
-# mfa_oauth.W001 ("the validator is not mfa_oauth's") is this module's whole point.
-SILENCED_SYSTEM_CHECKS = ["mfa_oauth.W001"]
+# mfa_oauth.E002/E003 ("the server / validator is not mfa_oauth's") are this module's whole point.
+SILENCED_SYSTEM_CHECKS = ["mfa_oauth.E002", "mfa_oauth.E003"]

@@ -174,6 +174,9 @@ OAUTH2_PROVIDER = {
     # Generated client secrets are high-entropy: a fast salted hash, not a password hash (mfa_oauth.hashers).
     "CLIENT_SECRET_HASHER": "hmac_sha256_generated",
     "OIDC_SERVER_CLASS": "mfa_oauth.oauth.server.MFAServer",
+    # DOT's server in both modes (with OIDC_ENABLED off DOT would otherwise run oauthlib's own, with
+    # the password grant and the implicit flow; system check mfa_oauth.E002).
+    "OAUTH2_SERVER_CLASS": "mfa_oauth.oauth.server.MFAServer",
     "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
     "SCOPES": {
         "openid": "Sign you in",

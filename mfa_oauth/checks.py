@@ -1,7 +1,8 @@
 """System checks for settings that would silently weaken the provider."""
 
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import Error, register
+from django.utils.module_loading import import_string
 
 from .conf import MAX_FAILED_ATTEMPTS_CEILING
 
@@ -19,15 +20,7 @@ def check_settings(app_configs, **kwargs):
                 id="mfa_oauth.E001",
             )
         )
-    validator = (getattr(settings, "OAUTH2_PROVIDER", {}) or {}).get("OAUTH2_VALIDATOR_CLASS", "")
-    if "mfa_oauth" not in str(validator):
-        messages.append(
-            Warning(
-                "OAUTH2_PROVIDER['OAUTH2_VALIDATOR_CLASS'] is not mfa_oauth's validator.",
-                hint="Set it to 'mfa_oauth.oauth.validators.MFAOAuth2Validator' so tokens carry acr/amr/auth_time.",
-                id="mfa_oauth.W001",
-            )
-        )
+    messages.extend(_check_dot_classes())
     hashers = list(getattr(settings, "PASSWORD_HASHERS", []) or [])
     if hashers and hashers[0] == "mfa_oauth.hashers.GeneratedSecretHasher":
         messages.append(
@@ -36,6 +29,74 @@ def check_settings(app_configs, **kwargs):
                 "would get a fast hash.",
                 hint="List it last; it is meant only for OAUTH2_PROVIDER['CLIENT_SECRET_HASHER'].",
                 id="mfa_oauth.E010",
+            )
+        )
+    return messages
+
+
+# DOT's defaults for the classes it builds (oauth2_provider.settings.DEFAULTS).
+_DOT_DEFAULT_CLASSES = {
+    "OAUTH2_SERVER_CLASS": "oauthlib.oauth2.Server",
+    "OIDC_SERVER_CLASS": "oauthlib.openid.Server",
+    "OAUTH2_VALIDATOR_CLASS": "oauth2_provider.oauth2_validators.OAuth2Validator",
+}
+SERVER_SETTING = "mfa_oauth.oauth.server.MFAServer"
+VALIDATOR_SETTING = "mfa_oauth.oauth.validators.MFAOAuth2Validator"
+
+
+def _resolve(value):
+    """A class from a DOT class setting (a dotted path or a class), and how to name it in a message."""
+    if isinstance(value, str):
+        try:
+            return import_string(value), value
+        except ImportError as error:
+            return None, f"{value} ({error})"
+    return value, f"{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', value)}"
+
+
+def _dot_setting(name: str):
+    return (getattr(settings, "OAUTH2_PROVIDER", {}) or {}).get(name)
+
+
+def _server_class_setting(oidc_enabled: bool):
+    """What DOT builds as its server with OIDC on or off (oauth2_provider.settings.__getattr__)."""
+    if _dot_setting("OAUTH2_SERVER_CLASS"):
+        return _dot_setting("OAUTH2_SERVER_CLASS")
+    if oidc_enabled:
+        return _dot_setting("OIDC_SERVER_CLASS") or _DOT_DEFAULT_CLASSES["OIDC_SERVER_CLASS"]
+    return _DOT_DEFAULT_CLASSES["OAUTH2_SERVER_CLASS"]
+
+
+def _check_dot_classes() -> list[Error]:
+    """DOT builds these classes itself; any other than ours would issue codes or tokens past the gate.
+
+    The server is checked for both values of ``OIDC_ENABLED``: turning OIDC off must not bring back
+    oauthlib's own server, which offers the password grant and the implicit flow (docs/security.md,
+    "Deny by default")."""
+    from .oauth.server import GatedFlows
+    from .oauth.validators import MFAOAuth2Validator
+
+    messages = []
+    for oidc_enabled in (True, False):
+        cls, shown = _resolve(_server_class_setting(oidc_enabled))
+        if not (isinstance(cls, type) and issubclass(cls, GatedFlows)):
+            mode = "on" if oidc_enabled else "off"
+            messages.append(
+                Error(
+                    f"With OIDC_ENABLED {mode}, django-oauth-toolkit would run {shown}, which is not mfa_oauth's "
+                    "server: it offers flows that skip the second factor (the password grant, implicit, hybrid).",
+                    hint=f"Set OAUTH2_PROVIDER['OAUTH2_SERVER_CLASS'] = '{SERVER_SETTING}' (or a subclass of it).",
+                    id="mfa_oauth.E002",
+                )
+            )
+    cls, shown = _resolve(_dot_setting("OAUTH2_VALIDATOR_CLASS") or _DOT_DEFAULT_CLASSES["OAUTH2_VALIDATOR_CLASS"])
+    if not (isinstance(cls, type) and issubclass(cls, MFAOAuth2Validator)):
+        messages.append(
+            Error(
+                f"OAUTH2_PROVIDER['OAUTH2_VALIDATOR_CLASS'] is {shown}, which is not mfa_oauth's validator: "
+                "codes would not carry the gate's decision and tokens no acr/amr/auth_time.",
+                hint=f"Set OAUTH2_PROVIDER['OAUTH2_VALIDATOR_CLASS'] = '{VALIDATOR_SETTING}' (or a subclass of it).",
+                id="mfa_oauth.E003",
             )
         )
     return messages

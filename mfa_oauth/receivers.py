@@ -4,6 +4,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 
 from .context import SESSION_KEY, AuthContext
+from .oauth import reauthentication
 
 
 @receiver(user_logged_in, dispatch_uid="mfa_oauth.start_context")
@@ -15,3 +16,5 @@ def start_context_on_login(sender, request, user, **kwargs) -> None:
 
     factor = getattr(request, "mfa_oauth_login_factor", None) or password_factor()
     request.session[SESSION_KEY] = AuthContext(user_id=user.pk, factors=(factor,)).to_dict()
+    # The new login is the one a prompt=login / max_age=0 asked for (mfa_oauth.oauth.reauthentication).
+    reauthentication.satisfied(request)

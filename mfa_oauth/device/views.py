@@ -81,6 +81,9 @@ class DeviceAuthorizationView(dot_device.DeviceAuthorizationView):
     Re-implements DOT's ``post``: with oauthlib 4 the endpoint's answer also carries ``scope``,
     which DOT 3.4.1's ``DeviceCodeResponse`` rejects (a 500). Fills in ``verification_uri`` from
     this site when no setting names it."""
+    # Deny by default: every other method (HEAD, PUT, which FormView treats as POST, ...) is a 405.
+    http_method_names = ["post"]
+
 
     def post(self, request, *args, **kwargs):
         headers, body, status = self.create_device_authorization_response(request)
@@ -110,6 +113,9 @@ class DeviceAuthorizationView(dot_device.DeviceAuthorizationView):
 
 @method_decorator(never_cache, name="dispatch")
 class DeviceUserCodeView(dot_device.DeviceUserCodeView):
+    # Deny by default: every other method (HEAD, PUT, which FormView treats as POST, ...) is a 405.
+    http_method_names = ["get", "post"]
+
     template_name = "mfa_oauth/device/user_code.html"
 
     def dispatch(self, request, *args, **kwargs):
@@ -120,6 +126,9 @@ class DeviceUserCodeView(dot_device.DeviceUserCodeView):
 
 @method_decorator(never_cache, name="dispatch")
 class DeviceConfirmView(dot_device.DeviceConfirmView):
+    # Deny by default: every other method (HEAD, PUT, which FormView treats as POST, ...) is a 405.
+    http_method_names = ["get", "post"]
+
     template_name = "mfa_oauth/device/accept_deny.html"
 
     def dispatch(self, request, *args, **kwargs):
@@ -137,4 +146,7 @@ class DeviceConfirmView(dot_device.DeviceConfirmView):
 
 
 class DeviceGrantStatusView(dot_device.DeviceGrantStatusView):
+    # Deny by default: every other method (HEAD, PUT, which FormView treats as POST, ...) is a 405.
+    http_method_names = ["get"]
+
     template_name = "mfa_oauth/device/device_grant_status.html"

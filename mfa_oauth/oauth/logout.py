@@ -14,6 +14,10 @@ from oauth2_provider.views import RPInitiatedLogoutView
 
 
 class MFARPInitiatedLogoutView(RPInitiatedLogoutView):
+    # Deny by default: GET (the RP's redirect) and POST (the confirmation form); FormView would also
+    # treat PUT as POST, and HEAD as GET.
+    http_method_names = ["get", "post"]
+
     def get_request_application(self, id_token, client_id):
         try:
             return super().get_request_application(id_token, client_id)

@@ -1,23 +1,99 @@
-"""The oauthlib server DOT runs (``OIDC_SERVER_CLASS``, DOT's documented extension point).
+"""The oauthlib server DOT runs, with only the flows that pass the second-factor gate.
 
-Only flows that pass the second-factor gate and carry the authentication context through an
-authorization code remain: the implicit and hybrid response types (tokens straight from the
-authorization endpoint) and the password grant (no browser, so no gate) are not offered at all,
-so clients get ``unsupported_response_type`` / ``unsupported_grant_type`` (RFC 9700 §2.1.2, §2.4).
+DOT builds ``OAUTH2_SERVER_CLASS`` in both modes when it is set, and falls back to
+``OIDC_SERVER_CLASS`` (``OIDC_ENABLED`` on) or oauthlib's plain server (off) when it is not (DOT's
+documented extension points). One class serves both modes: set both settings to :class:`MFAServer`,
+or with OIDC off oauthlib's server would hand out tokens through the password grant and the
+implicit flow with no second factor. A system check (``mfa_oauth.E002``) refuses any other class,
+for the mode the site runs in and for the other one.
+
+What stays: the authorization code grant (the code is issued only after the gate said yes in the
+same request, see :mod:`mfa_oauth.oauth.gate`), refresh tokens (they keep the code's context),
+client credentials (no user at all) and the device authorization grant (approved in the browser
+through the same gate). What goes:
+
+- ``token``, ``id_token`` and the hybrid response types put tokens in the front channel straight
+  from the authorization endpoint (RFC 9700 §2.1.2); ``none`` issues nothing a client could use.
+- the password grant has no browser, so no gate (RFC 9700 §2.4).
+
+oauthlib sends a response type it has no handler for to its *default* handler, the code grant,
+which accepts anything containing ``code`` (``code id_token`` got a plain code). Here the default
+handler refuses: after oauthlib's own checks of the client and redirect URI (errors about those are
+shown, never redirected: RFC 6749 §4.1.2.1), the answer is ``unsupported_response_type``
+(RFC 6749 §4.1.2.1, OAuth 2.0 Multiple Response Type Encoding Practices §5).
 """
 
 from __future__ import annotations
 
-from oauthlib.openid import Server
+from oauthlib.oauth2.rfc6749 import errors
+from oauthlib.oauth2.rfc6749.grant_types import AuthorizationCodeGrant
+from oauthlib.openid import Server as OpenIDServer
 
-REMOVED_RESPONSE_TYPES = ("token", "id_token", "id_token token", "code token", "code id_token", "code id_token token")
+ACCEPTED_RESPONSE_TYPES = ("code",)
 REMOVED_GRANT_TYPES = ("password",)
+# A response type that contains no "code": oauthlib's code grant answers it with
+# unsupported_response_type once the client and redirect URI have been checked.
+_NOT_A_CODE = "unsupported"
 
 
-class MFAServer(Server):
+class RefusedResponseType(AuthorizationCodeGrant):
+    """The handler for every response type this provider does not accept."""
+
+    def validate_authorization_request(self, request):
+        original = request.response_type
+        if original is not None:
+            request.response_type = _NOT_A_CODE
+        try:
+            # oauthlib's own order: duplicate parameters, client_id, redirect_uri (fatal: shown to the
+            # user), then the response type (redirected to the client's registered redirect URI).
+            super().validate_authorization_request(request)
+        finally:
+            request.response_type = original
+        # Unreachable while oauthlib keeps its checks; refuse rather than fall through.
+        raise errors.UnsupportedResponseTypeError(request=request)
+
+    def create_authorization_response(self, request, token_handler):
+        self.validate_authorization_request(request)  # always raises
+        raise errors.UnsupportedResponseTypeError(request=request)
+
+
+class GatedFlows:
+    """Keeps only the flows listed in the module docstring; see there for the reasons."""
+
+    _response_types: dict
+    _grant_types: dict
+
+    def _keep_gated_flows(self, request_validator) -> None:
+        self._response_types = {k: v for k, v in self._response_types.items() if k in ACCEPTED_RESPONSE_TYPES}
+        self._grant_types = {k: v for k, v in self._grant_types.items() if k not in REMOVED_GRANT_TYPES}
+        self._refusal = RefusedResponseType(request_validator)
+
+    @property
+    def default_response_type_handler(self):
+        # oauthlib's AuthorizationEndpoint falls back to this for an unknown response_type.
+        return self._refusal
+
+    @property
+    def accepted_response_types(self) -> list[str]:
+        return list(self._response_types)
+
+    @property
+    def accepted_grant_types(self) -> list[str]:
+        return list(self._grant_types)
+
+
+class MFAServer(GatedFlows, OpenIDServer):
+    """``OAUTH2_SERVER_CLASS`` and ``OIDC_SERVER_CLASS``: oauthlib's OpenID Connect server (a superset
+    of its OAuth 2.0 server; its OIDC grants only act on the ``openid`` scope) with only the gated flows."""
+
     def __init__(self, request_validator, *args, **kwargs):
         super().__init__(request_validator, *args, **kwargs)
-        for response_type in REMOVED_RESPONSE_TYPES:
-            self._response_types.pop(response_type, None)
-        for grant_type in REMOVED_GRANT_TYPES:
-            self._grant_types.pop(grant_type, None)
+        self._keep_gated_flows(request_validator)
+
+
+def configured_server():
+    """The server DOT builds for this configuration (``OIDC_ENABLED`` picks the class)."""
+    from oauth2_provider.settings import oauth2_settings
+
+    server_class = oauth2_settings.OAUTH2_SERVER_CLASS
+    return server_class(oauth2_settings.OAUTH2_VALIDATOR_CLASS(), **oauth2_settings.server_kwargs)

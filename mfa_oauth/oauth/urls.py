@@ -16,7 +16,7 @@ from .introspection import MFAIntrospectTokenView
 from .logout import MFARPInitiatedLogoutView
 from .nul import refuse_nul
 from .token import MFATokenView
-from .views import MFAAuthorizationView, MFADiscoveryView
+from .views import MFAAuthorizationView, MFADiscoveryView, MFAServerMetadataView
 
 app_name = "oauth2_provider"
 
@@ -30,7 +30,7 @@ urlpatterns = [
     # the OIDC issuer (DOT derives both from these URLs).
     path(
         ".well-known/oauth-authorization-server",
-        dot_views.OAuthServerMetadataView.as_view(),
+        MFAServerMetadataView.as_view(),
         name="oauth-server-metadata",
     ),
     path(".well-known/jwks.json", dot_views.JwksInfoView.as_view(), name="jwks-info"),

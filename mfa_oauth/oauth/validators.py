@@ -11,6 +11,7 @@ from datetime import datetime
 from datetime import timezone as dt_timezone
 from urllib.parse import urlparse
 
+from django.core.exceptions import PermissionDenied
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
 from ..context import AuthContext, level_for_acr
@@ -89,10 +90,11 @@ class MFAOAuth2Validator(OAuth2Validator):
         return bool(state and state.decision.satisfied and state.consent_given)
 
     def _create_authorization_code(self, request, code, expires=None):
-        context: AuthContext | None = getattr(request, "mfa_context", None)
-        if context is None:
-            # Fail closed: a code is only ever issued through MFAAuthorizationView.
-            raise RuntimeError("mfa_oauth: authorization code requested without an authentication context")
+        # Fail closed: a code exists only when the gate approved this very request and the view
+        # handed over the context it approved (docs/security.md, "Deny by default").
+        context: AuthContext | None = gate.approved_context()
+        if context is None or getattr(request, "mfa_context", None) is not context:
+            raise PermissionDenied("mfa_oauth: authorization code requested without the gate's approval")
         grant = super()._create_authorization_code(request, code, expires)
         AuthenticationRecord.objects.create(
             user=grant.user,

@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import resolve_url
 from django.urls import reverse
@@ -21,13 +22,15 @@ from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.models import get_access_token_model, get_application_model
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView
+from oauth2_provider.views.metadata import OAuthServerMetadataView
 from oauth2_provider.views.oidc import ConnectDiscoveryInfoView
 
 from ..conf import settings as mfa_settings
 from ..context import ACR_LEVELS, get_context
 from ..policy import AuthRequest, Decision, EffectivePolicy, Outcome, gate_decision
 from ..redirects import with_next
-from . import gate
+from . import gate, reauthentication
+from .server import configured_server
 
 # Prompt values this provider implements (discovery must not advertise more).
 SUPPORTED_PROMPTS = ("none", "login")
@@ -46,10 +49,15 @@ def challenge_url(back: str, decision: Decision) -> str:
 
 
 class MFAAuthorizationView(AuthorizationView):
+    # RFC 6749 §3.1: the authorization endpoint serves GET (and may serve POST). Every other method,
+    # HEAD and OPTIONS included, is refused before anything of DOT runs: Django would answer HEAD
+    # with get(), which issues a code itself for skip_authorization / approval_prompt=auto clients.
+    http_method_names = ["get", "post"]
+
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         self.oauth2_data = {}
         if request.method not in ("GET", "POST"):
-            return super().dispatch(request, *args, **kwargs)
+            return self.http_method_not_allowed(request, *args, **kwargs)
         params = request.GET if request.method == "GET" else request.POST
         auth_request = AuthRequest.from_params(params)
         # Loaded once; every error answer of this request reuses it.
@@ -71,6 +79,9 @@ class MFAAuthorizationView(AuthorizationView):
             return self._restart_login(request, drop={"prompt"})
         if request.method == "GET" and auth_request.max_age == 0:
             return self._restart_login(request, drop={"max_age"})
+        if reauthentication.pending(request, self._continuation(request, params)):
+            # The request a prompt=login / max_age=0 continues: the new login has not happened yet.
+            return self._redirect_local(with_next(resolve_url(settings.LOGIN_URL), request.get_full_path()))
 
         policy = EffectivePolicy.for_application(application)
         # evaluate() plus the registered substitutes (mfa_oauth.trust), never after prompt=login/max_age=0.
@@ -87,7 +98,9 @@ class MFAAuthorizationView(AuthorizationView):
         if decision.satisfied:
             # Consent only matters to prompt=none (DOT decides it itself otherwise); spare the query.
             consent_given = "none" in prompt and self._consent_given(request, application, params)
-            state = gate.GateState(decision, consent_given=consent_given, application=application)
+            state = gate.GateState(
+                decision, consent_given=consent_given, application=application, context=self.mfa_context, issuing=True
+            )
             if "none" in prompt and not state.consent_given:
                 return self._error_redirect(
                     request, params, "consent_required", "The user has not approved this client"
@@ -119,7 +132,10 @@ class MFAAuthorizationView(AuthorizationView):
         else:
             back = request.get_full_path()
         if outcome is Outcome.LOGIN:
-            if request.user.is_authenticated:
+            context = get_context(request)
+            if context is not None and not context.is_multi_factor:
+                # A half-authenticated session whose time ran out (SECURITY.md H5) ends here. A complete
+                # sign-in is never ended by a link: the login page replaces it once the new login succeeds.
                 logout(request)
             return self._redirect_local(with_next(resolve_url(settings.LOGIN_URL), back))
         if outcome is Outcome.ENROLL:
@@ -127,16 +143,23 @@ class MFAAuthorizationView(AuthorizationView):
         return self._redirect_local(challenge_url(back, decision))
 
     def _restart_login(self, request, drop: set[str]) -> HttpResponse:
-        """``prompt=login`` and ``max_age=0``: a new password and second factor, whatever the session."""
+        """``prompt=login`` and ``max_age=0``: a new password and second factor, whatever the session.
+
+        OIDC Core §3.1.2.1: the user is asked to authenticate again. The existing session is kept
+        until that new login succeeds (a cross-site link must not log anyone out); the request
+        that continues the flow is refused until then (:mod:`mfa_oauth.oauth.reauthentication`)."""
         parsed = urlparse(request.get_full_path())
         query = [(k, v) for k, v in parse_qsl(parsed.query, keep_blank_values=True) if k not in drop]
         back = urlunparse(parsed._replace(query=urlencode(query)))
-        if request.user.is_authenticated:
-            logout(request)
-        # The new session must prove every factor afresh: nothing may stand in for the second
+        reauthentication.require(request, back)
+        # The new login must prove every factor afresh: nothing may stand in for the second
         # factor (mfa_oauth.trust reads this marker; it survives login's session key rotation).
         request.session[FRESH_LOGIN_KEY] = True
         return self._redirect_local(with_next(resolve_url(settings.LOGIN_URL), back))
+
+    def _continuation(self, request, params) -> str:
+        """The authorize URL this request stands for (a consent POST stands for its GET)."""
+        return request.get_full_path() if request.method == "GET" else self._authorize_url_from_form(params)
 
     def _redirect_local(self, url: str) -> HttpResponse:
         response = HttpResponse(status=302)
@@ -222,10 +245,40 @@ class MFAAuthorizationView(AuthorizationView):
         return super().get(request, *args, **kwargs)
 
     def create_authorization_response(self, request, scopes, credentials, allow):
-        # The session's authentication context travels with the code (see validators.py).
-        # The context the gate approved for this request (remembered factors only where vouched for).
-        credentials["mfa_context"] = getattr(self, "mfa_context", None) or get_context(request)
+        # Only the context of the gate that approved this very request travels with the code (see
+        # validators.py); without one nothing is issued (docs/security.md, "Deny by default").
+        context = gate.approved_context()
+        if context is None:
+            raise PermissionDenied("mfa_oauth: no authorization without the second-factor gate's approval")
+        credentials["mfa_context"] = context
         return super().create_authorization_response(request, scopes, credentials, allow)
+
+
+def only_accepted_flows(metadata: dict) -> dict:
+    """Advertise exactly the response and grant types the configured server accepts.
+
+    OIDC Discovery §3 / RFC 8414 §2: ``response_types_supported`` and ``grant_types_supported`` say
+    what the server supports; an omitted ``grant_types_supported`` means "authorization_code and
+    implicit", which this server refuses, so it is always given."""
+    server = configured_server()
+    advertised = metadata.get("response_types_supported") or server.accepted_response_types
+    metadata["response_types_supported"] = [t for t in advertised if t in server.accepted_response_types]
+    metadata["grant_types_supported"] = server.accepted_grant_types
+    return metadata
+
+
+class MFAServerMetadataView(OAuthServerMetadataView):
+    """RFC 8414 metadata that names only the flows the configured server accepts."""
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        if response.status_code != 200:
+            return response
+        enriched = JsonResponse(only_accepted_flows(json.loads(response.content)))
+        for header in ("Access-Control-Allow-Origin", "Cache-Control"):
+            if header in response:
+                enriched[header] = response[header]
+        return enriched
 
 
 class MFADiscoveryView(ConnectDiscoveryInfoView):
@@ -240,6 +293,7 @@ class MFADiscoveryView(ConnectDiscoveryInfoView):
             set(data.get("claims_supported", [])) | {"acr", "amr", "auth_time", "email", "preferred_username"}
         )
         data["prompt_values_supported"] = list(SUPPORTED_PROMPTS)
+        only_accepted_flows(data)
         # RFC 8628 §4: where devices start the device authorization grant.
         data["device_authorization_endpoint"] = request.build_absolute_uri(
             reverse("oauth2_provider:device-authorization")

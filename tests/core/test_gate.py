@@ -124,18 +124,38 @@ def test_prompt_login_forces_password_and_second_factor_again(client, applicatio
     request = AuthorizationRequest()
     response = client.get(request.url(prompt="login"))
     assert location_path(response) == "/accounts/login/"
-    assert "_auth_user_id" not in client.session
     back = parse_qs(urlparse(response["Location"]).query)["next"][0]
     assert "prompt" not in back
+    # The continuation waits for the new login: no code on the old session's strength.
+    assert location_path(client.get(back)) == "/accounts/login/"
     login(client)
     assert location_path(client.get(back)) == "/mfa/verify/"
+
+
+@pytest.mark.parametrize("extra", [{"prompt": "login"}, {"max_age": "0"}])
+def test_reauthentication_request_does_not_log_the_user_out(client, application, totp_device, extra):
+    # A cross-site link carrying prompt=login / max_age=0 must not end a complete sign-in: the
+    # session stays until a new login succeeds (OIDC Core §3.1.2.1 asks for re-authentication).
+    full_authorization(client, totp_device)
+    context_before = client.session["mfa_oauth.context"]
+    response = client.get(AuthorizationRequest().url(**extra))
+    assert location_path(response) == "/accounts/login/"
+    assert "_auth_user_id" in client.session
+    assert client.session["mfa_oauth.context"] == context_before
+    # Any other authorization request is unaffected: the session still gets its code silently.
+    params = callback_params(client.get(AuthorizationRequest().url(prompt="none")))
+    assert "code" in params
 
 
 def test_max_age_zero_behaves_like_prompt_login(client, application, totp_device):
     full_authorization(client, totp_device)
     response = client.get(AuthorizationRequest().url(max_age="0"))
     assert location_path(response) == "/accounts/login/"
-    assert "_auth_user_id" not in client.session
+    back = parse_qs(urlparse(response["Location"]).query)["next"][0]
+    assert "max_age" not in back
+    assert location_path(client.get(back)) == "/accounts/login/"
+    login(client)
+    assert location_path(client.get(back)) == "/mfa/verify/"
 
 
 def test_max_age_exceeded_forces_reauthentication_and_auth_time_is_fresh(client, application, totp_device):
