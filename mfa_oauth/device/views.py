@@ -81,9 +81,9 @@ class DeviceAuthorizationView(dot_device.DeviceAuthorizationView):
     Re-implements DOT's ``post``: with oauthlib 4 the endpoint's answer also carries ``scope``,
     which DOT 3.4.1's ``DeviceCodeResponse`` rejects (a 500). Fills in ``verification_uri`` from
     this site when no setting names it."""
+
     # Deny by default: every other method (HEAD, PUT, which FormView treats as POST, ...) is a 405.
     http_method_names = ["post"]
-
 
     def post(self, request, *args, **kwargs):
         headers, body, status = self.create_device_authorization_response(request)

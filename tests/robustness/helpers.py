@@ -7,7 +7,7 @@ import copy
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 from django.db import transaction
 from django.test import Client
@@ -102,3 +102,12 @@ def assert_no_credentials_in(location: str) -> None:
     params = query_of(location)
     leaked = {"code", "access_token", "id_token", "refresh_token"} & set(params)
     assert not leaked, f"junk got {leaked} in {location[:300]}"
+
+
+def send(client: Client, method: str, path: str, data: dict | None = None, **extra):
+    """``data`` as a form body for methods that carry one, else in the query string."""
+    data = data or {}
+    if method in ("POST", "PUT", "PATCH"):
+        return client.generic(method, path, urlencode(data), content_type="application/x-www-form-urlencoded", **extra)
+    query = urlencode(data)
+    return client.generic(method, f"{path}?{query}" if query else path, **extra)

@@ -166,3 +166,12 @@ def webauthn_body() -> st.SearchStrategy[bytes]:
         json_values,
     ).map(lambda v: json.dumps(v).encode())
     return st.one_of(as_json, st.binary(max_size=300), junk_text().map(lambda s: s.encode("utf-8")))
+
+
+# Every method a browser, a client library or a scanner may send; views must decide each one
+# (docs/security.md, "Deny by default"): Django answers HEAD with get() unless a view refuses it.
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
+
+
+def http_methods() -> st.SearchStrategy[str]:
+    return st.sampled_from(HTTP_METHODS)

@@ -24,9 +24,10 @@ from .helpers import (
     audit_delta,
     isolated,
     query_of,
+    send,
     token_rows,
 )
-from .strategies import json_values, junk_text
+from .strategies import HTTP_METHODS, json_values, junk_text
 
 pytestmark = pytest.mark.django_db
 
@@ -162,6 +163,26 @@ def test_consent_post_without_a_second_factor_never_gets_a_code(apps, sessions, 
     with isolated(sessions[who]) as client:
         before, tokens = audit_counts(), token_rows()
         response = client.post("/o/authorize/", {**params, "allow": allow})
+        check_answer(response, params)
+        assert token_rows() == tokens
+        assert_only_failures(audit_delta(before), set())
+
+
+@given(
+    params=authorize_params(),
+    who=st.sampled_from(["anonymous", "password only", "signed in"]),
+    method=st.sampled_from([m for m in HTTP_METHODS if m not in ("GET", "POST")]),
+)
+@example(params=_valid_for("auto"), who="password only", method="HEAD")  # DOT's get() issued a code here
+@example(params=_valid_for("auto"), who="signed in", method="HEAD")
+def test_authorize_other_methods_are_refused(apps, sessions, params, who, method):
+    """HEAD, PUT, PATCH, DELETE, OPTIONS, TRACE: 405 before anything of DOT runs, whoever asks and
+    whatever the parameters; even a complete sign-in at a consent-skipping client gets no code."""
+    with isolated(sessions[who]) as client:
+        before, tokens = audit_counts(), token_rows()
+        response = send(client, method, "/o/authorize/", {**params, "allow": "Authorize"})
+        event(f"{method} {who}: {response.status_code}")
+        assert response.status_code == 405, (method, response.status_code)
         check_answer(response, params)
         assert token_rows() == tokens
         assert_only_failures(audit_delta(before), set())

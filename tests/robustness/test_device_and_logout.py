@@ -21,9 +21,10 @@ from .helpers import (
     audit_counts,
     audit_delta,
     isolated,
+    send,
     token_rows,
 )
-from .strategies import junk_params, junk_text
+from .strategies import http_methods, junk_params, junk_text
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +70,7 @@ def test_device_authorization_junk(tv, form):
 
 @given(
     who=st.sampled_from(["anonymous", "password only", "signed in"]),
-    method=st.sampled_from(["get", "post"]),
+    method=http_methods(),
     user_code=st.one_of(st.none(), junk_text(60)),
     action=st.one_of(st.none(), st.sampled_from(["accept", "deny"]), junk_text(20)),
 )
@@ -78,17 +79,17 @@ def test_device_user_pages_junk(tv, sessions, who, method, user_code, action):
     with isolated(sessions[who]) as browser:
         before, tokens, approved = audit_counts(), token_rows(), approved_grants()
         data = {k: v for k, v in {"user_code": user_code, "action": action}.items() if v is not None}
-        check(getattr(browser, method)("/o/device/", data))
+        check(send(browser, method, "/o/device/", data))
         segment = quote(user_code or "x", safe="")
-        check(getattr(browser, method)(f"/o/device-confirm/tv/{segment}", data))
-        check(browser.get(f"/o/device-grant-status/tv/{segment}"))
+        check(send(browser, method, f"/o/device-confirm/tv/{segment}", data))
+        check(send(browser, method, f"/o/device-grant-status/tv/{segment}"))
         assert approved_grants() == approved and token_rows() == tokens
         assert_only_failures(audit_delta(before))
 
 
 @given(
     who=st.sampled_from(["anonymous", "password only", "signed in"]),
-    method=st.sampled_from(["get", "post"]),
+    method=http_methods(),
     params=junk_params(
         ["id_token_hint", "post_logout_redirect_uri", "client_id", "state", "ui_locales", "allow"],
         valid={"client_id": "rp", "post_logout_redirect_uri": "https://rp.example/logged-out", "allow": "Yes"},
@@ -97,6 +98,6 @@ def test_device_user_pages_junk(tv, sessions, who, method, user_code, action):
 def test_rp_initiated_logout_junk(application, sessions, who, method, params):
     with isolated(sessions[who]) as browser:
         before, tokens = audit_counts(), token_rows()
-        check(getattr(browser, method)("/o/logout/", params))
+        check(send(browser, method, "/o/logout/", params))
         assert token_rows() == tokens
         assert_only_failures(audit_delta(before))
