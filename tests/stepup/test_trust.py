@@ -234,3 +234,50 @@ def test_a_remembered_factor_never_carries_over_to_another_client(rp, make_appli
     # A password-only client never reports the remembered factor as its authentication.
     assert tokens["claims"]["acr"] == "urn:mfa_oauth:acr:pwd"
     assert tokens["claims"]["amr"] == ["pwd"]
+
+
+def test_a_client_accepts_only_a_trust_younger_than_its_own_days(rp, make_application, totp_device, clock):
+    # Trusted for client A (30 days); client B allows remembered browsers for 1 day only.
+    browser = trusted_browser_client(rp, totp_device, clock)  # trusted at T0, now T0 + 2 days
+    brief = make_application(mfa_mode="always", client_id="brief")
+    BrowserTrustPolicy.objects.create(application=brief, remember_days=1)
+    brief_rp = RelyingParty(brief.client_id)
+    trip, _ = sign_in(brief_rp, browser)
+    assert trip.steps == ["login", "verify"]  # two days old: too old for B
+    browser.post("/accounts/logout/")
+    clock.shift(8 * DAY)
+    trip, _ = sign_in(brief_rp, browser)
+    assert trip.steps == ["login", "verify"]  # ten days old
+    browser.post("/accounts/logout/")
+    # A still accepts it (within its 30 days): B's refusal revoked nothing.
+    trip, tokens = sign_in(rp, browser)
+    assert trip.steps == ["login", "consent", "callback"]
+    assert tokens["claims"]["auth_time"] == T0
+
+
+def test_a_trust_younger_than_the_clients_days_is_accepted(rp, make_application, totp_device, clock):
+    brief = make_application(mfa_mode="always", client_id="brief")
+    BrowserTrustPolicy.objects.create(application=brief, remember_days=1)
+    browser = Client()
+    trip, _ = sign_in(rp, browser, use_totp(totp_device, remember=True))  # trusted for A at T0
+    browser.post("/accounts/logout/")
+    clock.shift(DAY - 60)
+    trip, tokens = sign_in(RelyingParty(brief.client_id), browser)
+    assert trip.steps == ["login", "consent", "callback"]
+    assert tokens["claims"]["auth_time"] == T0
+    browser.post("/accounts/logout/")
+    clock.shift(120)  # now one day and a minute old
+    trip, _ = sign_in(RelyingParty(brief.client_id), browser)
+    assert trip.steps == ["login", "verify"]
+
+
+def test_the_sites_cap_bounds_a_trust_established_under_a_longer_one(rp, totp_device, clock, settings):
+    browser = trusted_browser_client(rp, totp_device, clock)  # trusted for 30 days at T0
+    settings.MFA_OAUTH = {**settings.MFA_OAUTH, "TRUSTED_BROWSER_MAX_DAYS": 7}
+    clock.shift(4 * DAY)  # six days old
+    trip, _ = sign_in(rp, browser)
+    assert trip.steps == ["login", "consent", "callback"]
+    browser.post("/accounts/logout/")
+    clock.shift(2 * DAY)  # eight days old: beyond the cap the operator lowered
+    trip, _ = sign_in(rp, browser)
+    assert trip.steps == ["login", "verify"]
