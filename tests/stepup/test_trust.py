@@ -281,3 +281,23 @@ def test_the_sites_cap_bounds_a_trust_established_under_a_longer_one(rp, totp_de
     clock.shift(2 * DAY)  # eight days old: beyond the cap the operator lowered
     trip, _ = sign_in(rp, browser)
     assert trip.steps == ["login", "verify"]
+
+
+def test_a_remembered_browser_never_makes_the_session_fresh_for_account_changes(rp, totp_device, clock):
+    browser = Client()
+    trip, _ = sign_in(rp, browser, use_totp(totp_device, remember=True))  # trusted at T0
+    browser.post("/accounts/logout/")
+    clock.shift(60)  # well within FRESH_MFA_WINDOW of the factor that established the trust
+    trip, _ = sign_in(rp, browser)
+    assert trip.steps == ["login", "consent", "callback"]  # the trust stood in for the TOTP
+    remove = f"/account/security/factors/{totp_device.persistent_id}/remove/"
+    for path in (remove, "/mfa/enroll/totp/", "/account/security/backup-codes/"):
+        response = browser.get(path)
+        assert response.status_code == 302, path
+        assert response["Location"].startswith("/mfa/verify/?next="), path
+    assert browser.post(remove)["Location"].startswith("/mfa/verify/")
+    assert TOTPDevice.objects.filter(pk=totp_device.pk).exists()
+    # This session's own TOTP makes it fresh.
+    clock.shift(30)
+    use_totp(totp_device)(browser, "/mfa/verify/", {"next": remove})
+    assert browser.get(remove).status_code == 200
