@@ -107,8 +107,13 @@ class AuthContext:
 
     @property
     def mfa_time(self) -> int | None:
-        second = self.second_factors
-        return max(f.at for f in second) if second else None
+        """Time of the last second factor proved in this session, or None.
+
+        A factor recalled from a trusted browser was proved in another session: it never dates
+        this one's second factor, so it can neither complete a sign-in nor make it fresh
+        (docs/security.md, "Freshness")."""
+        proved = [f.at for f in self.second_factors if f.method != REMEMBERED_METHOD]
+        return max(proved) if proved else None
 
     @property
     def is_multi_factor(self) -> bool:

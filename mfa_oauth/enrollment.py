@@ -28,3 +28,11 @@ def register(enrollment: Enrollment) -> None:
 
 def available() -> list[Enrollment]:
     return sorted(_registry.values(), key=lambda e: (e.order, e.label))
+
+
+def methods_at(url_name: str) -> frozenset[str]:
+    """The methods the view named ``url_name`` enrolls (those registered with that url_name).
+
+    A view no factor registered (a project's own page) is known to enroll nothing: the gate does
+    not send a user there for a method it might not offer (mfa_oauth.policy)."""
+    return frozenset(e.method for e in _registry.values() if e.url_name == url_name)

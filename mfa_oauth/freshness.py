@@ -1,8 +1,15 @@
-"""Sensitive account changes need a recent second factor (NIST SP 800-63B-4 §4.1.2.1, ASVS 7.5.1)."""
+"""What a signed-in session must have proved before an account page opens.
+
+A complete sign-in (SECURITY.md H5): the password, and the second factor proved in this session
+when the user has one. Sensitive account changes need more: a *recent* second factor (NIST SP
+800-63B-4 §4.1.2.1, ASVS 7.5.1). A factor recalled from a remembered browser (mfa_oauth.trust) was
+proved in another session, so it counts for neither (docs/security.md, "Freshness").
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
@@ -16,17 +23,17 @@ from .redirects import with_next
 
 
 def needs_fresh_mfa(request) -> bool:
-    """True when the user has a second factor and has not used one within FRESH_MFA_WINDOW."""
+    """True when the user has a second factor and has not proved one in this session within FRESH_MFA_WINDOW."""
     if not has_second_factor(request.user):
         return False
     context = get_context(request)
-    mfa_time = context.mfa_time if context else None
+    mfa_time = context.mfa_time if context else None  # never a remembered factor's time
     return mfa_time is None or time.time() - mfa_time > mfa_settings.FRESH_MFA_WINDOW
 
 
-def step_up_redirect(request) -> HttpResponse:
+def step_up_redirect(request, back: str | None = None) -> HttpResponse:
     response = HttpResponse(status=302)
-    response["Location"] = with_next(reverse(mfa_settings.VERIFY_URL), request.get_full_path())
+    response["Location"] = with_next(reverse(mfa_settings.VERIFY_URL), back or request.get_full_path())
     return response
 
 
@@ -42,3 +49,33 @@ def fresh_mfa_required(view):
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def sign_in_complete(request) -> bool:
+    """Signed in, and past a second factor proved in this session when the user has one."""
+    context = get_context(request)
+    if not request.user.is_authenticated or context is None:
+        return False
+    return context.mfa_time is not None or not has_second_factor(request.user)
+
+
+def complete_sign_in_required(view: Callable | None = None, *, back_to: str = ""):
+    """Decorator: log in first, then the second factor of this session when the user has one.
+
+    The login and the challenge return with a GET: for any other method the browser comes back to
+    ``back_to`` (a URL name), else to the request's own URL. Put a method check (``require_POST``,
+    ``require_GET``) outside it, so a method the view does not serve is a 405 for everyone."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if sign_in_complete(request):
+                return view(request, *args, **kwargs)
+            back = request.get_full_path() if request.method == "GET" or not back_to else reverse(back_to)
+            if not request.user.is_authenticated or get_context(request) is None:
+                return redirect_to_login(back)
+            return step_up_redirect(request, back)
+
+        return wrapped
+
+    return decorate(view) if view is not None else decorate

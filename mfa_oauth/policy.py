@@ -16,6 +16,7 @@ from typing import Any
 
 from .conf import settings as mfa_settings
 from .context import LEVEL_MFA, LEVEL_PASSWORD, REMEMBERED_METHOD, AuthContext, add_factor, level_for_acr
+from .enrollment import methods_at
 from .methods import confirmed_devices, method_of
 from .models import ClientPolicy, MFAMode
 
@@ -151,18 +152,23 @@ def evaluate(
     allowed = policy.allowed_methods
     cache: dict[str, list] = {}
 
-    def usable() -> list:
+    def enrolled() -> list:
         # Loaded only when the answer depends on it: the hot path (a session that already
         # passed its second factor) costs no device queries.
-        if "usable" not in cache:
-            found = confirmed_devices(user) if devices is None else devices
-            cache["usable"] = [d for d in found if not allowed or method_of(d).name in allowed]
-        return cache["usable"]
+        if "enrolled" not in cache:
+            cache["enrolled"] = confirmed_devices(user) if devices is None else list(devices)
+        return cache["enrolled"]
+
+    def usable() -> list:
+        return [d for d in enrolled() if not allowed or method_of(d).name in allowed]
 
     required = policy.min_level
     if policy.mode == MFAMode.ALWAYS:
         required = max(required, LEVEL_MFA)
-    elif policy.mode == MFAMode.WHEN_ENROLLED and required < LEVEL_MFA and (context.level >= LEVEL_MFA or usable()):
+    elif policy.mode == MFAMode.WHEN_ENROLLED and required < LEVEL_MFA and (context.level >= LEVEL_MFA or enrolled()):
+        # Any factor of the user, allowed here or not (docs/security.md, "Allowed methods"): a user
+        # whose factors this client does not accept passes an allowed one, enrolls one, or is
+        # refused, never waved through on the password.
         required = LEVEL_MFA
     requested = auth_request.requested_level()
     if requested is not None:
@@ -186,14 +192,20 @@ def evaluate(
         return Decision(Outcome.LOGIN, required_level=required, reason="second factor not given in time")
     if any(method_of(d).level >= required for d in usable()):
         return Decision(Outcome.SECOND_FACTOR, required_level=required, allowed_methods=allowed)
-    if not usable() and required == LEVEL_MFA:
+    if not usable() and required == LEVEL_MFA and _enrollable(allowed):
         return Decision(Outcome.ENROLL, required_level=required, allowed_methods=allowed)
     return Decision(
         Outcome.UNMET,
         required_level=required,
         allowed_methods=allowed,
-        reason="the user has no second factor that reaches the requested level",
+        reason="the user has no second factor this client accepts that reaches the requested level",
     )
+
+
+def _enrollable(allowed: tuple[str, ...]) -> bool:
+    """Whether the enrollment step (ENROLL_URL) can add a factor the client accepts: sending the
+    user to enroll a method the client then refuses would only loop back to the gate."""
+    return not allowed or not methods_at(mfa_settings.ENROLL_URL).isdisjoint(allowed)
 
 
 def _methods_allowed(context: AuthContext, allowed: tuple[str, ...], required: int) -> bool:

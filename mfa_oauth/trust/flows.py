@@ -8,6 +8,8 @@ The rules (issue 6, SECURITY.md H2):
   client's own baseline (``acr_values``, essential ``acr`` claim);
 - only for the user the cookie was issued to, for a row not revoked or expired, and while the
   device that established the trust is still one of the user's confirmed devices;
+- only when the trust is younger than the asking client's own days (its BrowserTrustPolicy,
+  capped by TRUSTED_BROWSER_MAX_DAYS), whichever client it was established for;
 - the recorded factor keeps its original amr, level and time: ``amr`` reports the factors used
   when trust was established and ``auth_time`` is dated by that factor (mfa_oauth.context).
 """
@@ -75,7 +77,8 @@ def remembered_factor(request, *, application, policy, auth_request, decision) -
     """The gate's substitute hook (mfa_oauth.policy.register_second_factor_substitute)."""
     if cookies.cookie_name() not in request.COOKIES:
         return None  # nothing to recall: spare the client-policy query on every challenge
-    if not trust_days(application):
+    days = trust_days(application)
+    if not days:
         return None
     if policy.max_mfa_age is not None or policy.allowed_methods:
         return None
@@ -90,6 +93,8 @@ def remembered_factor(request, *, application, policy, auth_request, decision) -
     browser = trusted_browser(request)
     if browser is None or browser.level < decision.required_level:
         return None
+    if not trusted_within(browser, days):
+        return None  # trusted for a longer-lived client: too old for this one
     if browser.device and browser.device not in {d.persistent_id for d in confirmed_devices(request.user)}:
         return None  # the factor that established the trust is gone
     return Factor(
@@ -99,6 +104,16 @@ def remembered_factor(request, *, application, policy, auth_request, decision) -
         at=int(browser.verified_at.timestamp()),
         device=browser.device,
     )
+
+
+def trusted_within(browser: TrustedBrowser, days: int) -> bool:
+    """Whether ``browser`` was trusted less than ``days`` ago.
+
+    The row's own expiry is that of the client it was established for; every other client that
+    allows remembered browsers accepts it only within its own days (docs/security.md, "Remembered
+    browsers"). Dated by the second factor that established the trust, the time ``auth_time``
+    reports."""
+    return timezone.now() < browser.verified_at + timedelta(days=days)
 
 
 def application_of_next(next_url: str):

@@ -231,3 +231,24 @@ def test_bad_factor_ids_get_a_message_not_a_500(client, totp_device, pid):
         response = client.post(url, {"name": "x"})
         assert response.status_code == 303, (url, response.status_code)
     assert "not one of yours" in client.get(SECURITY).content.decode()
+
+
+def test_a_remembered_factor_is_never_fresh(client, totp_device):
+    # A session whose second factor was recalled from a trusted browser (mfa_oauth.trust), just now:
+    # not proved in this session, so no account change without this session's own second factor.
+    from mfa_oauth.context import REMEMBERED_METHOD, SESSION_KEY, AuthContext, Factor, password_factor
+
+    user = totp_device.user
+    client.force_login(user)
+    session = client.session
+    now = int(time.time())
+    remembered = Factor(method=REMEMBERED_METHOD, amr=("otp",), level=1, at=now, device=totp_device.persistent_id)
+    session[SESSION_KEY] = AuthContext(user_id=user.pk, factors=(password_factor(now), remembered)).to_dict()
+    session.save()
+    url = f"/account/security/factors/{totp_device.persistent_id}/remove/"
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith("/mfa/verify/")
+    assert client.post(url)["Location"].startswith("/mfa/verify/")
+    assert TOTPDevice.objects.filter(pk=totp_device.pk).exists()
+    verify_totp(client, totp_device)
+    assert client.get(url).status_code == 200

@@ -293,3 +293,98 @@ def test_consent_form_fields_are_preserved(client, application, totp_device):
     fields = form_fields(client.get(request.url()))
     assert fields["state"] == request.state and fields["code_challenge"] == request.challenge
     assert AccessToken.objects.count() == 0
+
+
+# --- allowed methods: a user with any factor never passes on the password alone ---------------
+
+
+def security_key(user):
+    from tests.stepup.keyapp.models import TestSecurityKey
+
+    return TestSecurityKey.objects.create(user=user, name="key", confirmed=True, secret="testkey0secret0abc")
+
+
+def test_when_enrolled_client_restricted_to_another_method_gives_no_code_on_the_password(
+    client, make_application, totp_device
+):
+    # The user's only factor (TOTP) is not one the client allows, and the enroll URL (TOTP's)
+    # cannot add one it allows: the request cannot be met, and the password alone is not enough.
+    make_application(mfa_mode="when_enrolled", allowed_methods=["webauthn"], skip_authorization=True)
+    request = AuthorizationRequest()
+    login(client)
+    params = callback_params(client.get(request.url()))
+    assert params["error"] == "unmet_authentication_requirements"
+    assert params["state"] == request.state
+    assert "code" not in params
+    assert not Grant.objects.exists()
+
+
+def test_always_client_restricted_to_a_method_the_enroll_url_cannot_add_is_unmet(client, make_application, totp_device):
+    # Enrolling another TOTP would not satisfy the client: no endless trip through enrollment.
+    make_application(mfa_mode="always", allowed_methods=["webauthn"])
+    login(client)
+    params = callback_params(client.get(AuthorizationRequest().url()))
+    assert params["error"] == "unmet_authentication_requirements"
+    assert "code" not in params
+
+
+def test_when_enrolled_user_without_an_allowed_factor_is_sent_to_enroll_one(client, make_application, user):
+    import re
+
+    import pyotp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    key = security_key(user)  # a factor, but not the one the client allows
+    make_application(mfa_mode="when_enrolled", allowed_methods=["totp"], skip_authorization=True)
+    request = AuthorizationRequest()
+    with time_machine.travel("2026-01-01 10:00:00Z", tick=False) as clock:
+        login(client)
+        enroll = client.get(request.url())
+        assert location_path(enroll) == "/mfa/enroll/totp/"
+        assert not Grant.objects.exists()
+        # Adding a factor needs the one the user has (a fresh second factor) ...
+        step_up = client.get(enroll["Location"])
+        assert location_path(step_up) == "/mfa/verify/"
+        back = parse_qs(urlparse(step_up["Location"]).query)["next"][0]
+        data = {"device": key.persistent_id, "token": key.secret, "action": "verify", "next": back}
+        assert client.post(step_up["Location"], data)["Location"] == back
+        page = client.get(back).content.decode()
+        secret = re.search(r'id="mfa-secret">([A-Z2-7]+)<', page).group(1)
+        done = client.post(back, {"token": pyotp.TOTP(secret).now(), "next": request.url()})
+        assert done["Location"] == request.url()
+        # ... and the client then asks for the factor it allows, not the key.
+        challenge = client.get(request.url())
+        assert location_path(challenge) == "/mfa/verify/"
+        assert parse_qs(urlparse(challenge["Location"]).query)["methods"] == ["totp"]
+        clock.shift(30)  # the enrollment used this TOTP step
+        pass_totp(client, TOTPDevice.objects.get(user=user), next_url=request.url())
+        params = callback_params(client.get(request.url()))
+        claims = jwt_payload(redeem(client, params["code"], request).json()["id_token"])
+    assert "otp" in claims["amr"]
+
+
+def test_the_enroll_url_decides_what_can_be_enrolled(client, make_application, totp_device, settings):
+    settings.MFA_OAUTH = {**settings.MFA_OAUTH, "ENROLL_URL": "mfa_oauth:webauthn-register"}
+    make_application(mfa_mode="when_enrolled", allowed_methods=["webauthn"], skip_authorization=True)
+    login(client)
+    response = client.get(AuthorizationRequest().url())
+    assert location_path(response) == "/mfa/webauthn/"
+    assert not Grant.objects.exists()
+
+
+def test_when_enrolled_user_with_an_allowed_factor_is_asked_for_it(client, make_application, totp_device, user):
+    security_key(user)
+    make_application(mfa_mode="when_enrolled", allowed_methods=["testkey"], skip_authorization=True)
+    login(client)
+    response = client.get(AuthorizationRequest().url())
+    assert location_path(response) == "/mfa/verify/"
+    query = parse_qs(urlparse(response["Location"]).query)
+    assert query["methods"] == ["testkey"]
+    assert not Grant.objects.exists()
+
+
+def test_when_enrolled_user_without_any_factor_still_passes_on_the_password(client, make_application, user):
+    make_application(mfa_mode="when_enrolled", allowed_methods=["webauthn"], skip_authorization=True)
+    login(client)
+    params = callback_params(client.get(AuthorizationRequest().url()))
+    assert "code" in params

@@ -13,7 +13,7 @@ from mfa_oauth.trust.cookies import SALT, cookie_name
 from mfa_oauth.trust.models import BrowserTrustPolicy, TrustedBrowser
 from tests.conftest import PASSWORD
 
-from .conftest import START, Pending, RelyingParty, journey, use_totp
+from .conftest import START, Pending, RelyingParty, journey, login, use_totp
 
 T0 = int(START.timestamp())
 DAY = 86400
@@ -148,6 +148,9 @@ def test_forget_all_browsers_revokes_the_cookie(rp, totp_device, clock):
     trip, _ = sign_in(rp, browser)  # still trusted
     assert trip.steps == ["login", "consent", "callback"]
 
+    # Managing remembered browsers needs this session's own second factor.
+    assert browser.get("/mfa/trust/")["Location"] == "/mfa/verify/?next=%2Fmfa%2Ftrust%2F"
+    use_totp(totp_device)(browser, "/mfa/verify/", {"next": "/mfa/trust/"})
     page = browser.get("/mfa/trust/")
     assert b"(this browser)" in page.content
     response = browser.post("/mfa/trust/forget/")
@@ -234,3 +237,133 @@ def test_a_remembered_factor_never_carries_over_to_another_client(rp, make_appli
     # A password-only client never reports the remembered factor as its authentication.
     assert tokens["claims"]["acr"] == "urn:mfa_oauth:acr:pwd"
     assert tokens["claims"]["amr"] == ["pwd"]
+
+
+def test_a_client_accepts_only_a_trust_younger_than_its_own_days(rp, make_application, totp_device, clock):
+    # Trusted for client A (30 days); client B allows remembered browsers for 1 day only.
+    browser = trusted_browser_client(rp, totp_device, clock)  # trusted at T0, now T0 + 2 days
+    brief = make_application(mfa_mode="always", client_id="brief")
+    BrowserTrustPolicy.objects.create(application=brief, remember_days=1)
+    brief_rp = RelyingParty(brief.client_id)
+    trip, _ = sign_in(brief_rp, browser)
+    assert trip.steps == ["login", "verify"]  # two days old: too old for B
+    browser.post("/accounts/logout/")
+    clock.shift(8 * DAY)
+    trip, _ = sign_in(brief_rp, browser)
+    assert trip.steps == ["login", "verify"]  # ten days old
+    browser.post("/accounts/logout/")
+    # A still accepts it (within its 30 days): B's refusal revoked nothing.
+    trip, tokens = sign_in(rp, browser)
+    assert trip.steps == ["login", "consent", "callback"]
+    assert tokens["claims"]["auth_time"] == T0
+
+
+def test_a_trust_younger_than_the_clients_days_is_accepted(rp, make_application, totp_device, clock):
+    brief = make_application(mfa_mode="always", client_id="brief")
+    BrowserTrustPolicy.objects.create(application=brief, remember_days=1)
+    browser = Client()
+    trip, _ = sign_in(rp, browser, use_totp(totp_device, remember=True))  # trusted for A at T0
+    browser.post("/accounts/logout/")
+    clock.shift(DAY - 60)
+    trip, tokens = sign_in(RelyingParty(brief.client_id), browser)
+    assert trip.steps == ["login", "consent", "callback"]
+    assert tokens["claims"]["auth_time"] == T0
+    browser.post("/accounts/logout/")
+    clock.shift(120)  # now one day and a minute old
+    trip, _ = sign_in(RelyingParty(brief.client_id), browser)
+    assert trip.steps == ["login", "verify"]
+
+
+def test_the_sites_cap_bounds_a_trust_established_under_a_longer_one(rp, totp_device, clock, settings):
+    browser = trusted_browser_client(rp, totp_device, clock)  # trusted for 30 days at T0
+    settings.MFA_OAUTH = {**settings.MFA_OAUTH, "TRUSTED_BROWSER_MAX_DAYS": 7}
+    clock.shift(4 * DAY)  # six days old
+    trip, _ = sign_in(rp, browser)
+    assert trip.steps == ["login", "consent", "callback"]
+    browser.post("/accounts/logout/")
+    clock.shift(2 * DAY)  # eight days old: beyond the cap the operator lowered
+    trip, _ = sign_in(rp, browser)
+    assert trip.steps == ["login", "verify"]
+
+
+# --- /mfa/trust/: a complete sign-in, and only the methods it serves ----------------------------
+
+
+def test_the_trust_page_needs_the_second_factor_of_this_session(rp, totp_device, clock):
+    trusted_browser_client(rp, totp_device, clock)
+    intruder = Client()  # knows the password, not the second factor
+    login(intruder)
+    page = intruder.get("/mfa/trust/")
+    assert page.status_code == 302
+    assert page["Location"] == "/mfa/verify/?next=%2Fmfa%2Ftrust%2F"
+    forget = intruder.post("/mfa/trust/forget/")
+    assert forget.status_code == 302
+    assert forget["Location"] == "/mfa/verify/?next=%2Fmfa%2Ftrust%2F"  # back to the page, not the POST URL
+    assert TrustedBrowser.objects.count() == 1
+
+    anonymous = Client()
+    assert anonymous.get("/mfa/trust/")["Location"].startswith("/accounts/login/")
+    assert anonymous.post("/mfa/trust/forget/")["Location"].startswith("/accounts/login/")
+    assert TrustedBrowser.objects.count() == 1
+
+    # The same session once the second factor is proved.
+    clock.shift(30)
+    use_totp(totp_device)(intruder, "/mfa/verify/", {"next": "/mfa/trust/"})
+    assert intruder.get("/mfa/trust/").status_code == 200
+    assert intruder.post("/mfa/trust/forget/").status_code == 302
+    assert not TrustedBrowser.objects.exists()
+
+
+def test_a_remembered_browser_is_not_a_complete_sign_in_for_the_trust_page(rp, totp_device, clock):
+    browser = trusted_browser_client(rp, totp_device, clock)
+    trip, _ = sign_in(rp, browser)  # the remembered factor stood in for the TOTP
+    assert trip.steps == ["login", "consent", "callback"]
+    assert browser.get("/mfa/trust/")["Location"] == "/mfa/verify/?next=%2Fmfa%2Ftrust%2F"
+    assert browser.post("/mfa/trust/forget/").status_code == 302
+    assert TrustedBrowser.objects.count() == 1
+
+
+def test_the_trust_page_of_a_user_without_a_second_factor_needs_the_password_only(user):
+    browser = Client()
+    login(browser)
+    assert browser.get("/mfa/trust/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path,method",
+    [
+        *[("/mfa/trust/", m) for m in ("head", "post", "put", "patch", "delete", "options", "trace")],
+        *[("/mfa/trust/forget/", m) for m in ("get", "head", "put", "patch", "delete", "options", "trace")],
+    ],
+)
+@pytest.mark.parametrize("session", ["anonymous", "password_only", "complete"])
+def test_the_trust_pages_refuse_the_methods_they_do_not_serve(rp, totp_device, clock, path, method, session):
+    browser = trusted_browser_client(rp, totp_device, clock)
+    if session != "anonymous":
+        login(browser)
+    if session == "complete":
+        use_totp(totp_device)(browser, "/mfa/verify/", {"next": "/mfa/trust/"})
+        assert browser.get("/mfa/trust/").status_code == 200
+    response = getattr(browser, method)(path)
+    assert response.status_code == 405
+    assert TrustedBrowser.objects.count() == 1
+
+
+def test_a_remembered_browser_never_makes_the_session_fresh_for_account_changes(rp, totp_device, clock):
+    browser = Client()
+    trip, _ = sign_in(rp, browser, use_totp(totp_device, remember=True))  # trusted at T0
+    browser.post("/accounts/logout/")
+    clock.shift(60)  # well within FRESH_MFA_WINDOW of the factor that established the trust
+    trip, _ = sign_in(rp, browser)
+    assert trip.steps == ["login", "consent", "callback"]  # the trust stood in for the TOTP
+    remove = f"/account/security/factors/{totp_device.persistent_id}/remove/"
+    for path in (remove, "/mfa/enroll/totp/", "/account/security/backup-codes/"):
+        response = browser.get(path)
+        assert response.status_code == 302, path
+        assert response["Location"].startswith("/mfa/verify/?next="), path
+    assert browser.post(remove)["Location"].startswith("/mfa/verify/")
+    assert TOTPDevice.objects.filter(pk=totp_device.pk).exists()
+    # This session's own TOTP makes it fresh.
+    clock.shift(30)
+    use_totp(totp_device)(browser, "/mfa/verify/", {"next": remove})
+    assert browser.get(remove).status_code == 200
