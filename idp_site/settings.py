@@ -224,6 +224,11 @@ MFA_OAUTH = {
     # Development on other ports: accept the request's own origin (never in production).
     "WEBAUTHN_TRUST_REQUEST_ORIGIN": env_bool("WEBAUTHN_TRUST_REQUEST_ORIGIN", False),
     "HOTP_MAX_TOLERANCE": int(os.environ.get("MFA_HOTP_MAX_TOLERANCE", "10")),
+    # WebAuthn attestation trust (docs/security.md): the roots of the security-key vendors whose keys
+    # count as hardware, and optionally a FIDO MDS3 BLOB downloaded by the operator, with its root.
+    "WEBAUTHN_ATTESTATION_ROOTS": os.environ.get("WEBAUTHN_ATTESTATION_ROOTS", ""),
+    "WEBAUTHN_MDS_BLOB": os.environ.get("WEBAUTHN_MDS_BLOB", ""),
+    "WEBAUTHN_MDS_ROOTS": os.environ.get("WEBAUTHN_MDS_ROOTS", ""),
 }
 
 # --- Celery: eager without a broker, the real broker when CELERY_BROKER_URL is set ------------------

@@ -43,7 +43,8 @@ DEFAULTS: dict[str, Any] = {
     # Seconds a registration or sign-in challenge stays valid (also the browser's timeout hint).
     "WEBAUTHN_CHALLENGE_TIMEOUT": 300,
     # "required": every second-factor assertion must carry user verification (PIN/biometric);
-    # "preferred": asked for, and recorded (amr "user", level phrh) only when the authenticator did it.
+    # "preferred": asked for, and recorded (amr "user"; level phrh for an attested hardware key) only when
+    # the authenticator did it.
     # Passkey sign-in without a password always requires it.
     "WEBAUTHN_USER_VERIFICATION": "preferred",
     # COSE algorithms accepted at registration: ES256, EdDSA, RS256.
@@ -141,5 +142,28 @@ DEFAULTS.update(
         "TRUSTED_BROWSER_COOKIE_NAME": "mfa_oauth_trusted_browser",
         "TRUSTED_BROWSER_COOKIE_SECURE": True,
         "TRUSTED_BROWSER_MAX_DAYS": 30,
+    }
+)
+
+# --- WebAuthn attestation trust (mfa_oauth.webauthn.trust; docs/security.md) ----------------------
+DEFAULTS.update(
+    {
+        # Trust anchors for attestation: a PEM file of root certificates, or a directory of *.pem/*.crt
+        # files, that the operator installs (e.g. the roots of the security-key vendors the site accepts).
+        # A credential whose attestation chains to one of them (formats packed, tpm, android-key, apple,
+        # fido-u2f) and is not synced may claim amr "hwk" and acr "phrh"; every other credential is
+        # "swk"/"phr". Empty: no anchor, so no WebAuthn credential is hardware level.
+        "WEBAUTHN_ATTESTATION_ROOTS": "",
+        # A FIDO Metadata Service (MDS3) BLOB file the operator downloads from
+        # https://mds3.fidoalliance.org/ (never fetched at run time); empty: none. Its entries add the
+        # attestation roots of each listed authenticator model, and a model reported revoked or
+        # compromised, or whose keys are not hardware-protected, never reaches hardware level.
+        "WEBAUTHN_MDS_BLOB": "",
+        # The PEM root certificate(s) the BLOB's signing chain must lead to (for FIDO's BLOB: GlobalSign
+        # Root CA - R3, https://secure.globalsign.com/cacert/root-r3.crt, converted to PEM).
+        "WEBAUTHN_MDS_ROOTS": "",
+        # The DNS name (subjectAltName, or CN) the BLOB's signing certificate must carry: the root above
+        # also issues certificates to unrelated sites. Empty: any certificate under the root.
+        "WEBAUTHN_MDS_SIGNER": "mds.fidoalliance.org",
     }
 )

@@ -19,7 +19,7 @@ class WebAuthnCredentialAdmin(admin.ModelAdmin):
         "clone_suspected_at",
         "confirmed",
     )
-    list_filter = ("confirmed", "backup_eligible", "user_verifying", "clone_suspected_at")
+    list_filter = ("confirmed", "backup_eligible", "user_verifying", "attestation_verified", "clone_suspected_at")
     search_fields = ("user__username", "user__email", "name")
     raw_id_fields = ("user",)
     fields = (
@@ -28,6 +28,8 @@ class WebAuthnCredentialAdmin(admin.ModelAdmin):
         "confirmed",
         "aaguid",
         "attestation_format",
+        "attestation_verified",
+        "attestation_root",
         "transports",
         "backup_eligible",
         "backup_state",
@@ -42,6 +44,8 @@ class WebAuthnCredentialAdmin(admin.ModelAdmin):
         "user",
         "aaguid",
         "attestation_format",
+        "attestation_verified",
+        "attestation_root",
         "transports",
         "backup_eligible",
         "backup_state",

@@ -4,7 +4,8 @@ py_webauthn checks type, challenge, origin, rpIdHash, UP/UV flags, algorithm, at
 signature. What the relying party owns is done here (SECURITY.md G1): challenges from
 :mod:`.challenges`; the credential is looked up by id *and* owner; duplicate ids are refused;
 the sign counter is compared and stored under a row lock after the signature is verified, so
-only a holder of the real key can trigger the clone alarm; BE must not change.
+only a holder of the real key can trigger the clone alarm; BE must not change. What the attestation
+proved is stored on the credential and decides its level (attestation.py, docs/security.md).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from webauthn import (
     generate_registration_options,
     options_to_json,
     verify_authentication_response,
-    verify_registration_response,
 )
 from webauthn.authentication.verify_authentication_response import VerifiedAuthentication
 from webauthn.helpers import parse_authentication_credential_json, parse_registration_credential_json
@@ -41,8 +41,8 @@ from webauthn.helpers.structs import (
 from .. import lockout
 from ..context import Factor
 from ..signals import authenticator_clone_suspected, second_factor_failed
-from . import challenges, config
-from .models import WebAuthnCredential, WebAuthnUserHandle, credential_id_hash, factor_from_flags
+from . import attestation, challenges, config, trust
+from .models import WebAuthnCredential, WebAuthnUserHandle, credential_id_hash, factor_from_assertion
 
 logger = logging.getLogger("mfa_oauth.webauthn")
 
@@ -119,7 +119,12 @@ def registration_options(request: HttpRequest) -> dict:
         user_display_name=(user.get_full_name() if hasattr(user, "get_full_name") else "") or user.get_username(),
         challenge=challenge,
         timeout=config.challenge_timeout() * 1000,
-        attestation=AttestationConveyancePreference.NONE,
+        # Attestation is asked for only when the operator installed anchors to verify it against: without
+        # them it would prove nothing (WebAuthn L2 §6.5) and only show the authenticator's model.
+        # "enterprise" (uniquely identifying) is never asked for.
+        attestation=AttestationConveyancePreference.DIRECT
+        if trust.current().configured
+        else AttestationConveyancePreference.NONE,
         authenticator_selection=AuthenticatorSelectionCriteria(
             # A discoverable credential where the authenticator can hold one: it enables passkey sign-in.
             resident_key=ResidentKeyRequirement.PREFERRED,
@@ -147,8 +152,9 @@ def finish_registration(request: HttpRequest, payload: dict) -> WebAuthnCredenti
     name = (name or "").strip()[:MAX_NAME_LENGTH]
     try:
         parsed = parse_registration_credential_json(raw)
-        verified = verify_registration_response(
-            credential=parsed,
+        verified, evidence = attestation.verify_registration(
+            parsed,
+            trust.current(),
             expected_challenge=state.challenge,
             expected_rp_id=config.rp_id(),
             expected_origin=config.expected_origins(request),
@@ -172,9 +178,11 @@ def finish_registration(request: HttpRequest, payload: dict) -> WebAuthnCredenti
         credential_id=verified.credential_id,
         public_key=verified.credential_public_key,
         sign_count=verified.sign_count,
-        aaguid=str(verified.aaguid or ""),
+        aaguid=evidence.aaguid,
         transports=transports,
-        attestation_format=str(getattr(verified.fmt, "value", verified.fmt)),
+        attestation_format=evidence.fmt,
+        attestation_verified=evidence.anchored,
+        attestation_root=evidence.anchor_sha256,
         backup_eligible=backup_eligible,
         backup_state=bool(verified.credential_backed_up),
         user_verifying=bool(verified.user_verified),
@@ -366,7 +374,7 @@ def _verify_assertion(request, state, parsed: AuthenticationCredential, queryset
         )
     be = verified.credential_device_type == CredentialDeviceType.MULTI_DEVICE
     device.remember_assertion(user_verified=verified.user_verified, backup_eligible=be)
-    return Verified(device, factor_from_flags(device, user_verified=verified.user_verified, backup_eligible=be))
+    return Verified(device, factor_from_assertion(device, user_verified=verified.user_verified, backup_eligible=be))
 
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 
 from ..conf import settings as mfa_settings
+from .certificates import CertificateFileError, read_anchors
 from .config import USER_VERIFICATION_CHOICES, host_matches_rp_id, is_ip_address
+from .mds import MetadataError
+from .trust import load_blob
 
 
 @register()
@@ -66,6 +70,61 @@ def check_webauthn_settings(app_configs, **kwargs):
             Error(
                 f"MFA_OAUTH['WEBAUTHN_USER_VERIFICATION'] must be one of {USER_VERIFICATION_CHOICES}.",
                 id="mfa_oauth_webauthn.E005",
+            )
+        )
+    return messages
+
+
+@register()
+def check_attestation_trust(app_configs, **kwargs):
+    """The operator's attestation anchors and MDS BLOB (trust.py): a configured source that cannot be
+    used would silently make every key a software key, so it is an error (docs/security.md)."""
+    messages = []
+    roots = str(mfa_settings.WEBAUTHN_ATTESTATION_ROOTS or "")
+    if roots:
+        try:
+            read_anchors(roots)
+        except CertificateFileError as error:
+            messages.append(
+                Error(
+                    f"MFA_OAUTH['WEBAUTHN_ATTESTATION_ROOTS']: {error}.",
+                    hint="Name a PEM file of root certificates, or a directory of *.pem/*.crt files.",
+                    id="mfa_oauth_webauthn.E006",
+                )
+            )
+    if not mfa_settings.WEBAUTHN_MDS_BLOB:
+        return messages
+    mds_roots = str(mfa_settings.WEBAUTHN_MDS_ROOTS or "")
+    try:
+        if not mds_roots:
+            raise CertificateFileError("not set")
+        read_anchors(mds_roots)
+    except CertificateFileError as error:
+        messages.append(
+            Error(
+                f"MFA_OAUTH['WEBAUTHN_MDS_ROOTS']: {error}; the MDS BLOB's signature cannot be verified.",
+                hint="Name the PEM file of the root that signs the BLOB (FIDO: GlobalSign Root CA - R3).",
+                id="mfa_oauth_webauthn.E007",
+            )
+        )
+        return messages
+    try:
+        blob = load_blob()
+    except MetadataError as error:
+        messages.append(
+            Error(
+                f"MFA_OAUTH['WEBAUTHN_MDS_BLOB'] cannot be used: {error}.",
+                hint="Download the BLOB again from https://mds3.fidoalliance.org/ (it is never fetched at run time).",
+                id="mfa_oauth_webauthn.E008",
+            )
+        )
+        return messages
+    if blob.next_update is not None and blob.next_update < datetime.date.today():
+        messages.append(
+            Warning(
+                f"The MDS BLOB (number {blob.number}) was due to be replaced on {blob.next_update.isoformat()}.",
+                hint="Download a fresh BLOB: revocations published since are not known to this site.",
+                id="mfa_oauth_webauthn.W003",
             )
         )
     return messages

@@ -13,20 +13,23 @@ from django_otp.models import Device, TimestampMixin
 
 from ..context import LEVEL_PHISHING_RESISTANT, LEVEL_PHISHING_RESISTANT_HARDWARE, Factor
 from ..methods import Method
+from . import trust
 
+# Phishing-resistant (verifier name binding, NIST SP 800-63B-4 §3.2.5.2), not shown to be hardware.
 METHOD = Method(
     "webauthn",
     "Security key or passkey",
-    ("hwk", "pop"),
+    ("swk", "pop"),
     level=LEVEL_PHISHING_RESISTANT,
     takes_code=False,
     challenge_template="mfa_oauth/webauthn/challenge.html",
 )
-# A hardware-bound credential (BE=0) that verified its user at registration can reach phrh.
+# A credential whose attestation chained to an installed anchor (attestation.py), not synced (BE=0),
+# that verified its user at registration can reach phrh.
 METHOD_HARDWARE = Method(
     METHOD.name,
     METHOD.label,
-    METHOD.amr,
+    ("hwk", "pop"),
     level=LEVEL_PHISHING_RESISTANT_HARDWARE,
     takes_code=False,
     challenge_template=METHOD.challenge_template,
@@ -45,7 +48,7 @@ class _MethodDescriptor:
     def __get__(self, instance, owner):
         if instance is None:
             return METHOD
-        return METHOD_HARDWARE if instance.hardware_bound and instance.user_verifying else METHOD
+        return METHOD_HARDWARE if instance.user_verifying and instance.hardware_attested else METHOD
 
 
 class WebAuthnUserHandle(models.Model):
@@ -80,7 +83,12 @@ class WebAuthnCredential(TimestampMixin, Device):
     sign_count = models.PositiveBigIntegerField(default=0)
     aaguid = models.CharField(max_length=36, blank=True)
     transports = models.JSONField(default=list, blank=True)
+    # What the registration's attestation proved (attestation.py), the evidence levels are derived
+    # from at each sign-in: its format; whether its certificate chain was verified against a trust
+    # anchor the operator installed, and which one (SHA-256 of the anchor's DER).
     attestation_format = models.CharField(max_length=32, blank=True)
+    attestation_verified = models.BooleanField(default=False)
+    attestation_root = models.CharField(max_length=64, blank=True)
     # BE: the credential may be synced to other devices (a passkey in a cloud keychain). Fixed at creation.
     backup_eligible = models.BooleanField(default=False)
     # BS: it is synced now (may change).
@@ -101,7 +109,19 @@ class WebAuthnCredential(TimestampMixin, Device):
 
     @property
     def hardware_bound(self) -> bool:
+        """Not synced (BE=0): the authenticator's own claim, signed by the key it describes."""
         return not self.backup_eligible
+
+    @property
+    def hardware_attested(self) -> bool:
+        """Hardware-bound on the operator's evidence: not synced, attested by a chain verified against
+        an installed anchor at registration, and that anchor still trusted for the model now (an
+        anchor removed or an MDS compromise report since takes the level away; trust.py)."""
+        return (
+            self.hardware_bound
+            and self.attestation_verified
+            and trust.current().vouches_for(self.aaguid, self.attestation_root)
+        )
 
     def verify_token(self, token) -> bool:
         # Never verified by a typed code; the assertion endpoints verify it (ceremonies.py).
@@ -110,21 +130,25 @@ class WebAuthnCredential(TimestampMixin, Device):
     def verified_factor(self) -> Factor:
         """The factor the last assertion of this instance earned (mfa_oauth.methods.factor_for)."""
         flags = getattr(self, "_assertion_flags", None) or {"uv": False, "be": self.backup_eligible}
-        return factor_from_flags(self, user_verified=flags["uv"], backup_eligible=flags["be"])
+        return factor_from_assertion(self, user_verified=flags["uv"], backup_eligible=flags["be"])
 
     def remember_assertion(self, *, user_verified: bool, backup_eligible: bool) -> None:
         self._assertion_flags = {"uv": bool(user_verified), "be": bool(backup_eligible)}
 
 
-def factor_from_flags(device: Device, *, user_verified: bool, backup_eligible: bool) -> Factor:
-    """amr/acr from what the authenticator *signed*: hwk/swk from BE, ``user`` only from UV.
+def factor_from_assertion(device: WebAuthnCredential, *, user_verified: bool, backup_eligible: bool) -> Factor:
+    """amr/acr of an assertion: ``hwk`` and ``phrh`` only for a credential the stored attestation
+    evidence shows to be hardware (``hardware_attested``) that is not synced now either; ``user`` only
+    from UV (signed by the key).
 
     UV does not say which gesture was used (PIN, fingerprint, face), so ``fpt``/``face`` are never
-    claimed (SECURITY.md G2). A synced passkey (BE=1) is phr, never phrh (G3)."""
-    amr = ["swk" if backup_eligible else "hwk", "pop"]
+    claimed (SECURITY.md G2). A synced passkey (BE=1) is phr, never phrh (G3); so is an unattested
+    or self-attested key, whatever its flags say (docs/security.md)."""
+    hardware = not backup_eligible and device.hardware_attested
+    amr = ["hwk" if hardware else "swk", "pop"]
     if user_verified:
         amr.append("user")
-    level = LEVEL_PHISHING_RESISTANT_HARDWARE if user_verified and not backup_eligible else LEVEL_PHISHING_RESISTANT
+    level = LEVEL_PHISHING_RESISTANT_HARDWARE if user_verified and hardware else LEVEL_PHISHING_RESISTANT
     return Factor(
         method=METHOD.name,
         amr=tuple(amr),

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from tests.conftest import PASSWORD
 
+from .pki import AAGUID, CertificateAuthority, der
 from .soft_authenticator import SoftAuthenticator
 
 RP_ID = "localhost"
@@ -80,3 +81,42 @@ def registered(client, user, authenticator):
     assert response.status_code == 201, response.content
     client.logout()
     return user.webauthncredential_set.get()
+
+
+# --- attestation (docs/security.md): a test vendor's PKI, installed as the operator's anchor ---------
+
+
+@pytest.fixture
+def vendor() -> CertificateAuthority:
+    """A security-key vendor's attestation root, made for this test."""
+    return CertificateAuthority.root("Test Vendor Attestation Root")
+
+
+def attested_by(ca: CertificateAuthority, **kwargs) -> SoftAuthenticator:
+    """An authenticator with packed attestation by a certificate ``ca`` issued for its AAGUID."""
+    key, certificate = ca.attestation_certificate(AAGUID)
+    return SoftAuthenticator(
+        aaguid=AAGUID.bytes, attestation="packed", attestation_key=key, attestation_chain=(der(certificate),), **kwargs
+    )
+
+
+@pytest.fixture
+def install_roots(webauthn_settings, tmp_path):
+    """Install CAs as the operator's attestation anchors (a directory of PEM files)."""
+
+    def install(*cas: CertificateAuthority):
+        directory = tmp_path / "attestation-roots"
+        directory.mkdir(exist_ok=True)
+        for index, ca in enumerate(cas):
+            ca.write(directory / f"root-{index}.pem")
+        webauthn_settings.MFA_OAUTH = {**webauthn_settings.MFA_OAUTH, "WEBAUTHN_ATTESTATION_ROOTS": str(directory)}
+        return directory
+
+    return install
+
+
+@pytest.fixture
+def hardware_key(vendor, install_roots) -> SoftAuthenticator:
+    """A hardware-bound (BE=0), user-verifying key whose attestation chains to an installed anchor."""
+    install_roots(vendor)
+    return attested_by(vendor)

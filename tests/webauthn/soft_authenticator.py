@@ -1,7 +1,9 @@
 """A small software WebAuthn authenticator for fast tests (RECIPES §3.2), in the test tree only.
 
-It makes ES256 (or, to test refusal, ES512) credentials with "none" attestation and answers with
-the JSON shapes browsers produce (``PublicKeyCredential.toJSON()``), which py_webauthn parses.
+It makes ES256 (or, to test refusal, ES512) credentials with "none" attestation, packed self
+attestation, or packed attestation by a certificate chain the test provides (tests/webauthn/pki.py),
+and answers with the JSON shapes browsers produce (``PublicKeyCredential.toJSON()``), which
+py_webauthn parses.
 Every flag and field an attacker could tamper with is a keyword argument, so negative tests can
 say exactly what they change.
 """
@@ -43,10 +45,26 @@ class SoftCredential:
 
 
 class SoftAuthenticator:
-    def __init__(self, *, user_verification: bool = True, backup_eligible: bool = False, aaguid: bytes = b"\0" * 16):
+    def __init__(
+        self,
+        *,
+        user_verification: bool = True,
+        backup_eligible: bool = False,
+        aaguid: bytes = b"\0" * 16,
+        attestation: str = "none",
+        attestation_key: ec.EllipticCurvePrivateKey | None = None,
+        attestation_chain: tuple[bytes, ...] = (),
+    ):
+        """``attestation``: "none"; "self" (packed, signed by the credential key, no x5c); or "packed"
+        (signed by ``attestation_key``, whose certificate comes first in ``attestation_chain``, DER)."""
+        assert attestation in ("none", "self", "packed")
+        assert attestation != "packed" or (attestation_key is not None and attestation_chain)
         self.user_verification = user_verification
         self.backup_eligible = backup_eligible
         self.aaguid = aaguid
+        self.attestation = attestation
+        self.attestation_key = attestation_key
+        self.attestation_chain = attestation_chain
         self.credentials: dict[bytes, SoftCredential] = {}
 
     # --- navigator.credentials.create() ------------------------------------------------------
@@ -82,8 +100,8 @@ class SoftAuthenticator:
             + cid
             + cose
         )
-        attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
         client_data = self._client_data("webauthn.create", challenge or opts["challenge"], origin)
+        attestation = cbor2.dumps(self._attestation(auth_data, client_data, key, alg))
         self.credentials[cid] = cred
         return {
             "id": b64url(cid),
@@ -138,6 +156,18 @@ class SoftAuthenticator:
         }
 
     # --- helpers -----------------------------------------------------------------------------
+
+    def _attestation(self, auth_data: bytes, client_data: bytes, key: ec.EllipticCurvePrivateKey, alg: int) -> dict:
+        """The attestation object (WebAuthn L2 §6.5; packed: §8.2)."""
+        if self.attestation == "none":
+            return {"fmt": "none", "attStmt": {}, "authData": auth_data}
+        signed = auth_data + hashlib.sha256(client_data).digest()
+        if self.attestation == "self":
+            signature = key.sign(signed, ec.ECDSA(CURVES[alg][3]))
+            return {"fmt": "packed", "attStmt": {"alg": alg, "sig": signature}, "authData": auth_data}
+        signature = self.attestation_key.sign(signed, ec.ECDSA(hashes.SHA256()))
+        statement = {"alg": -7, "sig": signature, "x5c": list(self.attestation_chain)}
+        return {"fmt": "packed", "attStmt": statement, "authData": auth_data}
 
     def _flag_bits(self, uv: bool | None, backup_eligible: bool | None = None) -> int:
         bits = UV if (self.user_verification if uv is None else uv) else 0

@@ -16,3 +16,6 @@ def test_admin_lists_credentials_and_has_no_add_form(client, registered):
     assert client.get(reverse("admin:mfa_oauth_webauthn_webauthncredential_add")).status_code == 403
     change = client.get(reverse("admin:mfa_oauth_webauthn_webauthncredential_change", args=[registered.pk]))
     assert change.status_code == 200 and b"clone_suspected_at" in change.content
+    # The attestation evidence is shown, never editable: ticking it would forge a hardware level.
+    assert b"attestation_verified" in change.content and b'name="attestation_verified"' not in change.content
+    assert b'name="attestation_root"' not in change.content

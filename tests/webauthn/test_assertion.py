@@ -25,6 +25,13 @@ def context_of(client) -> dict:
 
 
 @pytest.fixture
+def authenticator(hardware_key):
+    """These tests' key has a packed attestation by a vendor root the operator installed, so it can
+    reach hwk/phrh (unattested keys: test_attestation.py)."""
+    return hardware_key
+
+
+@pytest.fixture
 def half_logged_in(client, registered):
     password_login(client)
     return client
@@ -40,7 +47,8 @@ def test_assertion_completes_the_second_factor(half_logged_in, registered, authe
     assert response.status_code == 200, response.content
     assert response.json() == {"ok": True, "redirect": "/o/authorize/?x=1"}
     context = context_of(client)
-    # Hardware-bound (BE=0) with user verification: phrh; never fpt/face.
+    # Attested against an installed anchor, hardware-bound (BE=0), with user verification: phrh;
+    # never fpt/face.
     assert context.amr == ["pwd", "hwk", "pop", "user", "mfa"]
     assert context.acr == "phrh"
     registered.refresh_from_db()

@@ -68,7 +68,7 @@ def register_platform_authenticator(page, base: str, artifacts, virtual_authenti
     assert len(stored) == 1 and stored[0]["isResidentCredential"]
     device = WebAuthnCredential.objects.get()
     assert device.user.username == "alice" and device.user_verifying and not device.backup_eligible
-    assert device.discoverable is True
+    assert device.discoverable is True and not device.attestation_verified
     # Start the OAuth part from a browser that is signed out, with the authenticator still attached.
     page.context.clear_cookies()
     return device
@@ -90,8 +90,10 @@ def test_register_then_authorize_through_demo_with_the_key(site, page, artifacts
     expect(page.locator("#authorizationForm")).to_be_visible()
     page.screenshot(path=artifacts / "04-consent.png")
     page.click("input[name=allow]")
-    expect(page.locator("#claim-acr")).to_have_text("phrh")
-    expect(page.locator("#claim-amr")).to_have_text("pwd, hwk, pop, user, mfa")
+    # A virtual (software) authenticator, no attestation anchor installed: phr and swk, never the
+    # hardware level its flags alone would suggest (docs/security.md).
+    expect(page.locator("#claim-acr")).to_have_text("phr")
+    expect(page.locator("#claim-amr")).to_have_text("pwd, swk, pop, user, mfa")
     page.screenshot(path=artifacts / "05-demo-claims.png")
     device.refresh_from_db()
     assert device.sign_count >= 1 and device.last_used_at is not None
@@ -107,6 +109,17 @@ def test_sign_in_with_the_passkey_alone(site, page, artifacts, virtual_authentic
     page.click("#webauthn-passkey-start")  # no user name, no password
     expect(page.locator("#authorizationForm")).to_be_visible()
     page.click("input[name=allow]")
-    expect(page.locator("#claim-acr")).to_have_text("phrh")
-    expect(page.locator("#claim-amr")).to_have_text("hwk, pop, user, mfa")
+    expect(page.locator("#claim-acr")).to_have_text("phr")
+    expect(page.locator("#claim-amr")).to_have_text("swk, pop, user, mfa")
     page.screenshot(path=artifacts / "04-demo-claims-passkey.png")
+
+
+def test_with_anchors_installed_the_browser_is_asked_for_attestation(
+    site, page, artifacts, virtual_authenticator, vendor, install_roots
+):
+    # Registration now asks for "direct" attestation; Chromium's virtual authenticator answers with
+    # its own test certificate, which chains to no installed anchor: registered, as a software key.
+    install_roots(vendor)
+    device = register_platform_authenticator(page, site, artifacts, virtual_authenticator)
+    assert device.attestation_format != "none" and not device.attestation_verified
+    assert device.mfa_method.level == 2

@@ -29,10 +29,11 @@ def test_passkey_alone_signs_in_with_mfa(client, registered, authenticator, user
     assert int(client.session["_auth_user_id"]) == user.pk
     assert client.session["otp_device_id"] == registered.persistent_id
     context = AuthContext.from_dict(client.session["mfa_oauth.context"])
-    assert context.amr == ["hwk", "pop", "user", "mfa"]  # no pwd: none was typed
-    assert context.acr == "phrh" and context.is_multi_factor
+    # No pwd: none was typed. swk/phr: the key has no attestation (docs/security.md).
+    assert context.amr == ["swk", "pop", "user", "mfa"]
+    assert context.acr == "phr" and context.is_multi_factor
     home = client.get(reverse("home")).content.decode()
-    assert "phrh" in home
+    assert '<code id="home-acr">phr</code>' in home
 
 
 def test_synced_passkey_signs_in_at_phr(client, user):

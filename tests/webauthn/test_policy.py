@@ -63,8 +63,9 @@ def consent(client, url: str) -> str:
 
 
 @pytest.fixture
-def with_key(client, user, application):
-    key = SoftAuthenticator()
+def with_key(client, user, application, hardware_key):
+    """alice's key, attested by a vendor root the operator installed: it can reach phrh."""
+    key = hardware_key
     password_login(client)
     assert register(client, key).status_code == 201
     client.logout()
@@ -141,9 +142,9 @@ def test_assertion_without_uv_reaches_phr_not_phrh(client, user, with_key):
     assert client.get(url)["Location"].startswith("/mfa/verify/")
 
 
-def test_passkey_sign_in_satisfies_an_always_mfa_client(client, user, make_application):
+def test_passkey_sign_in_satisfies_an_always_mfa_client(client, user, make_application, hardware_key):
     make_application(mfa_mode="always")
-    key = SoftAuthenticator()
+    key = hardware_key
     password_login(client)
     assert register(client, key).status_code == 201
     client.logout()

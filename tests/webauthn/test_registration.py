@@ -36,9 +36,11 @@ def test_registration_stores_the_credential(client, user, authenticator):
     assert device.user == user and device.confirmed
     assert bytes(device.credential_id) == unb64url(credential["rawId"])
     assert device.sign_count == 0 and device.transports == ["internal"] and device.attestation_format == "none"
+    assert device.attestation_verified is False and device.attestation_root == ""
     assert device.backup_eligible is False and device.user_verifying is True and device.discoverable is True
-    # A hardware-bound key that verifies its user can reach phrh; the class itself describes phr.
-    assert device.mfa_method.level == 3 and WebAuthnCredential.mfa_method.level == 2
+    # Nothing attests it, so BE=0 and UV=1 are the authenticator's word: phr, not phrh
+    # (docs/security.md; attested keys: test_attestation.py).
+    assert device.mfa_method.level == 2 and WebAuthnCredential.mfa_method.level == 2
     assert WebAuthnCredential.mfa_method.takes_code is False
 
 
