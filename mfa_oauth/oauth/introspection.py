@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import logging
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import JsonResponse
@@ -32,6 +33,8 @@ from oauth2_provider.views import IntrospectTokenView
 from oauthlib.common import Request as OauthlibRequest
 
 from .resource_servers import annotate_for, may_introspect
+
+logger = logging.getLogger(__name__)
 
 
 def token_fields(token) -> dict:
@@ -89,7 +92,15 @@ class MFAIntrospectTokenView(IntrospectTokenView):
             .filter(token_checksum=checksum)
         )
         token = annotate_for(tokens, caller).first()
-        if token is None or not token.is_valid() or not may_introspect(token, caller):
+        if token is None or not token.is_valid():
+            return JsonResponse({"active": False}, status=200)
+        if not may_introspect(token, caller):
+            # The caller hears "inactive"; the operator of a misregistered resource server hears why.
+            logger.info(
+                "introspection refused: client %s is not a resource server for tokens of client %s",
+                caller.client_id,
+                token.application.client_id if token.application else None,
+            )
             return JsonResponse({"active": False}, status=200)
         data = token_fields(token)
         if token.user_id is not None:  # a client's own token (client_credentials) has no record
