@@ -94,6 +94,12 @@ def seed_clients(redirect_uri: str) -> dict[str, dict[str, str | None]]:
         app.client_secret = secret or ""
         app.save()  # DOT hashes the secret on save (CLIENT_SECRET_HASHER)
         clients[role] = {"client_id": client_id, "client_secret": secret, "redirect_uri": app.redirect_uris or None}
+    # The service introspects the other clients' tokens: registered as their resource server
+    # (mfa_oauth.oauth.resource_servers; DOT's own endpoint, on the plain site, asks nothing).
+    from mfa_oauth.models import ResourceServer
+
+    server, _ = ResourceServer.objects.get_or_create(application=Application.objects.get(client_id=SERVICE_CLIENT_ID))
+    server.clients.set(Application.objects.filter(client_id__in=[PUBLIC_CLIENT_ID, CONFIDENTIAL_CLIENT_ID]))
     return clients
 
 

@@ -282,6 +282,10 @@ DEMO_CLIENT_ID = os.environ.get("DEMO_CLIENT_ID", "demo-rp")
 DEMO_CLIENT_SECRET = os.environ.get("DEMO_CLIENT_SECRET", "demo-rp-secret-for-local-use-only")
 # Where the demo reaches the IdP's back channel (token, JWKS); empty: this site's own address.
 DEMO_IDP_BASE_URL = os.environ.get("DEMO_IDP_BASE_URL", "")
+# The sample API's own client: seed_demo registers it as a resource server for the demo client, so
+# it may introspect that client's tokens (RESOURCE_SERVER_INTROSPECTION_CLIENT_ID/_SECRET below).
+DEMO_API_CLIENT_ID = os.environ.get("DEMO_API_CLIENT_ID", "demo-api")
+DEMO_API_CLIENT_SECRET = os.environ.get("DEMO_API_CLIENT_SECRET", "demo-api-secret-for-local-use-only")
 
 LOGGING = {
     "version": 1,
@@ -299,7 +303,8 @@ MFA_OAUTH.update(
         # Plain-http development (make run) may turn the Secure flag off; browsers keep Secure cookies
         # for http://localhost and http://127.0.0.1 anyway.
         "TRUSTED_BROWSER_COOKIE_SECURE": env_bool("MFA_TRUSTED_BROWSER_COOKIE_SECURE", True),
-        # The sample API (/api/) validates tokens locally unless these name an introspection endpoint.
+        # The sample API (/api/) validates tokens locally unless these name an introspection endpoint
+        # and a client allowed to introspect the demo client's tokens (seed_demo's DEMO_API_CLIENT_ID).
         **{
             key: os.environ.get(key, "")
             for key in (

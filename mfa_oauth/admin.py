@@ -4,7 +4,7 @@ from django.contrib import admin
 from oauth2_provider.admin import ApplicationAdmin
 from oauth2_provider.models import get_application_model
 
-from .models import ClientPolicy, OATHTOTPDevice, UserMFAState
+from .models import ClientPolicy, OATHTOTPDevice, ResourceServer, UserMFAState
 
 Application = get_application_model()
 
@@ -16,8 +16,18 @@ class ClientPolicyInline(admin.StackedInline):
     max_num = 1
 
 
+class ResourceServerInline(admin.StackedInline):
+    """Registers the client as a resource server: which tokens it may introspect (RFC 7662 §4)."""
+
+    model = ResourceServer
+    fk_name = "application"
+    extra = 0
+    max_num = 1
+    filter_horizontal = ("clients",)
+
+
 class MFAApplicationAdmin(ApplicationAdmin):
-    inlines = [*getattr(ApplicationAdmin, "inlines", []), ClientPolicyInline]
+    inlines = [*getattr(ApplicationAdmin, "inlines", []), ClientPolicyInline, ResourceServerInline]
 
 
 if admin.site.is_registered(Application):

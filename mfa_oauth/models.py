@@ -117,4 +117,6 @@ class RefreshTokenAuthentication(models.Model):
 
 
 # Models of the core app that live beside their factor's code.
+# ... and beside the introspection endpoint that consults it.
+from .oauth.resource_servers import ResourceServer  # noqa: E402,F401
 from .totp.models import OATHTOTPDevice  # noqa: E402,F401

@@ -6,21 +6,35 @@ the response; ``amr`` is added as well. The values come from the token's
 so introspection and id_token always agree. Extension point: DOT's
 ``IntrospectTokenView.get_token_response``.
 
-Resource servers call this on every API request, so the token, its user, client and record are
-read with one statement; the fields DOT answers with are built as DOT 3.4.1 builds them
-(``tests/stepup/test_introspection_fields.py`` compares the two answers, so an upgrade of DOT that
-changes them fails there).
+Only the client the token was issued to, or a client registered as a resource server for it
+(:mod:`mfa_oauth.oauth.resource_servers`, RFC 7662 §4), learns about a token; any other caller
+gets ``{"active": false}`` as for an unknown token (§2.2: nothing to tell a token scanner). The
+caller is the confidential client that authenticated (DOT's ``authenticate_client``), or the client
+of the bearer token with the ``introspection`` scope DOT accepts instead; a public client's
+``client_id`` is no credential (§2.1), though DOT's validator lets a device-flow one through
+without a secret.
+
+Resource servers call this on every API request, so the token, its user, client and record, and
+whether the caller may see it, are read with one statement; the fields DOT answers with are built
+as DOT 3.4.1 builds them (``tests/stepup/test_introspection_fields.py`` compares the two answers,
+so an upgrade of DOT that changes them fails there).
 """
 
 from __future__ import annotations
 
 import calendar
 import hashlib
+import logging
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import JsonResponse
-from oauth2_provider.models import get_access_token_model
+from oauth2_provider.models import AbstractApplication, get_access_token_model
 from oauth2_provider.views import IntrospectTokenView
+from oauthlib.common import Request as OauthlibRequest
+
+from .resource_servers import annotate_for, may_introspect
+
+logger = logging.getLogger(__name__)
 
 
 def token_fields(token) -> dict:
@@ -36,18 +50,57 @@ def token_fields(token) -> dict:
 
 
 class MFAIntrospectTokenView(IntrospectTokenView):
+    caller = None  # the Application that authenticated this request
+
+    def authenticate_client(self, request) -> bool:
+        # DOT's OAuthLibCore.authenticate_client answers a bool and drops the oauthlib request that
+        # knows which client authenticated: the same two steps, keeping it.
+        core = self.get_oauthlib_core()
+        uri, http_method, body, headers = core._extract_params(request)
+        oauthlib_request = OauthlibRequest(uri, http_method, body, headers)
+        if not core.server.request_validator.authenticate_client(oauthlib_request):
+            return False
+        client = getattr(oauthlib_request, "client", None)
+        if client is None or client.client_type != AbstractApplication.CLIENT_CONFIDENTIAL:
+            return False  # then DOT tries a bearer token, else 403
+        self.caller = client
+        return True
+
+    def verify_request(self, request):
+        valid, oauthlib_request = super().verify_request(request)
+        if valid:
+            access_token = getattr(oauthlib_request, "access_token", None)
+            self.caller = getattr(access_token, "application", None)
+        return valid, oauthlib_request
+
+    def get(self, request, *args, **kwargs):
+        return self.get_token_response(request.GET.get("token", None), caller=self.caller)
+
+    def post(self, request, *args, **kwargs):
+        return self.get_token_response(request.POST.get("token", None), caller=self.caller)
+
     @staticmethod
-    def get_token_response(token_value=None):
+    def get_token_response(token_value=None, caller=None):
         if token_value is None:
             return IntrospectTokenView.get_token_response(token_value)  # DOT's invalid_request
+        if caller is None:
+            return JsonResponse({"active": False}, status=200)  # deny by default
         checksum = hashlib.sha256(token_value.encode("utf-8")).hexdigest()
-        token = (
+        tokens = (
             get_access_token_model()
             .objects.select_related("user", "application", "mfa_authentication__record")
             .filter(token_checksum=checksum)
-            .first()
         )
+        token = annotate_for(tokens, caller).first()
         if token is None or not token.is_valid():
+            return JsonResponse({"active": False}, status=200)
+        if not may_introspect(token, caller):
+            # The caller hears "inactive"; the operator of a misregistered resource server hears why.
+            logger.info(
+                "introspection refused: client %s is not a resource server for tokens of client %s",
+                caller.client_id,
+                token.application.client_id if token.application else None,
+            )
             return JsonResponse({"active": False}, status=200)
         data = token_fields(token)
         if token.user_id is not None:  # a client's own token (client_credentials) has no record

@@ -4,17 +4,25 @@ Factors are listed through django-otp's ``devices_for_user`` and described with
 ``mfa_oauth.methods.method_of``, so every installed device type (TOTP, HOTP, backup codes, SMS,
 WebAuthn, ...) shows up without this module knowing it. A Django ``InlineModelAdmin`` needs one
 model; a user's factors span several, so the "inline" is a panel on the change form.
+
+Every operator view here answers GET with a confirmation or a form and acts on POST only (other
+methods: 405), after two checks of :mod:`.guard`: the operator's authority over the account
+(:mod:`.authority`; refused with a message, the account's page then read-only) and the operator's
+own fresh second factor. Django's own views of the account (change form, password, delete, bulk
+actions) follow the same rules through :class:`.guard.OperatorGuardMixin`.
 """
 
 from __future__ import annotations
 
 import secrets
+from functools import wraps
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -26,9 +34,36 @@ from ..models import UserMFAState
 from ..totp.flows import base32_secret, otpauth_uri, qr_svg
 from . import services
 from .forms import HOTPEnrollForm, SMSEnrollForm, TOTPEnrollForm
+from .guard import OperatorGuardMixin, operator_step_up
 
 User = get_user_model()
 NONCE_KEY = "mfa_oauth.operators.nonces"
+OPERATOR_METHODS = ("GET", "POST")
+# Who may grant what is a superuser's decision: an operator who could tick these could give
+# themselves (or an accomplice) more than they hold (authority.authority_over compares the rest).
+PRIVILEGE_FIELDS = ("is_superuser", "groups", "user_permissions")
+
+
+def operator_action(view):
+    """An operator view on one account: GET shows, POST acts, other methods 405; then the model
+    permission (403), the authority over the account (a message, back to its page) and the
+    operator's fresh second factor (to the challenge step and back), before ``view`` runs."""
+
+    @wraps(view)
+    def wrapped(self, request, object_id, *args, **kwargs):
+        if request.method not in OPERATOR_METHODS:
+            return HttpResponseNotAllowed(OPERATOR_METHODS)
+        user = self._target(request, object_id)
+        decision = self.operator_authority(request, user)
+        if not decision.allowed:
+            self.message_user(request, decision.reason, messages.ERROR)
+            return self._back(user)
+        step = operator_step_up(request)
+        if step is not None:
+            return step
+        return view(self, request, user, *args, **kwargs)
+
+    return wrapped
 
 
 def factor_rows(user) -> list[dict]:
@@ -52,15 +87,41 @@ def factor_rows(user) -> list[dict]:
     return rows
 
 
-class MFAUserAdmin(UserAdmin):
+class MFAUserAdmin(OperatorGuardMixin, UserAdmin):
     change_form_template = "admin/mfa_oauth/user/change_form.html"
     actions = [*(UserAdmin.actions or []), "reset_second_factor", "unlock_second_factor"]
+
+    # --- authority: the account itself is the target -----------------------------------------
+
+    def operator_target(self, obj):
+        return obj
+
+    def operator_targets(self, queryset):
+        return queryset
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if request.user.is_superuser:
+            return fields
+        return fields + tuple(f for f in PRIVILEGE_FIELDS if f not in fields)
+
+    def user_change_password(self, request, id, form_url=""):
+        user = self.get_object(request, unquote(id))
+        if user is not None:
+            refused = self._refused(request, user, to=self._change_url(user))
+            if refused is not None:
+                return refused
+            if request.method == "POST":
+                step = operator_step_up(request)
+                if step is not None:
+                    return step
+        return super().user_change_password(request, id, form_url)
 
     # --- the factor panel ---------------------------------------------------------------------
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = dict(extra_context or {})
-        user = self.get_object(request, object_id)
+        user = self.get_object(request, unquote(object_id))
         if user is not None:
             state = UserMFAState.objects.filter(user=user).first()
             extra_context.update(
@@ -68,6 +129,7 @@ class MFAUserAdmin(UserAdmin):
                 mfa_state=state,
                 mfa_locked=lockout.is_locked(user),
                 mfa_sms_installed=services.sms_installed(),
+                mfa_authority=self.operator_authority(request, user),
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -96,10 +158,10 @@ class MFAUserAdmin(UserAdmin):
     # --- helpers ------------------------------------------------------------------------------
 
     def _target(self, request, object_id):
-        user = self.get_object(request, object_id)
+        user = self.get_object(request, unquote(object_id))
         if user is None:
             raise Http404(_("No such user."))
-        if not self.has_change_permission(request, user):
+        if not self.has_change_permission(request):  # the model permission; the authority is next
             raise PermissionDenied
         return user
 
@@ -136,8 +198,8 @@ class MFAUserAdmin(UserAdmin):
 
     # --- actions on one user ------------------------------------------------------------------
 
-    def reset_view(self, request, object_id):
-        user = self._target(request, object_id)
+    @operator_action
+    def reset_view(self, request, user):
         if request.method == "POST":
             removed = services.reset(user, request=request)
             self.message_user(request, _("Removed %(n)d second factor(s) of %(user)s.") % {"n": removed, "user": user})
@@ -152,8 +214,8 @@ class MFAUserAdmin(UserAdmin):
             button=_("Yes, remove all factors"),
         )
 
-    def unlock_view(self, request, object_id):
-        user = self._target(request, object_id)
+    @operator_action
+    def unlock_view(self, request, user):
         if request.method == "POST":
             services.unlock(user, request=request, actor=request.user)
             self.message_user(request, _("%(user)s can use their second factor again.") % {"user": user})
@@ -167,8 +229,8 @@ class MFAUserAdmin(UserAdmin):
             button=_("Unlock"),
         )
 
-    def backup_codes_view(self, request, object_id):
-        user = self._target(request, object_id)
+    @operator_action
+    def backup_codes_view(self, request, user):
         if request.method == "POST":
             if not self._use_nonce(request, request.POST.get("nonce", "")):
                 self.message_user(
@@ -190,8 +252,8 @@ class MFAUserAdmin(UserAdmin):
             nonce=self._new_nonce(request),
         )
 
-    def enroll_totp_view(self, request, object_id):
-        user = self._target(request, object_id)
+    @operator_action
+    def enroll_totp_view(self, request, user):
         if request.method == "POST":
             form = TOTPEnrollForm(request.POST)
             if form.is_valid():
@@ -218,9 +280,9 @@ class MFAUserAdmin(UserAdmin):
             form = TOTPEnrollForm(initial={"nonce": self._new_nonce(request)})
         return self._page(request, user, "enroll_form.html", _("Enroll an authenticator app"), form=form)
 
-    def enroll_hotp_view(self, request, object_id):
-        user = self._target(request, object_id)
-        form = HOTPEnrollForm(request.POST or None)
+    @operator_action
+    def enroll_hotp_view(self, request, user):
+        form = HOTPEnrollForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             try:
                 services.enroll_hotp(
@@ -238,11 +300,11 @@ class MFAUserAdmin(UserAdmin):
                 return self._back(user)
         return self._page(request, user, "enroll_form.html", _("Enroll a hardware token (HOTP)"), form=form)
 
-    def enroll_sms_view(self, request, object_id):
-        user = self._target(request, object_id)
+    @operator_action
+    def enroll_sms_view(self, request, user):
         if not services.sms_installed():
             raise Http404(_("SMS is not enabled on this site."))
-        form = SMSEnrollForm(request.POST or None)
+        form = SMSEnrollForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             try:
                 services.enroll_sms(
@@ -259,8 +321,8 @@ class MFAUserAdmin(UserAdmin):
                 return self._back(user)
         return self._page(request, user, "enroll_form.html", _("Enroll an SMS number"), form=form)
 
-    def test_sms_view(self, request, object_id, device_pk: int):
-        user = self._target(request, object_id)
+    @operator_action
+    def test_sms_view(self, request, user, device_pk: int):
         if not services.sms_installed():
             raise Http404(_("SMS is not enabled on this site."))
         device = next((d for d in services.all_devices(user) if method_of(d).name == "sms" and d.pk == device_pk), None)

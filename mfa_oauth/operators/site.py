@@ -6,11 +6,18 @@ device locked out. Instead, staff who passed the password are sent through the s
 step as everyone else — or, without any device, through TOTP enrollment first — and come back
 verified (``request.user.is_verified()``, set by django-otp's ``OTPMiddleware`` or by
 ``mfa_oauth.otp_middleware.LazyOTPMiddleware``).
+
+The admin of every model holding a user's second factor (any django-otp ``Device``: TOTP, HOTP,
+SMS, WebAuthn, backup codes, those of plugins; the lock state; the remembered browsers) gets
+:class:`~mfa_oauth.operators.guard.OperatorGuardMixin` when it is registered here, whoever
+registers it: an operator changes such a row only with authority over its user and a fresh second
+factor of their own (``docs/security.md``, "Operator actions").
 """
 
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models.base import ModelBase
 from django.http import HttpResponse
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
@@ -20,6 +27,7 @@ from ..conf import settings as mfa_settings
 from ..context import get_context
 from ..methods import has_second_factor
 from ..redirects import safe_next, with_next
+from .guard import OperatorGuardMixin, is_factor_model
 
 
 def staff_mfa_verified(request) -> bool:
@@ -31,6 +39,19 @@ def staff_mfa_verified(request) -> bool:
 
 class MFAAdminSite(admin.AdminSite):
     index_template = "admin/mfa_oauth/index.html"
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        # Extension point: AdminSite.register, through which django-otp's plugins and ours register.
+        models = [model_or_iterable] if isinstance(model_or_iterable, ModelBase) else list(model_or_iterable)
+        for model in models:
+            admin_class_for_model = admin_class or admin.ModelAdmin
+            if is_factor_model(model) and not issubclass(admin_class_for_model, OperatorGuardMixin):
+                admin_class_for_model = type(
+                    admin_class_for_model.__name__,
+                    (OperatorGuardMixin, admin_class_for_model),
+                    {"__module__": admin_class_for_model.__module__},
+                )
+            super().register(model, admin_class_for_model, **options)
 
     def has_permission(self, request) -> bool:
         return super().has_permission(request) and staff_mfa_verified(request)

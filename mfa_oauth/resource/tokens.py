@@ -86,7 +86,12 @@ class LocalValidator:
 
 
 class IntrospectionValidator:
-    """Asks the authorization server's RFC 7662 endpoint, authenticating as a client (Basic)."""
+    """Asks the authorization server's RFC 7662 endpoint, authenticating as a client (Basic).
+
+    That client must be one the authorization server lets learn about these tokens (on mfa_oauth:
+    the tokens' own client, or a client registered as their resource server,
+    ``mfa_oauth.oauth.resource_servers``); otherwise every token reads as inactive.
+    """
 
     def __init__(self, url: str, client_id: str, client_secret: str, timeout: float = 5.0):
         self.url = url

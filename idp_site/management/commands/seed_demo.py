@@ -1,4 +1,5 @@
-"""Demo data for the embedded default: an admin, a demo user with TOTP and backup codes, the demo client.
+"""Demo data for the embedded default: an admin, a demo user with TOTP and backup codes, the demo client,
+and the sample API's client registered as a resource server for it (it may introspect its tokens).
 
 Idempotent: a second run keeps existing users, devices and secrets and prints them again.
 """
@@ -13,7 +14,7 @@ from django.core.management.base import BaseCommand
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from oauth2_provider.models import get_application_model
 
-from mfa_oauth.models import ClientPolicy, MFAMode
+from mfa_oauth.models import ClientPolicy, MFAMode, ResourceServer
 from mfa_oauth.sms.models import SMSDevice
 from mfa_oauth.totp.flows import otpauth_uri, qr_terminal
 
@@ -84,6 +85,23 @@ class Command(BaseCommand):
         app.save()
         ClientPolicy.objects.get_or_create(application=app, defaults={"mfa_mode": MFAMode.ALWAYS})
 
+        # The sample API (/api/) authenticates as its own client when it introspects (RFC 7662 §2.1);
+        # the registration lets it learn about the demo client's tokens (mfa_oauth.oauth.resource_servers).
+        api = Application.objects.filter(client_id=settings.DEMO_API_CLIENT_ID).first()
+        if api is None:
+            api = Application(
+                client_id=settings.DEMO_API_CLIENT_ID,
+                client_secret=settings.DEMO_API_CLIENT_SECRET,
+                name="Demo API (resource server)",
+                user=admin,
+            )
+        api.client_type = Application.CLIENT_CONFIDENTIAL
+        api.authorization_grant_type = Application.GRANT_CLIENT_CREDENTIALS
+        api.redirect_uris = ""
+        api.save()
+        resource_server, _ = ResourceServer.objects.get_or_create(application=api)
+        resource_server.clients.add(app)
+
         if quiet:
             return
         secret = base64.b32encode(totp.bin_key).decode().rstrip("=")
@@ -104,6 +122,10 @@ class Command(BaseCommand):
                     (the admin site asks staff for a second factor; current code:
                      .venv/bin/python -c "import pyotp; print(pyotp.TOTP('{admin_secret}').now())")
  Security page:     {base}/account/security/
+ Sample API:        {base}/api/balance validates tokens locally; to have it introspect them instead:
+                    RESOURCE_SERVER_INTROSPECTION_URL={base}/o/introspect/
+                    RESOURCE_SERVER_INTROSPECTION_CLIENT_ID={settings.DEMO_API_CLIENT_ID}
+                    RESOURCE_SERVER_INTROSPECTION_CLIENT_SECRET=<DEMO_API_CLIENT_SECRET>
 
  Add the secret to an authenticator app (or scan the QR code below), or print
  the current code with:  .venv/bin/python -c "import pyotp; print(pyotp.TOTP('{secret}').now())"
