@@ -39,3 +39,6 @@ def check_settings(app_configs, **kwargs):
             )
         )
     return messages
+
+
+from .throttle import checks as _login_throttle_checks  # noqa: E402,F401  (mfa_oauth.W020-W022, E020-E022)

@@ -20,6 +20,8 @@ from ..conf import settings as mfa_settings
 from ..context import get_context
 from ..methods import has_second_factor
 from ..redirects import safe_next, with_next
+from ..throttle.forms import ThrottledAdminAuthenticationForm
+from ..throttle.views import mark_throttled
 
 
 def staff_mfa_verified(request) -> bool:
@@ -31,6 +33,9 @@ def staff_mfa_verified(request) -> bool:
 
 class MFAAdminSite(admin.AdminSite):
     index_template = "admin/mfa_oauth/index.html"
+    # The password throttle is in the authentication backend (mfa_oauth.throttle); this form says
+    # "Too many failed attempts. Try again in N minutes." instead of "enter a correct password".
+    login_form = ThrottledAdminAuthenticationForm
 
     def has_permission(self, request) -> bool:
         return super().has_permission(request) and staff_mfa_verified(request)
@@ -45,7 +50,7 @@ class MFAAdminSite(admin.AdminSite):
                 response = HttpResponse(status=302)
                 response["Location"] = with_next(reverse(step), back)
                 return response
-        return super().login(request, extra_context)
+        return mark_throttled(request, super().login(request, extra_context))
 
     def get_urls(self):
         from .overview import overview_view
