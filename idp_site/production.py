@@ -214,6 +214,19 @@ def webauthn() -> tuple[str, list[str]]:
     return rp_id, origins
 
 
+def trusted_proxies() -> list[str]:
+    """The reverse proxies whose X-Forwarded-For the client IP is read from (mfa_oauth.client_ip)."""
+    import ipaddress
+
+    entries = env_list("MFA_TRUSTED_PROXIES")
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ConfigError("MFA_TRUSTED_PROXIES", f"not an IP address or CIDR network: {entry[:50]!r}") from None
+    return entries
+
+
 def validate() -> None:
     """Check the environment before the base settings parse any of it (called first by settings.py)."""
     from .keys import load_signing_key
@@ -230,6 +243,7 @@ def validate() -> None:
     max_failed_attempts()
     refuse_http_redirects()
     proxy_ssl_header()
+    trusted_proxies()
     webauthn()
     if not env_bool("MFA_TRUSTED_BROWSER_COOKIE_SECURE", True):
         raise ConfigError("MFA_TRUSTED_BROWSER_COOKIE_SECURE", "the remembered-browser cookie is always Secure here")

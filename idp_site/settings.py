@@ -322,6 +322,12 @@ MFA_OAUTH_NOTIFICATIONS = {"SITE_NAME": os.environ.get("MFA_SITE_NAME", "mfa_oau
 # --- Operations: /healthz, JSON logs with the audit events, preflight, local TLS (idp_site/ops) ---
 INSTALLED_APPS += ["idp_site.ops"]
 
+# --- Password guessing (mfa_oauth.throttle; docs/security.md): every authenticate() call is throttled
+# per account and per client IP, counted in the cache above (Redis in production, shared by all nodes).
+AUTHENTICATION_BACKENDS = ["mfa_oauth.throttle.backends.ThrottledModelBackend"]
+# Behind reverse proxies: their addresses or networks (comma-separated), so X-Forwarded-For is read.
+MFA_OAUTH["TRUSTED_PROXIES"] = [p.strip() for p in os.environ.get("MFA_TRUSTED_PROXIES", "").split(",") if p.strip()]
+
 # --- Production (IDP_PRODUCTION=1): PostgreSQL, Redis cache and broker, HTTPS-only cookies, HSTS,
 # whitenoise, JSON logs; every value from the environment (.env.example), checked at start-up.
 if env_bool("IDP_PRODUCTION", False):

@@ -100,3 +100,6 @@ def _check_dot_classes() -> list[Error]:
             )
         )
     return messages
+
+
+from .throttle import checks as _login_throttle_checks  # noqa: E402,F401  (mfa_oauth.W020-W022, E020-E022)

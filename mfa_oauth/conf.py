@@ -167,3 +167,38 @@ DEFAULTS.update(
         "WEBAUTHN_MDS_SIGNER": "mds.fidoalliance.org",
     }
 )
+
+# --- password guessing (mfa_oauth.throttle; docs/security.md "Password guessing") ---------------
+DEFAULTS.update(
+    {
+        # Wrong passwords for one account (the user name as typed, normalised) before its password
+        # logins wait; None or 0 turns the per-account throttle off.
+        "LOGIN_THROTTLE_ACCOUNT_FREE_FAILURES": 5,
+        # Wrong passwords from one client IP (an IPv6 client: its /64, see below), for any account,
+        # before that IP's password logins wait. Higher than per account: offices and mobile
+        # carriers put many people behind one address. None or 0 turns the per-IP throttle off.
+        "LOGIN_THROTTLE_IP_FREE_FAILURES": 50,
+        # Seconds of the first wait; every further failure doubles it, up to the maximum. The waits
+        # are 1, 2, 4 ... 32, 60, 60 ... minutes with these defaults (NIST SP 800-63B-4 §3.2.2's
+        # example: "30 seconds up to an hour"). Never a permanent lock.
+        "LOGIN_THROTTLE_BASE_DELAY": 60,
+        "LOGIN_THROTTLE_MAX_DELAY": 3600,
+        # Seconds after its last counted failure at which an account's count is forgotten (a
+        # successful password login forgets it at once).
+        "LOGIN_THROTTLE_FORGET_AFTER": 24 * 3600,
+        # Seconds an IP's count lasts from its first failure: the free failures are a budget per
+        # period, so the typos of a busy shared address never add up to a standing lock-out.
+        "LOGIN_THROTTLE_IP_PERIOD": 3600,
+        # Prefix length an IPv6 client is counted by: one subscriber usually holds a whole /64.
+        "LOGIN_THROTTLE_IPV6_PREFIX": 64,
+        # The Django cache alias the counters live in. It must be shared by every web process and
+        # node (Redis in production; system checks mfa_oauth.E021 / W021).
+        "LOGIN_THROTTLE_CACHE": "default",
+        # --- client IP (mfa_oauth.client_ip: throttles, SMS limits, audit rows, notifications) ---
+        # Addresses or networks (CIDR) of the reverse proxies in front of the site. Empty: the
+        # client is REMOTE_ADDR and X-Forwarded-For is ignored (it can be forged). Set: when
+        # REMOTE_ADDR is one of them, the client is the right-most X-Forwarded-For entry that is
+        # not, e.g. ["10.0.0.0/8"] for a load balancer on the private network.
+        "TRUSTED_PROXIES": (),
+    }
+)

@@ -182,3 +182,22 @@ def shared_memory_db_tolerates_threads():
         pragma(None, connection)
     yield
     connection_created.disconnect(pragma)
+
+
+def forget_login_throttle() -> None:
+    """Forget every password failure counted (mfa_oauth.throttle keeps them in the cache, which
+    outlives a test's database). Only a per-process cache is cleared: never a shared Redis."""
+    from django.core.cache import caches
+
+    from mfa_oauth.conf import settings as mfa_settings
+
+    alias = mfa_settings.LOGIN_THROTTLE_CACHE
+    if settings.CACHES.get(alias, {}).get("BACKEND", "").endswith("LocMemCache"):
+        caches[alias].clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_login_throttle():
+    """Every test starts with no password failures counted."""
+    forget_login_throttle()
+    yield

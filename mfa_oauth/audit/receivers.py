@@ -31,7 +31,10 @@ def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
     User = get_user_model()
     name = str(credentials.get(User.USERNAME_FIELD) or credentials.get("username") or "")[:150]
     user = User._default_manager.filter(**{User.USERNAME_FIELD: name}).first() if name else None
-    record(EventKind.LOGIN_FAILED, request=request, user=user, username=name, method="pwd")
+    # A password the login throttle refused to check (mfa_oauth.throttle) says so, and for how long.
+    refusal = getattr(request, "mfa_oauth_login_throttle", None) if request is not None else None
+    detail = refusal.audit_detail() if refusal is not None else {}
+    record(EventKind.LOGIN_FAILED, request=request, user=user, username=name, method="pwd", detail=detail)
 
 
 @receiver(signals.challenge_sent, dispatch_uid="mfa_oauth.audit.challenge_sent")

@@ -6,9 +6,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_ipv46_address
-
+from ..client_ip import client_ip as shared_client_ip
 from ..signals import audit_event_recorded
 from .models import AuthEvent
 
@@ -16,15 +14,8 @@ logger = logging.getLogger("mfa_oauth.audit")
 
 
 def client_ip(request) -> str | None:
-    """REMOTE_ADDR: behind a proxy, the proxy's middleware must rewrite it (headers can be forged)."""
-    if request is None:
-        return None
-    ip = (request.META.get("REMOTE_ADDR") or "").strip()
-    try:
-        validate_ipv46_address(ip)
-    except ValidationError:
-        return None
-    return ip
+    """REMOTE_ADDR, or the trusted proxy's X-Forwarded-For entry (mfa_oauth.client_ip)."""
+    return shared_client_ip(request)
 
 
 def record(

@@ -21,6 +21,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from ..client_ip import client_ip
+
 logger = logging.getLogger("mfa_oauth.notifications")
 
 KINDS = ("factor_added", "factor_removed", "backup_codes_generated", "backup_code_used", "locked")
@@ -58,7 +60,7 @@ def notify(kind: str, user, *, request=None, **context: Any) -> bool:
         "user": user,
         "site_name": options["SITE_NAME"],
         "when": timezone.now(),
-        "ip": meta.get("REMOTE_ADDR", ""),
+        "ip": client_ip(request) or "",
         "user_agent": meta.get("HTTP_USER_AGENT", "")[:200],
         **context,
     }

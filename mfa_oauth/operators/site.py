@@ -27,6 +27,8 @@ from ..conf import settings as mfa_settings
 from ..context import get_context
 from ..methods import has_second_factor
 from ..redirects import safe_next, with_next
+from ..throttle.forms import ThrottledAdminAuthenticationForm
+from ..throttle.views import mark_throttled
 from .guard import OperatorGuardMixin, is_factor_model
 
 
@@ -39,6 +41,9 @@ def staff_mfa_verified(request) -> bool:
 
 class MFAAdminSite(admin.AdminSite):
     index_template = "admin/mfa_oauth/index.html"
+    # The password throttle is in the authentication backend (mfa_oauth.throttle); this form says
+    # "Too many failed attempts. Try again in N minutes." instead of "enter a correct password".
+    login_form = ThrottledAdminAuthenticationForm
 
     def register(self, model_or_iterable, admin_class=None, **options):
         # Extension point: AdminSite.register, through which django-otp's plugins and ours register.
@@ -66,7 +71,7 @@ class MFAAdminSite(admin.AdminSite):
                 response = HttpResponse(status=302)
                 response["Location"] = with_next(reverse(step), back)
                 return response
-        return super().login(request, extra_context)
+        return mark_throttled(request, super().login(request, extra_context))
 
     def get_urls(self):
         from .overview import overview_view

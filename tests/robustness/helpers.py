@@ -34,7 +34,11 @@ def isolated(client: Client | None = None) -> Iterator[Client]:
 
     Fixtures (user, devices, the logged-in session row) are made once per test; everything an
     example writes (lockout counters, audit rows, devices, the session's new state) disappears
-    before the next one, so each example starts from the same state and failures shrink cleanly."""
+    before the next one, so each example starts from the same state and failures shrink cleanly.
+    The login throttle's counts live in the cache, not the database: forgotten here too."""
+    from tests.conftest import forget_login_throttle
+
+    forget_login_throttle()
     client = client or Client()
     cookies = copy.deepcopy(client.cookies)
     try:

@@ -1,0 +1,31 @@
+"""Answer a throttled login with 429 Too Many Requests and Retry-After (RFC 6585 §4), or 503 when
+the counters could not be reached (RFC 9110 §15.6.4).
+
+The page is still the login form with its message, so a person reads when to come back and a
+script is told in the header (SECURITY.md A5).
+"""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+
+from .backends import refusal_of
+from .forms import ThrottledAuthenticationForm
+
+
+def mark_throttled(request, response: HttpResponse) -> HttpResponse:
+    """Turn ``response`` into a 429 (503) with Retry-After when the backend refused this request's login."""
+    refusal = refusal_of(request)
+    if refusal is not None and response.status_code == 200:
+        response.status_code = 503 if refusal.unavailable else 429
+        response["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
+class ThrottledLoginViewMixin:
+    """For a subclass of ``django.contrib.auth.views.LoginView``."""
+
+    form_class = ThrottledAuthenticationForm
+
+    def form_invalid(self, form):
+        return mark_throttled(self.request, super().form_invalid(form))
