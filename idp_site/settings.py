@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from .keys import load_signing_key
+from .keys import load_seed_keys, load_signing_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("IDP_VAR_DIR", BASE_DIR / "var"))
@@ -221,6 +221,9 @@ MFA_OAUTH = {
     # Development on other ports: accept the request's own origin (never in production).
     "WEBAUTHN_TRUST_REQUEST_ORIGIN": env_bool("WEBAUTHN_TRUST_REQUEST_ORIGIN", False),
     "HOTP_MAX_TOLERANCE": int(os.environ.get("MFA_HOTP_MAX_TOLERANCE", "10")),
+    # Keys that encrypt TOTP/HOTP seeds in the database (MFA_SEED_KEYS, newest first; a generated
+    # development key in var/ otherwise). Rotation: docs/security.md, "OTP seeds at rest".
+    "SEED_KEYS": load_seed_keys(VAR_DIR),
 }
 
 # --- Celery: eager without a broker, the real broker when CELERY_BROKER_URL is set ------------------
