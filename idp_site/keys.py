@@ -102,7 +102,17 @@ def load_seed_keys(var_dir: Path) -> list[str]:
     if not dev_key.exists():
         import secrets
 
+        # Created whole or not at all (a hard link never replaces a file): two processes starting
+        # at once agree on one key instead of each sealing seeds with its own.
         dev_key.parent.mkdir(parents=True, exist_ok=True)
-        dev_key.write_text(secrets.token_urlsafe(32))
-        dev_key.chmod(0o600)
+        draft = dev_key.with_name(f".dev-seed-key.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_urlsafe(32))
+        try:
+            os.link(draft, dev_key)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return [dev_key.read_text().strip()]

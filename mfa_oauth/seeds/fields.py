@@ -30,21 +30,22 @@ logger = logging.getLogger("mfa_oauth.seeds")
 class SealedSeedField(models.CharField):
     """A CharField holding a hex OTP seed, stored sealed (``keyring.py``)."""
 
-    def label(self) -> str:
+    def seal_label(self) -> str:
         return self.model._meta.label_lower
 
     def from_db_value(self, value, expression, connection):
         if not is_sealed(value):
             return value  # NULL, or a clear seed an older version wrote (sealed by mfa_rotate_seeds)
         try:
-            return keyring().unseal(value, self.label())
+            return keyring().unseal(value, self.seal_label())
         except UnreadableSeed:
-            # Kept sealed: not hex, so the device cannot verify anything, and a save() writes the
-            # same value back instead of losing it. The operator restores the key that opens it.
+            # Kept sealed: not hex, so django-otp's bin_key raises and the device accepts no code,
+            # and a save() writes the same value back instead of losing it. The operator restores
+            # the key that opens it (docs/security.md, "OTP seeds at rest").
             logger.error(
                 "An OTP seed of %s cannot be decrypted with any MFA_OAUTH['SEED_KEYS'] key; "
                 "run `manage.py mfa_rotate_seeds --check`.",
-                self.label(),
+                self.seal_label(),
             )
             return value
 
@@ -52,12 +53,12 @@ class SealedSeedField(models.CharField):
         value = super().get_db_prep_value(value, connection, prepared)
         if value is None or is_sealed(value):
             return value
-        return keyring().seal(value, self.label())
+        return keyring().seal(value, self.seal_label())
 
     def value_to_string(self, obj) -> str:
         # dumpdata writes the sealed value (backups hold no clear seed); loaddata stores it as is.
         value = self.value_from_object(obj)
-        return value if value is None or is_sealed(value) else keyring().seal(value, self.label())
+        return value if value is None or is_sealed(value) else keyring().seal(value, self.seal_label())
 
     def deconstruct(self):
         name, _path, args, kwargs = super().deconstruct()
