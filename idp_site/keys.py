@@ -68,3 +68,51 @@ def check_signing_key(pem: str, name: str) -> str:
     if key.key_size < MIN_RSA_BITS:
         raise ConfigError(name, f"RSA key of {key.key_size} bits is too short (at least {MIN_RSA_BITS})")
     return pem
+
+
+MIN_SEED_KEY_LENGTH = 32
+
+
+def load_seed_keys(var_dir: Path) -> list[str]:
+    """MFA_OAUTH["SEED_KEYS"]: the keys that encrypt OTP seeds (mfa_oauth.seeds), first one current.
+
+    From ``MFA_SEED_KEYS`` (comma-separated, newest first) in production; for development, one key
+    generated once into the var folder, like the signing key, so the embedded default needs nothing.
+    """
+    production = os.environ.get("IDP_PRODUCTION", "").strip().lower() in {"1", "true", "yes", "on"}
+    keys = [k.strip() for k in os.environ.get("MFA_SEED_KEYS", "").split(",") if k.strip()]
+    if keys:
+        if production and (any(len(k) < MIN_SEED_KEY_LENGTH for k in keys) or len(set(keys)) != len(keys)):
+            from .production import ConfigError
+
+            raise ConfigError(
+                "MFA_SEED_KEYS", f"each key needs at least {MIN_SEED_KEY_LENGTH} characters, and no key twice"
+            )
+        return keys
+    if production:
+        from .production import ConfigError
+
+        # Never a generated key in production: every node must open the same seeds.
+        raise ConfigError(
+            "MFA_SEED_KEYS",
+            'not set (keys that encrypt OTP seeds, newest first; make one with: python -c "import secrets; '
+            'print(secrets.token_urlsafe(32))")',
+        )
+    dev_key = var_dir / "dev-seed-key"
+    if not dev_key.exists():
+        import secrets
+
+        # Created whole or not at all (a hard link never replaces a file): two processes starting
+        # at once agree on one key instead of each sealing seeds with its own.
+        dev_key.parent.mkdir(parents=True, exist_ok=True)
+        draft = dev_key.with_name(f".dev-seed-key.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_urlsafe(32))
+        try:
+            os.link(draft, dev_key)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return [dev_key.read_text().strip()]

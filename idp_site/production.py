@@ -229,7 +229,7 @@ def trusted_proxies() -> list[str]:
 
 def validate() -> None:
     """Check the environment before the base settings parse any of it (called first by settings.py)."""
-    from .keys import load_signing_key
+    from .keys import load_seed_keys, load_signing_key
 
     if env_bool("DEBUG", False):
         raise ConfigError("DEBUG", "DEBUG=1 together with IDP_PRODUCTION=1 is refused (it would show tracebacks)")
@@ -248,6 +248,7 @@ def validate() -> None:
     if not env_bool("MFA_TRUSTED_BROWSER_COOKIE_SECURE", True):
         raise ConfigError("MFA_TRUSTED_BROWSER_COOKIE_SECURE", "the remembered-browser cookie is always Secure here")
     load_signing_key(Path(os.devnull))  # production never generates a key, so the path is unused
+    load_seed_keys(Path(os.devnull))
 
 
 def configure(ns: dict[str, Any]) -> None:

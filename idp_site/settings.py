@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from .keys import load_signing_key
+from .keys import load_seed_keys, load_signing_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("IDP_VAR_DIR", BASE_DIR / "var"))
@@ -229,6 +229,9 @@ MFA_OAUTH = {
     "WEBAUTHN_ATTESTATION_ROOTS": os.environ.get("WEBAUTHN_ATTESTATION_ROOTS", ""),
     "WEBAUTHN_MDS_BLOB": os.environ.get("WEBAUTHN_MDS_BLOB", ""),
     "WEBAUTHN_MDS_ROOTS": os.environ.get("WEBAUTHN_MDS_ROOTS", ""),
+    # Keys that encrypt TOTP/HOTP seeds in the database (MFA_SEED_KEYS, newest first; a generated
+    # development key in var/ otherwise). Rotation: docs/security.md, "OTP seeds at rest".
+    "SEED_KEYS": load_seed_keys(VAR_DIR),
 }
 
 # --- Celery: eager without a broker, the real broker when CELERY_BROKER_URL is set ------------------

@@ -13,6 +13,11 @@ class MfaOauthConfig(AppConfig):
             receivers,
         )
         from .enrollment import Enrollment, register
+        from .seeds import checks as seed_checks  # noqa: F401  (registers mfa_oauth.E050/E051)
+        from .seeds.fields import seal_device_keys
+
+        # Before any query: django-otp's TOTP/HOTP seeds are sealed in the database (mfa_oauth.seeds).
+        seal_device_keys()
 
         register(
             Enrollment(

@@ -202,3 +202,15 @@ DEFAULTS.update(
         "TRUSTED_PROXIES": (),
     }
 )
+
+# --- OTP seeds at rest (mfa_oauth.seeds; docs/security.md "OTP seeds at rest") --------------------
+DEFAULTS.update(
+    {
+        # Keys that encrypt the TOTP/HOTP/OATH seeds in the database: a list of secrets of at least 32
+        # characters (e.g. secrets.token_urlsafe(32)); the first encrypts, every one decrypts. To
+        # rotate: put the new key first, deploy, run `manage.py mfa_rotate_seeds`, then drop the old
+        # key. Empty: keys derived from SECRET_KEY (and SECRET_KEY_FALLBACKS), for development only;
+        # system check mfa_oauth.E050 is an error when DEBUG is off or under `check --deploy`.
+        "SEED_KEYS": (),
+    }
+)

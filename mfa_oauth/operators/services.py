@@ -86,7 +86,8 @@ def enroll_hotp(
         raise EnrollmentError(_("A token shows 6 or 8 digits."))
     if counter < 0:
         raise EnrollmentError(_("The counter cannot be negative."))
-    if HOTPDevice.objects.filter(user=user, key=key.hex()).exists():
+    # Compared on the decrypted seeds (mfa_oauth.seeds), so rows sealed under an older key count too.
+    if key.hex() in HOTPDevice.objects.filter(user=user).values_list("key", flat=True):
         raise EnrollmentError(_("This token is already enrolled for this user."))
     device = HOTPDevice.objects.create(
         user=user, name=(name or "Hardware token")[:64], key=key.hex(), digits=digits, counter=counter, confirmed=True

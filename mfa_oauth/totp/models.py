@@ -21,6 +21,7 @@ from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.util import hex_validator, random_hex
 
 from ..methods import Method
+from ..seeds.fields import SealedSeedField
 
 DIGESTS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha512": hashlib.sha512}
 
@@ -46,7 +47,8 @@ def default_key() -> str:
 class OATHTOTPDevice(TimestampMixin, ThrottlingMixin, Device):
     mfa_method = Method("totp", "TOTP token", ("otp",))
 
-    key = models.CharField(
+    # Sealed in the database (mfa_oauth.seeds); clear hex on the instance, as django-otp's devices.
+    key = SealedSeedField(
         max_length=256,
         validators=[validate_key],
         default=default_key,

@@ -46,6 +46,7 @@ def production_env(var_dir: Path, **overrides: str) -> dict[str, str]:
         "CACHE_URL": "redis://127.0.0.1:6379/7",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/7",
         "OIDC_RSA_PRIVATE_KEY_FILE": str(key_file),
+        "MFA_SEED_KEYS": secrets.token_urlsafe(32),
         "WEBAUTHN_RP_ID": "idp.example.com",
         "WEBAUTHN_ORIGINS": "https://idp.example.com",
         # Text messages off: a production config with the console SMS gateway is a deploy warning.

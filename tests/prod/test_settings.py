@@ -38,6 +38,19 @@ def test_embedded_default_without_any_environment(tmp_path):
     assert (tmp_path / "dev-oidc-key.pem").exists()
 
 
+def test_embedded_default_generates_a_development_seed_key(tmp_path):
+    # MFA_OAUTH["SEED_KEYS"] (mfa_oauth.seeds): generated once into the var folder, then reused.
+    code = (
+        "import os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'idp_site.settings')\n"
+        "from django.conf import settings; print(len(settings.MFA_OAUTH['SEED_KEYS']))"
+    )
+    assert run_python(code, base_env(tmp_path)).stdout.strip() == "1"
+    key = (tmp_path / "dev-seed-key").read_text()
+    assert len(key.strip()) >= 32
+    assert run_python(code, base_env(tmp_path)).stdout.strip() == "1"
+    assert (tmp_path / "dev-seed-key").read_text() == key
+
+
 def test_production_settings(tmp_path):
     settings = load(production_env(tmp_path, SECURE_PROXY_SSL_HEADER="1", MFA_MAX_FAILED_ATTEMPTS="25"))
     assert settings["DEBUG"] is False
@@ -115,6 +128,9 @@ BAD_INPUT = [
     ({"WEBAUTHN_TRUST_REQUEST_ORIGIN": "1"}, "WEBAUTHN_TRUST_REQUEST_ORIGIN"),
     ({"MFA_TRUSTED_BROWSER_COOKIE_SECURE": "0"}, "MFA_TRUSTED_BROWSER_COOKIE_SECURE"),
     ({"MFA_TRUSTED_PROXIES": "10.0.0.0/8,proxy.internal"}, "MFA_TRUSTED_PROXIES"),
+    ({"MFA_SEED_KEYS": None}, "MFA_SEED_KEYS"),
+    ({"MFA_SEED_KEYS": "too-short"}, "MFA_SEED_KEYS"),
+    ({"MFA_SEED_KEYS": ("k" * 40 + ",") * 2}, "MFA_SEED_KEYS"),
 ]
 
 
