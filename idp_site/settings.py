@@ -297,7 +297,7 @@ LOGGING = {
     "loggers": {"mfa_oauth": {"handlers": ["console"], "level": os.environ.get("MFA_LOG_LEVEL", "INFO")}},
 }
 
-# --- step-up, device flow, remembered browsers, session lifetime (issue 6) -----------------------
+# --- step-up, device flow, remembered browsers, session lifetime ----------------------------------
 OAUTH2_PROVIDER_DEVICE_GRANT_MODEL = "oauth2_provider.DeviceGrant"
 MFA_OAUTH.update(
     {

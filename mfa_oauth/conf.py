@@ -120,7 +120,7 @@ class Settings:
 
 settings = Settings()
 
-# --- step-up (issue 6) --------------------------------------------------------------------------
+# --- step-up, session lifetime, resource servers, remembered browsers -----------------------------
 DEFAULTS.update(
     {
         # Session lifetime (SECURITY.md H1; NIST SP 800-63B-4 §2.2.3, AAL2): seconds without a request

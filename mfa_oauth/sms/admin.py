@@ -1,4 +1,4 @@
-"""Device and outbox admins for the SMS factor (issue 4: device admins list and filter all factors).
+"""Device and outbox admins for the SMS factor: device admins list and filter all factors.
 
 Registered on ``admin.site`` like django-otp's own device admins; the MFA admin site (operators)
 puts a second factor in front of it. The outbox is read-only and never shows the sealed code.

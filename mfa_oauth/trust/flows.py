@@ -1,6 +1,6 @@
 """When a remembered browser may stand in for the second factor, and how trust is established.
 
-The rules (issue 6, SECURITY.md H2):
+The rules (docs/security.md, "Remembered browsers"):
 - off unless the client's BrowserTrustPolicy enables it;
 - never when the client's policy wants a fresh factor (max_mfa_age) or restricts methods;
 - never when the request asks for fresh authentication (``max_age``, ``prompt=login`` or
