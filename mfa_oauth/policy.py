@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import pending
 from .conf import settings as mfa_settings
 from .context import LEVEL_MFA, LEVEL_PASSWORD, REMEMBERED_METHOD, AuthContext, add_factor, level_for_acr
 from .enrollment import methods_at
@@ -187,7 +188,7 @@ def evaluate(
 
     if required <= LEVEL_PASSWORD:
         return Decision(Outcome.SATISFIED, required_level=required, allowed_methods=allowed)
-    if context.level == LEVEL_PASSWORD and now - context.started_at > mfa_settings.PENDING_MFA_TIMEOUT:
+    if pending.expired(context, now):
         # The half-authenticated state expires (SECURITY.md H5): start again from the password.
         return Decision(Outcome.LOGIN, required_level=required, reason="second factor not given in time")
     if any(method_of(d).level >= required for d in usable()):

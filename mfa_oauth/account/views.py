@@ -6,7 +6,6 @@ session); every change needs a *fresh* second factor (``fresh_mfa_required``, FR
 
 from __future__ import annotations
 
-import time
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -24,6 +23,7 @@ from django_otp import devices_for_user
 from django_otp.models import Device
 
 from ..backup_codes import flows as backup_flows
+from ..backup_codes import sealing
 from ..backup_codes.models import BackupCodeDevice
 from ..conf import settings as mfa_settings
 from ..context import get_context
@@ -34,9 +34,9 @@ from ..signals import factor_removed, factor_renamed
 from .forms import RenameForm
 from .rules import is_recovery, removal_refusal, requirement
 
-# Backup codes wait here between the page that shows them and the one download of them.
-PENDING_CODES_KEY = "mfa_oauth.account.new_backup_codes"
-PENDING_CODES_TTL = 600
+# The one-time id of the download form of the set just shown (never the codes: they are sealed in
+# the page, mfa_oauth.backup_codes.sealing).
+DOWNLOAD_ID_KEY = "mfa_oauth.account.backup_codes_download"
 
 
 def _security_url() -> str:
@@ -229,28 +229,41 @@ def backup_codes(request):
         messages.error(request, _("Add an authenticator app or another factor first: backup codes back one up."))
         return _see_other(_security_url())
     codes = backup_flows.generate(request.user, request=request)
-    request.session[PENDING_CODES_KEY] = {"codes": codes, "at": int(time.time())}
-    response = render(request, "mfa_oauth/account/backup_codes.html", {"codes": codes})
+    # Shown in this response only; the download form carries them sealed, the session only the
+    # form's one-time id (docs/security.md "Backup codes").
+    download_id = sealing.new_download_id()
+    request.session[DOWNLOAD_ID_KEY] = download_id
+    sealed = sealing.seal(codes, user_id=request.user.pk, download_id=download_id)
+    response = render(request, "mfa_oauth/account/backup_codes.html", {"codes": codes, "sealed": sealed})
     response["Cache-Control"] = "no-store"
     return response
 
 
 @never_cache
-@fresh_mfa_required
+@completed_login_required
 def backup_codes_download(request):
-    """The codes just shown, once, as a text file; afterwards they exist nowhere in clear."""
-    pending = request.session.pop(PENDING_CODES_KEY, None)
-    if not pending or time.time() - pending.get("at", 0) > PENDING_CODES_TTL:
+    """The codes just shown, once, as a text file, from the seal the page's form posts back.
+
+    No fresh second factor is asked here: the download reveals nothing the page did not show, and
+    only to the session that was shown it, within minutes (the seal names its one-time id)."""
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    download_id = request.session.get(DOWNLOAD_ID_KEY)
+    codes = None
+    if request.method == "POST":
+        codes = sealing.unseal(request.POST.get("sealed", ""), user_id=request.user.pk, download_id=download_id)
+    if codes is None:
         messages.error(
             request, _("Those codes can no longer be downloaded. Create a new set if you did not save them.")
         )
         return _see_other(_security_url())
+    request.session.pop(DOWNLOAD_ID_KEY, None)  # once
     username = request.user.get_username()
     lines = [
         _("Backup codes for %(user)s (%(site)s)") % {"user": username, "site": request.get_host()},
         _("Each code works once. Keep them somewhere safe."),
         "",
-        *pending["codes"],
+        *codes,
         "",
     ]
     response = HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
@@ -262,5 +275,5 @@ def backup_codes_download(request):
 @require_POST
 @completed_login_required
 def backup_codes_done(request):
-    request.session.pop(PENDING_CODES_KEY, None)
+    request.session.pop(DOWNLOAD_ID_KEY, None)  # the page's download form stops working
     return _see_other(_security_url())

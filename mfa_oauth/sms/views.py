@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.cache import never_cache
 
+from .. import pending
 from ..conf import settings as mfa_settings
 from ..context import get_context
 from ..enrollment import available
@@ -36,7 +37,19 @@ class AddNumberView(View):
 
     def dispatch(self, request, *args, **kwargs):
         self.next_url = safe_next(request, request.GET.get("next") or request.POST.get("next"))
+        if pending.expired(get_context(request)):
+            # A confirmed number would become this password-only session's second factor: past the
+            # half-authenticated state's limit the password comes first and no text goes out
+            # (docs/security.md, "The half-authenticated state").
+            self.discard_pending()
+            return pending.restart(request, self.next_url)
         return super().dispatch(request, *args, **kwargs)
+
+    def discard_pending(self) -> None:
+        """The number this session was adding, unless an operator assigned it (it stays pending)."""
+        pk = self.request.session.pop(PENDING_SESSION_KEY, None)
+        if pk is not None:
+            SMSDevice.objects.filter(pk=pk, user=self.request.user, confirmed=False, assigned=False).delete()
 
     def pending(self) -> SMSDevice | None:
         pk = self.request.session.get(PENDING_SESSION_KEY)
@@ -118,7 +131,10 @@ class AddNumberView(View):
             # An assigned number was announced (audit, email) when the operator entered it.
             factor_added.send(sender=SMSDevice, request=request, user=request.user, device=device, method="sms")
         if not get_context(request).second_factors:
-            complete(request, device)  # the code just typed proves this session's second factor
+            try:
+                complete(request, device)  # the code just typed proves this session's second factor
+            except pending.PendingSessionExpired:  # the limit passed during this request
+                return pending.restart(request, self.next_url)
         response = HttpResponse(status=303)
         response["Location"] = self.next_url
         return response

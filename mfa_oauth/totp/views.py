@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.cache import never_cache
 
+from .. import pending
 from ..context import get_context
 from ..freshness import needs_fresh_mfa, step_up_redirect
 from ..redirects import safe_next
@@ -28,7 +29,15 @@ class EnrollTOTPView(View):
         self.next_url = safe_next(request, request.GET.get("next") or request.POST.get("next"))
         if needs_fresh_mfa(request):
             return step_up_redirect(request)
+        if pending.expired(get_context(request)):
+            # The confirmed device would become this password-only session's second factor: past
+            # the half-authenticated state's limit the password comes first (docs/security.md).
+            return self.restart()
         return super().dispatch(request, *args, **kwargs)
+
+    def restart(self) -> HttpResponse:
+        flows.discard_pending(self.request)  # no unconfirmed device left behind
+        return pending.restart(self.request, self.next_url)
 
     def get(self, request, *args, **kwargs):
         return self.render(flows.start(request))
@@ -51,7 +60,10 @@ class EnrollTOTPView(View):
         factor_added.send(sender=type(device), request=request, user=request.user, device=device, method="totp")
         if not had_context_mfa:
             # Proving the new device is this session's second factor.
-            complete(request, device)
+            try:
+                complete(request, device)
+            except pending.PendingSessionExpired:  # the limit passed during this request
+                return pending.restart(request, self.next_url)
         response = HttpResponse(status=303)
         response["Location"] = self.next_url
         return response

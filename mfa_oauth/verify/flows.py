@@ -13,9 +13,9 @@ from django.db import transaction
 from django_otp import login as otp_login
 from django_otp.models import Device
 
-from .. import lockout
+from .. import lockout, pending
 from ..conf import settings as mfa_settings
-from ..context import AuthContext, Factor, add_factor
+from ..context import AuthContext, Factor, add_factor, get_context
 from ..methods import factor_for, method_of
 from ..signals import second_factor_failed, second_factor_locked, second_factor_verified
 
@@ -26,6 +26,8 @@ class Status(enum.Enum):
     THROTTLED = "throttled"
     LOCKED = "locked"
     MALFORMED = "malformed"
+    # A password-only session past PENDING_MFA_TIMEOUT: it starts again from the password.
+    EXPIRED = "expired"
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,9 @@ def normalize_token(device: Device, raw: str) -> str | None:
 
 def verify(request, device: Device, raw_token: str) -> Attempt:
     user = request.user
+    if pending.expired(get_context(request)):
+        # Before the code is looked at: an expired session spends no code and counts no failure.
+        return Attempt(Status.EXPIRED)
     allowed, info = device.verify_is_allowed()
     if not allowed:
         return Attempt(Status.THROTTLED, retry_after=_retry_after(info))
@@ -72,7 +77,10 @@ def verify(request, device: Device, raw_token: str) -> Attempt:
         else:
             locked_at_count = lockout.record_failure(user, failures)
     if ok:
-        context = complete(request, locked)
+        try:
+            context = complete(request, locked)
+        except pending.PendingSessionExpired:  # the limit passed while the code was being checked
+            return Attempt(Status.EXPIRED)
         return Attempt(Status.OK, context=context)
 
     method = method_of(device).name
@@ -84,7 +92,13 @@ def verify(request, device: Device, raw_token: str) -> Attempt:
 
 
 def complete(request, device: Device, factor: Factor | None = None) -> AuthContext:
-    """Record a verified second factor in the session (also used by non-code factors)."""
+    """Record a verified second factor in the session (also used by non-code factors).
+
+    Every factor is recorded here, so the half-authenticated state's limit is enforced here: a
+    password-only session past PENDING_MFA_TIMEOUT raises :class:`~mfa_oauth.pending.PendingSessionExpired`
+    and nothing is recorded (docs/security.md, "The half-authenticated state")."""
+    if pending.expired(get_context(request)):
+        raise pending.PendingSessionExpired
     factor = factor or factor_for(device)
     otp_login(request, device)
     context = add_factor(request, factor)

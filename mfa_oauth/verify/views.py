@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.decorators.cache import never_cache
 
-from .. import lockout
+from .. import lockout, pending
 from ..context import LEVEL_MFA, get_context
 from ..methods import confirmed_device, confirmed_devices, method_of
 from ..redirects import safe_next
@@ -36,6 +36,10 @@ class VerifyView(View):
         if not request.user.is_authenticated or get_context(request) is None:
             return redirect_to_login(request.get_full_path())
         self.next_url = safe_next(request, request.GET.get("next") or request.POST.get("next"))
+        if pending.expired(get_context(request)):
+            # Past the half-authenticated state's limit the page offers nothing: no code is checked,
+            # no text sent, and the password comes first again (docs/security.md).
+            return pending.restart(request, self.next_url)
         self.level = _int(request.GET.get("level"), LEVEL_MFA)
         self.methods = tuple(m for m in request.GET.get("methods", "").split(",") if m)
         posted = request.POST.get("device") if request.method == "POST" else None
@@ -66,6 +70,8 @@ class VerifyView(View):
         attempt = verify(request, device, form.cleaned_data.get("token", ""))
         if attempt.status is Status.OK:
             return _see_other(self.next_url)
+        if attempt.status is Status.EXPIRED:
+            return pending.restart(request, self.next_url)
         if attempt.status is Status.THROTTLED:
             message = _("Too many attempts. Try again in %(seconds)d seconds.") % {"seconds": attempt.retry_after or 1}
             response = self.render(form, error=message, status=429)

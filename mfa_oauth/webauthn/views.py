@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
+from .. import pending
 from ..context import get_context
 from ..freshness import fresh_mfa_required, needs_fresh_mfa
 from ..redirects import safe_next
@@ -135,6 +136,9 @@ def remove(request: HttpRequest, pk: int) -> HttpResponse:
 def authenticate_options(request: HttpRequest) -> JsonResponse:
     try:
         payload = ceremonies.read_payload(request)
+        if pending.expired(get_context(request)):
+            # No challenge for a password-only session past its limit (docs/security.md).
+            return pending.restart_json(request, _next(request, payload))
         device_id = payload.get("device") if isinstance(payload.get("device"), str) else ""
         return JsonResponse(ceremonies.authentication_options(request, _level(payload.get("level")), device_id))
     except CeremonyError as error:
@@ -147,12 +151,21 @@ def authenticate_options(request: HttpRequest) -> JsonResponse:
 def authenticate_verify(request: HttpRequest) -> JsonResponse:
     try:
         payload = ceremonies.read_payload(request)
+        if pending.expired(get_context(request)):
+            # Before the assertion is checked: its challenge and the key's counter stay unspent.
+            return pending.restart_json(request, _next(request, payload))
         verified = ceremonies.finish_authentication(request, payload)
     except CeremonyError as error:
         return _error(error)
-    complete(request, verified.device, verified.factor)
-    next_url = safe_next(request, payload.get("next") if isinstance(payload.get("next"), str) else None)
-    return JsonResponse({"ok": True, "redirect": next_url})
+    try:
+        complete(request, verified.device, verified.factor)
+    except pending.PendingSessionExpired:  # the limit passed while the assertion was checked
+        return pending.restart_json(request, _next(request, payload))
+    return JsonResponse({"ok": True, "redirect": _next(request, payload)})
+
+
+def _next(request: HttpRequest, payload: dict) -> str:
+    return safe_next(request, payload.get("next") if isinstance(payload.get("next"), str) else None)
 
 
 # --- passkey sign-in (no password) -----------------------------------------------------------

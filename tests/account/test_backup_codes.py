@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 
+import pytest
+import time_machine
 from django.core import mail
 
 from mfa_oauth.audit.models import AuthEvent, EventKind
 from mfa_oauth.backup_codes.models import BackupCodeDevice
+from tests.account.cleartext import places_holding
 from tests.account.helpers import give_mfa, login
 
 URL = "/account/security/backup-codes/"
@@ -15,6 +20,13 @@ URL = "/account/security/backup-codes/"
 
 def _codes(response) -> list[str]:
     return re.findall(r"<code>([a-z2-7-]{24})</code>", response.content.decode())
+
+
+def _download(client, page):
+    """Post the page's download form (the codes sealed in it; nothing of them on the server)."""
+    form = re.search(r'<form[^>]*id="backup-download-form".*?</form>', page.content.decode(), re.S).group(0)
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+    return client.post(URL + "download/", fields)
 
 
 def _use(client, user, code: str):
@@ -39,11 +51,11 @@ def test_generate_show_once_and_download_once(client, totp_device):
     event = AuthEvent.objects.get(kind=EventKind.BACKUP_CODES_GENERATED)
     assert not any(code in str(event.detail) for code in codes)
 
-    download = client.get(URL + "download/")
+    download = _download(client, response)
     assert download.status_code == 200 and download["Content-Type"].startswith("text/plain")
     assert "attachment" in download["Content-Disposition"] and "no-store" in download["Cache-Control"]
     assert all(code in download.content.decode() for code in codes)
-    again = client.get(URL + "download/")
+    again = _download(client, response)
     assert again.status_code == 303  # shown once: nothing left to download
     page = client.get("/account/security/").content.decode()
     assert "can no longer be downloaded" in page
@@ -53,9 +65,47 @@ def test_generate_show_once_and_download_once(client, totp_device):
 
 def test_done_forgets_the_codes(client, totp_device):
     give_mfa(client, totp_device.user, totp_device)
-    client.post(URL)
+    page = client.post(URL)
     assert client.post(URL + "done/").status_code == 303
+    assert _download(client, page).status_code == 303
+
+
+@pytest.mark.parametrize("engine", ["idp_site.sessions.db", "idp_site.sessions.cached_db"])
+def test_new_codes_are_stored_nowhere_in_clear(client, totp_device, settings, caplog, engine):
+    """Not in the session (row or cache), not in any table, not in the logs: only on the page
+    that answers the POST, and in the one download (docs/security.md "Backup codes")."""
+    settings.SESSION_ENGINE = engine
+    caplog.set_level(logging.DEBUG)
+    give_mfa(client, totp_device.user, totp_device)
+    page = client.post(URL)
+    codes = _codes(page)
+    assert len(codes) == 10
+    assert places_holding(codes, caplog.records) == []
+    download = _download(client, page)
+    assert all(code in download.content.decode() for code in codes)
+    assert places_holding(codes, caplog.records) == []
+    assert client.post(URL + "done/").status_code == 303
+    assert places_holding(codes, caplog.records) == []
+
+
+def test_the_download_form_is_bound_to_its_session_and_short_lived(client, totp_device):
+    user = totp_device.user
+    give_mfa(client, user, totp_device)
+    page = client.post(URL)
+    # Another session of the same user (a stolen copy of the form) cannot download them.
+    other = client.__class__()
+    give_mfa(other, user, totp_device)
+    assert _download(other, page).status_code == 303
+    # Nor this session once the page is older than the codes' download window.
+    with time_machine.travel(time.time() + 601):
+        give_mfa(client, user, totp_device)
+        assert _download(client, page).status_code == 303
+    # A GET (a bookmark, a reload) has no seal to offer.
     assert client.get(URL + "download/").status_code == 303
+    # A form tampered with is refused with the same clear message, never a 500.
+    refused = client.post(URL + "download/", {"sealed": "not-a-seal"})
+    assert refused.status_code == 303
+    assert "can no longer be downloaded" in client.get(refused["Location"]).content.decode()
 
 
 def test_a_backup_code_works_once_and_notifies(client, totp_device):

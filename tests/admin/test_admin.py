@@ -20,6 +20,7 @@ from mfa_oauth.backup_codes.models import BackupCodeDevice
 from mfa_oauth.methods import confirmed_devices
 from mfa_oauth.models import UserMFAState
 from mfa_oauth.operators import services
+from tests.account.cleartext import places_holding
 from tests.account.helpers import give_mfa, login, make_staff, verify_totp
 from tests.conftest import PASSWORD
 
@@ -129,6 +130,7 @@ def test_backup_codes_are_shown_once(admin_client, target):
     shown = admin_client.post(_url(target, "mfa/backup-codes/"), {"nonce": nonce})
     codes = re.findall(r"<code>([a-z2-7-]{24})</code>", shown.content.decode())
     assert len(codes) == 10 and "no-store" in shown["Cache-Control"]
+    assert places_holding(codes) == []  # shown on the answer to the POST, kept nowhere (session, tables, cache)
     again = admin_client.post(_url(target, "mfa/backup-codes/"), {"nonce": nonce})
     assert again.status_code == 302 and not re.findall(r"<code>", admin_client.get(again["Location"]).content.decode())
     device = BackupCodeDevice.objects.get(user=target)

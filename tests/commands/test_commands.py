@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import logging
 import re
 import time
 import tracemalloc
@@ -21,6 +22,7 @@ from mfa_oauth.audit.models import AuthEvent, EventKind
 from mfa_oauth.backup_codes.models import BackupCodeDevice
 from mfa_oauth.methods import confirmed_devices
 from mfa_oauth.operators import services
+from tests.account.cleartext import places_holding
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # 20 bytes, base32
 RFC4226_HEX = b"12345678901234567890".hex()
@@ -46,10 +48,12 @@ def test_enroll_totp_prints_a_working_uri_and_qr(user):
     assert len(mail.outbox) == 1
 
 
-def test_enroll_backup_codes_prints_working_codes(user):
+def test_enroll_backup_codes_prints_working_codes(user, caplog):
+    caplog.set_level(logging.DEBUG)
     out, _ = run("mfa_enroll", "alice", "--backup-codes")
     codes = re.findall(r"^[a-z2-7]{4}(?:-[a-z2-7]{4}){4}$", out, re.M)
     assert len(codes) == 10
+    assert places_holding(codes, caplog.records) == []  # printed for the operator, logged and stored nowhere
     assert BackupCodeDevice.objects.get(user=user).verify_token(codes[3])
 
 

@@ -6,11 +6,14 @@ verifies the id_token against the JWKS and shows its acr/amr, which the tests as
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
+from mfa_oauth.conf import settings as mfa_settings
 from mfa_oauth.webauthn.models import WebAuthnCredential
 from tests.conftest import PASSWORD, create_demo_client
 
@@ -123,3 +126,21 @@ def test_with_anchors_installed_the_browser_is_asked_for_attestation(
     device = register_platform_authenticator(page, site, artifacts, virtual_authenticator)
     assert device.attestation_format != "none" and not device.attestation_verified
     assert device.mfa_method.level == 2
+
+
+def test_a_key_used_after_the_half_signed_in_limit_sends_the_browser_back_to_the_login(
+    site, page, artifacts, virtual_authenticator
+):
+    """docs/security.md, "The half-authenticated state": the script follows the 401 to the login,
+    which says why, and the key's counter is untouched."""
+    device = register_platform_authenticator(page, site, artifacts, virtual_authenticator)
+    count = WebAuthnCredential.objects.get(pk=device.pk).sign_count
+    password_login(page, site, "/account/security/")
+    expect(page).to_have_url(re.compile(r"/mfa/verify/"))
+    # The server's clock (the live server runs in this process) moves past the limit; the page stays.
+    with time_machine.travel(time.time() + mfa_settings.PENDING_MFA_TIMEOUT + 1, tick=True):
+        page.click(".webauthn-use")
+        expect(page).to_have_url(re.compile(r"/accounts/login/\?next=%2Faccount%2Fsecurity%2F$"))
+        expect(page.locator("[data-message]")).to_contain_text("took too long")
+        page.screenshot(path=artifacts / "03-back-to-login.png")
+    assert WebAuthnCredential.objects.get(pk=device.pk).sign_count == count

@@ -37,7 +37,9 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (!response.ok) {
-          throw new Error(data.error || ("The server answered " + response.status + "."));
+          var failure = new Error(data.error || ("The server answered " + response.status + "."));
+          failure.redirect = data.redirect;  // e.g. the login page, when the sign-in must start again
+          throw failure;
         }
         return data;
       });
@@ -47,7 +49,7 @@
   function ceremony(root) {
     var kind = root.dataset.webauthn;
     var extra = { next: root.dataset.next || "" };
-    var start = { level: Number(root.dataset.level || 0), device: root.dataset.device || "" };
+    var start = { level: Number(root.dataset.level || 0), device: root.dataset.device || "", next: extra.next };
     if (kind === "register") {
       var name = root.querySelector("input[name=name]");
       extra.name = name ? name.value : "";
@@ -83,6 +85,10 @@
         status(root, "Done.", false);
         window.location.assign(result.redirect || "/");
       }).catch(function (error) {
+        if (error && error.redirect) {
+          window.location.assign(error.redirect);  // the page there says why
+          return;
+        }
         button.disabled = false;
         status(root, MESSAGES[error && error.name] || (error && error.message) || "Something went wrong.", true);
       });
