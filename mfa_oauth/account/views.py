@@ -50,14 +50,17 @@ def _see_other(url: str) -> HttpResponse:
 
 
 def completed_login_required(view):
-    """Logged in, and past the second factor when the user has one (SECURITY.md H5)."""
+    """Logged in, and past a second factor proved in this session when the user has one.
+
+    A factor recalled from a trusted browser was proved in another session and does not count
+    (docs/security.md, "Complete sign-in for the remembered-browser page")."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         context = get_context(request)
         if not request.user.is_authenticated or context is None:
             return redirect_to_login(request.get_full_path())
-        if not context.second_factors and has_second_factor(request.user):
+        if context.mfa_time is None and has_second_factor(request.user):
             return step_up_redirect(request)
         return view(request, *args, **kwargs)
 

@@ -323,6 +323,15 @@ def test_a_remembered_browser_is_not_a_complete_sign_in_for_the_trust_page(rp, t
     assert TrustedBrowser.objects.count() == 1
 
 
+def test_a_remembered_browser_is_not_a_complete_sign_in_for_the_security_page(rp, totp_device, clock):
+    browser = trusted_browser_client(rp, totp_device, clock)
+    trip, _ = sign_in(rp, browser)  # the remembered factor stood in for the TOTP
+    assert trip.steps == ["login", "consent", "callback"]
+    response = browser.get("/account/security/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/mfa/verify/")
+
+
 def test_the_trust_page_of_a_user_without_a_second_factor_needs_the_password_only(user):
     browser = Client()
     login(browser)
