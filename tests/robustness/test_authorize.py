@@ -182,7 +182,8 @@ def test_authorize_other_methods_are_refused(apps, sessions, params, who, method
         before, tokens = audit_counts(), token_rows()
         response = send(client, method, "/o/authorize/", {**params, "allow": "Authorize"})
         event(f"{method} {who}: {response.status_code}")
-        assert response.status_code == 405, (method, response.status_code)
+        # 405; or 400 from refuse_nul, which answers a NUL in a parameter before any view runs.
+        assert response.status_code in (400, 405), (method, response.status_code)
         check_answer(response, params)
         assert token_rows() == tokens
         assert_only_failures(audit_delta(before), set())
