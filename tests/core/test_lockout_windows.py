@@ -56,7 +56,7 @@ def wrong_code(device) -> str:
     return next(c for c in ("000000", "111111", "222222", "333333", "444444") if c not in valid)
 
 
-def fresh_session(device) -> Client:
+def fresh_session() -> Client:
     """A new password-only session (a real login), as after any long wait."""
     client = Client()
     assert login(client).status_code == 302
@@ -64,7 +64,7 @@ def fresh_session(device) -> Client:
 
 
 def fail(device, times: int) -> Client:
-    client = fresh_session(device)
+    client = fresh_session()
     for _ in range(times):
         response = submit(client, device, wrong_code(device))
         assert response.status_code in (200, 403)
@@ -80,13 +80,13 @@ def locked_until(user):
 
 def test_the_lock_ends_after_its_window(totp_device, user, clock):
     fail(totp_device, CAP)
-    client = fresh_session(totp_device)
+    client = fresh_session()
     assert submit(client, totp_device, right_code(totp_device)).status_code == 403
     clock.shift(15 * MINUTE - 1)
-    client = fresh_session(totp_device)
+    client = fresh_session()
     assert submit(client, totp_device, right_code(totp_device)).status_code == 403  # not a second early
     clock.shift(1)
-    client = fresh_session(totp_device)
+    client = fresh_session()
     assert submit(client, totp_device, right_code(totp_device)).status_code == 303
     assert "otp_device_id" in client.session
 
@@ -102,7 +102,7 @@ def test_windows_escalate_while_the_guessing_goes_on(totp_device, user, clock):
         assert locked_until(user) == started + timedelta(seconds=window)
         clock.shift(window - 1)
         assert lockout.is_locked(user)
-        assert submit(fresh_session(totp_device), totp_device, right_code(totp_device)).status_code == 403
+        assert submit(fresh_session(), totp_device, right_code(totp_device)).status_code == 403
         clock.shift(1)
         assert not lockout.is_locked(user)
 
@@ -123,7 +123,7 @@ def test_a_success_resets_the_count_and_the_escalation(totp_device, user, clock)
     clock.shift(15 * MINUTE)
     fail(totp_device, CAP)
     clock.shift(HOUR)
-    client = fresh_session(totp_device)
+    client = fresh_session()
     assert submit(client, totp_device, right_code(totp_device)).status_code == 303
     state = UserMFAState.objects.get(user=user)
     assert (state.failure_count, state.lock_level, state.total_failures) == (0, 0, 0)
@@ -143,7 +143,7 @@ def test_consecutive_failures_never_pass_the_nist_ceiling(totp_device, user, clo
     state = UserMFAState.objects.get(user=user)
     assert state.total_failures == 100 and state.locked_until is None and lockout.is_locked(user)
     clock.shift(365 * 24 * HOUR)
-    client = fresh_session(totp_device)
+    client = fresh_session()
     response = submit(client, totp_device, right_code(totp_device))
     assert response.status_code == 403 and "administrator" in response.content.decode()
     assert UserMFAState.objects.get(user=user).total_failures == 100  # the refused code was not counted
@@ -176,6 +176,7 @@ def test_each_new_lock_emails_the_owner_with_its_end(totp_device, user, clock, m
     first = mailoutbox[0]
     assert first.to == ["alice@example.com"]
     assert "2026-03-01 12:15 UTC" in first.body
+    assert "passkey" not in first.body  # alice has no factor that still works: nothing promised
     clock.shift(15 * MINUTE)
     fail(totp_device, CAP)
     assert len(mailoutbox) == 2
@@ -191,7 +192,7 @@ def test_a_refused_attempt_during_a_lock_sends_no_more_mail(totp_device, user, c
 
 def test_the_challenge_page_says_the_codes_are_locked_and_until_when(totp_device, user, clock):
     fail(totp_device, CAP)
-    client = fresh_session(totp_device)
+    client = fresh_session()
     page = client.get("/mfa/verify/")
     assert page.status_code == 200
     text = page.content.decode()
@@ -206,5 +207,33 @@ def test_the_challenge_page_says_the_codes_are_locked_and_until_when(totp_device
 def test_a_window_that_ended_shows_the_normal_page_again(totp_device, user, clock):
     fail(totp_device, CAP)
     clock.shift(15 * MINUTE)
-    text = fresh_session(totp_device).get("/mfa/verify/").content.decode()
+    text = fresh_session().get("/mfa/verify/").content.decode()
     assert 'id="mfa-locked"' not in text and 'id="mfa-verify-form"' in text
+
+
+# --- settings ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("windows", [[], [900, 0], "900", [900, 1.5], [True], None])
+def test_unusable_windows_are_a_system_check_error_and_fall_back_to_the_defaults(settings, windows):
+    from mfa_oauth.checks import check_lockout
+    from mfa_oauth.conf import DEFAULTS
+
+    settings.MFA_OAUTH = {**settings.MFA_OAUTH, "LOCKOUT_WINDOWS": windows}
+    assert "mfa_oauth.E030" in [m.id for m in check_lockout(None)]
+    assert lockout.windows() == tuple(DEFAULTS["LOCKOUT_WINDOWS"])  # never a lock without an end
+
+
+def test_custom_windows_are_used_and_the_last_one_repeats(settings):
+    from mfa_oauth.checks import check_lockout
+
+    settings.MFA_OAUTH = {**settings.MFA_OAUTH, "LOCKOUT_WINDOWS": [60, 120]}
+    assert check_lockout(None) == []
+    assert [lockout.window(n).total_seconds() for n in (1, 2, 3, 9)] == [60, 120, 120, 120]
+
+
+def test_passkey_setting_must_be_a_boolean_and_a_cap_of_100_is_warned_about(settings):
+    from mfa_oauth.checks import check_lockout
+
+    settings.MFA_OAUTH = {**settings.MFA_OAUTH, "PASSKEY_USABLE_WHILE_LOCKED": "no", "MAX_FAILED_ATTEMPTS": 100}
+    assert {m.id for m in check_lockout(None)} == {"mfa_oauth.E031", "mfa_oauth.W030"}
