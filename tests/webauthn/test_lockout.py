@@ -75,7 +75,9 @@ def test_passkey_sign_in_works_while_codes_are_locked(client, registered, authen
     assert not lockout.is_locked(user)
 
 
-def test_setting_off_refuses_the_key_at_the_challenge_step(half_logged_in, registered, authenticator, user, passkey_off):
+def test_setting_off_refuses_the_key_at_the_challenge_step(
+    half_logged_in, registered, authenticator, user, passkey_off
+):
     options = post_json(half_logged_in, "auth_options", {}).json()
     lock_codes(user)
     refused = post_json(half_logged_in, "auth_options", {})
@@ -111,3 +113,16 @@ def test_challenge_page_offers_nothing_while_locked_when_the_setting_is_off(
     lock_codes(user)
     text = half_logged_in.get("/mfa/verify/").content.decode()
     assert 'id="mfa-locked"' in text and 'data-webauthn="authenticate"' not in text
+
+
+def test_the_lock_email_says_the_key_still_works(registered, user, mailoutbox):
+    mailoutbox.clear()  # the "factor added" mail of the registration
+    lock_codes(user)
+    assert len(mailoutbox) == 1
+    assert "security key or passkey" in mailoutbox[0].body and "UTC" in mailoutbox[0].body
+
+
+def test_the_lock_email_promises_no_key_when_the_setting_is_off(registered, user, mailoutbox, passkey_off):
+    mailoutbox.clear()
+    lock_codes(user)
+    assert len(mailoutbox) == 1 and "passkey" not in mailoutbox[0].body
