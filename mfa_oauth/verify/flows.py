@@ -49,6 +49,9 @@ def verify(request, device: Device, raw_token: str) -> Attempt:
     user = request.user
     allowed, info = device.verify_is_allowed()
     if not allowed:
+        lock = lockout.state(user)  # a running lock is the longer wait: say that one
+        if lock.locked:
+            return Attempt(Status.LOCKED, lock=lock)
         return Attempt(Status.THROTTLED, retry_after=_retry_after(info))
     token = normalize_token(device, raw_token)
     if token is None:

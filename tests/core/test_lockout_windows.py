@@ -237,3 +237,12 @@ def test_passkey_setting_must_be_a_boolean_and_a_cap_of_100_is_warned_about(sett
 
     settings.MFA_OAUTH = {**settings.MFA_OAUTH, "PASSKEY_USABLE_WHILE_LOCKED": "no", "MAX_FAILED_ATTEMPTS": 100}
     assert {m.id for m in check_lockout(None)} == {"mfa_oauth.E031", "mfa_oauth.W030"}
+
+
+def test_a_locked_user_whose_device_is_also_throttled_is_told_about_the_lock(totp_device, user, clock, settings):
+    fail(totp_device, CAP)
+    settings.OTP_TOTP_THROTTLE_FACTOR = 3600  # django-otp's own back-off now runs for an hour
+    totp_device.refresh_from_db()
+    assert not totp_device.verify_is_allowed()[0]
+    response = submit(fresh_session(), totp_device, right_code(totp_device))
+    assert response.status_code == 403 and "locked until" in response.content.decode()
