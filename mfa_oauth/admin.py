@@ -44,10 +44,10 @@ class ClientPolicyAdmin(admin.ModelAdmin):
 
 @admin.register(UserMFAState)
 class UserMFAStateAdmin(admin.ModelAdmin):
-    list_display = ("user", "failure_count", "locked_at", "updated")
+    list_display = ("user", "failure_count", "locked_at", "locked_until", "lock_level", "updated")
     list_filter = ("locked_at",)
     search_fields = ("user__username",)
-    readonly_fields = ("failure_count", "locked_at", "updated")
+    readonly_fields = ("failure_count", "total_failures", "lock_level", "locked_at", "locked_until", "updated")
 
 
 @admin.register(OATHTOTPDevice)

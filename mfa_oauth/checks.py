@@ -1,7 +1,7 @@
 """System checks for settings that would silently weaken the provider."""
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Warning, register
 from django.utils.module_loading import import_string
 
 from .conf import MAX_FAILED_ATTEMPTS_CEILING
@@ -97,6 +97,37 @@ def _check_dot_classes() -> list[Error]:
                 "codes would not carry the gate's decision and tokens no acr/amr/auth_time.",
                 hint=f"Set OAUTH2_PROVIDER['OAUTH2_VALIDATOR_CLASS'] = '{VALIDATOR_SETTING}' (or a subclass of it).",
                 id="mfa_oauth.E003",
+            )
+        )
+    return messages
+
+
+@register()
+def check_lockout(app_configs, **kwargs):
+    """Second-factor lockout windows (mfa_oauth.lockout; docs/security.md, "Second-factor lockout")."""
+    from .conf import settings as mfa_settings
+    from .lockout import valid_windows
+
+    messages = []
+    overrides = getattr(settings, "MFA_OAUTH", {}) or {}
+    if "LOCKOUT_WINDOWS" in overrides and not valid_windows(overrides["LOCKOUT_WINDOWS"]):
+        messages.append(
+            Error(
+                "MFA_OAUTH['LOCKOUT_WINDOWS'] must be a non-empty list of positive whole seconds.",
+                hint="For example [900, 3600, 14400, 86400]; until it is fixed the documented defaults apply.",
+                id="mfa_oauth.E030",
+            )
+        )
+    if not isinstance(overrides.get("PASSKEY_USABLE_WHILE_LOCKED", True), bool):
+        messages.append(Error("MFA_OAUTH['PASSKEY_USABLE_WHILE_LOCKED'] must be True or False.", id="mfa_oauth.E031"))
+    if mfa_settings.MAX_FAILED_ATTEMPTS >= MAX_FAILED_ATTEMPTS_CEILING:
+        messages.append(
+            Warning(
+                f"MFA_OAUTH['MAX_FAILED_ATTEMPTS'] is {MAX_FAILED_ATTEMPTS_CEILING}: the first lock reaches the NIST "
+                "ceiling and lasts until an operator unlocks it, so whoever knows a password can lock its owner "
+                "out of every code factor.",
+                hint="Use a smaller cap (the default is 10) so locks end after LOCKOUT_WINDOWS.",
+                id="mfa_oauth.W030",
             )
         )
     return messages

@@ -15,8 +15,8 @@ DEFAULTS: dict[str, Any] = {
     # "off" (password is enough), "when_enrolled" (second factor when the user has one),
     # "always" (users without a device are taken through enrollment).
     "DEFAULT_MFA_MODE": "when_enrolled",
-    # Consecutive second-factor failures per user before the factor is locked until an admin or
-    # a recovery path unlocks it. NIST SP 800-63B-4 §3.2.2 allows at most 100.
+    # Consecutive second-factor failures per user that lock the code factors for the next of
+    # LOCKOUT_WINDOWS (below). NIST SP 800-63B-4 §3.2.2 allows at most 100.
     "MAX_FAILED_ATTEMPTS": 10,
     # Seconds a password-only ("half-authenticated") session may wait at the challenge step.
     "PENDING_MFA_TIMEOUT": 600,
@@ -212,5 +212,22 @@ DEFAULTS.update(
         # key. Empty: keys derived from SECRET_KEY (and SECRET_KEY_FALLBACKS), for development only;
         # system check mfa_oauth.E050 is an error when DEBUG is off or under `check --deploy`.
         "SEED_KEYS": (),
+    }
+)
+
+# --- second-factor lockout windows (docs/security.md, "Second-factor lockout") ----------------------
+DEFAULTS.update(
+    {
+        # Seconds each lock lasts once MAX_FAILED_ATTEMPTS wrong codes in a row are reached: the n-th
+        # lock since the last success lasts the n-th entry, the last entry repeating. After a window
+        # the count restarts; a success or an operator's unlock resets the escalation. Whatever the
+        # windows, the lock that brings the consecutive failures to 100 (NIST SP 800-63B-4 §3.2.2)
+        # has no end: only a success with a factor that stays usable, or an operator, ends it.
+        "LOCKOUT_WINDOWS": (15 * 60, 60 * 60, 4 * 60 * 60, 24 * 60 * 60),
+        # Whether a WebAuthn assertion with user verification (a security key or passkey and its PIN
+        # or biometric: phishing-resistant and multi-factor) is still accepted, at the challenge step
+        # and for passkey sign-in, while the code factors are locked. A guesser cannot fail it, so
+        # locking it would lock out only its owner.
+        "PASSKEY_USABLE_WHILE_LOCKED": True,
     }
 )

@@ -57,14 +57,23 @@ class ClientPolicy(models.Model):
 class UserMFAState(models.Model):
     """Consecutive second-factor failures of one user, across all devices and sessions.
 
-    django-otp's per-device back-off has no hard cap; this row adds it (SECURITY.md A1/A2).
-    The counter is only ever changed with single UPDATE statements so parallel requests
+    django-otp's per-device back-off has no hard cap; this row adds it (SECURITY.md A1/A2), as
+    escalating timed locks (mfa_oauth.lockout; docs/security.md, "Second-factor lockout"). The row
+    is only changed under its row lock or with single UPDATE statements, so parallel requests
     cannot lose increments.
     """
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mfa_state")
+    # Failures in the current window: the count that reaches MAX_FAILED_ATTEMPTS and starts a lock.
     failure_count = models.PositiveIntegerField(default=0)
+    # When the current (or last) lock started; None: no lock since the last success or unlock.
     locked_at = models.DateTimeField(null=True, blank=True)
+    # When that lock ends; None with locked_at set: it has no end (the NIST ceiling was reached).
+    locked_until = models.DateTimeField(null=True, blank=True)
+    # Locks since the last success or unlock: which of LOCKOUT_WINDOWS the next lock lasts.
+    lock_level = models.PositiveIntegerField(default=0)
+    # Consecutive failures since the last success or unlock, over all windows (at most 100).
+    total_failures = models.PositiveIntegerField(default=0)
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:

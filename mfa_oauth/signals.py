@@ -9,7 +9,8 @@ from django.dispatch import Signal
 second_factor_failed = Signal()
 # device, method (str), context (AuthContext)
 second_factor_verified = Signal()
-# failure_count (int)
+# failure_count (int); from mfa_oauth.lockout also locked_until (aware datetime, None: no end),
+# level (int: which lock since the last success), passkey_usable (bool: the user has a factor that still works)
 second_factor_locked = Signal()
 # unlocked_by (user or None)
 second_factor_unlocked = Signal()

@@ -91,8 +91,11 @@ def on_failed(sender, request=None, user=None, device=None, method="", failure_c
 
 
 @receiver(signals.second_factor_locked, dispatch_uid="mfa_oauth.audit.locked")
-def on_locked(sender, request=None, user=None, failure_count=None, **kwargs) -> None:
-    record(EventKind.LOCKED, request=request, user=user, detail={"failure_count": failure_count})
+def on_locked(sender, request=None, user=None, failure_count=None, locked_until=None, level=None, **kwargs) -> None:
+    detail = {"failure_count": failure_count}
+    if level is not None:  # a timed lock (mfa_oauth.lockout): which one since the last success, its end
+        detail.update(level=level, locked_until=locked_until.isoformat() if locked_until else None)
+    record(EventKind.LOCKED, request=request, user=user, detail=detail)
 
 
 @receiver(signals.second_factor_unlocked, dispatch_uid="mfa_oauth.audit.unlocked")

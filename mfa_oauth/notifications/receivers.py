@@ -36,5 +36,15 @@ def on_backup_code_used(sender, request=None, user=None, remaining=None, **kwarg
 
 
 @receiver(signals.second_factor_locked, dispatch_uid="mfa_oauth.notifications.locked")
-def on_locked(sender, request=None, user=None, failure_count=None, **kwargs) -> None:
-    notify("locked", user, request=request, failure_count=failure_count)
+def on_locked(
+    sender, request=None, user=None, failure_count=None, locked_until=None, passkey_usable=False, **kwargs
+) -> None:
+    # Sent once for each lock that starts (mfa_oauth.lockout), so the owner hears of every window.
+    notify(
+        "locked",
+        user,
+        request=request,
+        failure_count=failure_count,
+        locked_until=locked_until,
+        passkey_usable=passkey_usable,
+    )

@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django_otp import device_classes
 
+from .. import lockout
 from ..audit.models import AuthEvent, EventKind
 from ..methods import method_of
 from ..models import UserMFAState
@@ -94,7 +95,7 @@ def overview_view(request):
         ),
         "failures_total": sum(failures),
         "lockouts_total": sum(lockouts),
-        "locked_now": UserMFAState.objects.filter(locked_at__isnull=False).count(),
+        "locked_now": UserMFAState.objects.filter(lockout.locked_now()).count(),
         "sms_chart": daily_columns(
             sms[0], [(k.capitalize(), v) for k, v in sms[1].items()], title="SMS sent, delivered and failed per day"
         )

@@ -60,9 +60,10 @@ def client_ip(request) -> str | None:
 def send_login_code(request, device: SMSDevice) -> str:
     if not mfa_settings.SMS_ENABLED:
         raise SMSRefused(_("Text message codes are turned off on this site. Use another factor."))
-    if lockout.is_locked(request.user):
+    lock = lockout.state(request.user)
+    if lock.locked:
         # A locked account could not use the code anyway; texting it would only cost money.
-        raise SMSRefused(_("Your second factor is locked after too many failed attempts. No code was sent."))
+        raise SMSRefused(lockout.message(lock, passkey=False) + " " + _("No code was sent."))
     attempt = login_attempt_id(request)
     message = queue_code(
         user=request.user,

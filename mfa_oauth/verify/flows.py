@@ -14,10 +14,9 @@ from django_otp import login as otp_login
 from django_otp.models import Device
 
 from .. import lockout, pending
-from ..conf import settings as mfa_settings
 from ..context import AuthContext, Factor, add_factor, get_context
 from ..methods import factor_for, method_of
-from ..signals import second_factor_failed, second_factor_locked, second_factor_verified
+from ..signals import second_factor_failed, second_factor_verified
 
 
 class Status(enum.Enum):
@@ -35,6 +34,8 @@ class Attempt:
     status: Status
     retry_after: int | None = None
     context: AuthContext | None = None
+    # For LOCKED: the running lock (its end, for the page to say until when).
+    lock: lockout.LockState | None = None
 
 
 def normalize_token(device: Device, raw: str) -> str | None:
@@ -53,17 +54,20 @@ def verify(request, device: Device, raw_token: str) -> Attempt:
         return Attempt(Status.EXPIRED)
     allowed, info = device.verify_is_allowed()
     if not allowed:
+        lock = lockout.state(user)  # a running lock is the longer wait: say that one
+        if lock.locked:
+            return Attempt(Status.LOCKED, lock=lock)
         return Attempt(Status.THROTTLED, retry_after=_retry_after(info))
     token = normalize_token(device, raw_token)
     if token is None:
         return Attempt(Status.MALFORMED)
-    locked_at_count = None
+    new_lock = None
     with transaction.atomic():
         # The user's lock-state row is held until the outcome is recorded, so the attempts of one
         # user run one at a time and never outrun the cap (A2); a locked user's code is not looked at.
-        failures = lockout.hold(user)
-        if failures >= mfa_settings.MAX_FAILED_ATTEMPTS:
-            return Attempt(Status.LOCKED)
+        held = lockout.hold(user)
+        if held.locked:
+            return Attempt(Status.LOCKED, lock=held)
         # Reloaded under the locks: "one valid code, two concurrent requests" succeeds exactly once.
         locked = type(device).objects.select_for_update().filter(pk=device.pk).first()
         if locked is None:  # deleted meanwhile
@@ -72,10 +76,10 @@ def verify(request, device: Device, raw_token: str) -> Attempt:
         check = getattr(locked, "verify_token_for_request", None)
         ok = check(request, token) if callable(check) else locked.verify_token(token)
         if ok:
-            if failures:
+            if not held.clean:  # a success ends the count, the window and the escalation (A4)
                 lockout.reset(user)
         else:
-            locked_at_count = lockout.record_failure(user, failures)
+            new_lock = lockout.record_failure(user, held)
     if ok:
         try:
             context = complete(request, locked)
@@ -85,9 +89,9 @@ def verify(request, device: Device, raw_token: str) -> Attempt:
 
     method = method_of(device).name
     second_factor_failed.send(sender=type(device), request=request, user=user, device=device, method=method)
-    if locked_at_count is not None:
-        second_factor_locked.send(sender=type(device), request=request, user=user, failure_count=locked_at_count)
-        return Attempt(Status.LOCKED)
+    if new_lock is not None:
+        lockout.announce(user, new_lock, request=request, sender=type(device))
+        return Attempt(Status.LOCKED, lock=new_lock)
     return Attempt(Status.WRONG)
 
 

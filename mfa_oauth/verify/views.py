@@ -22,9 +22,6 @@ from .forms import ChallengeForm
 MESSAGES = {
     Status.WRONG: gettext_lazy("That code did not work. Check it and try again."),
     Status.MALFORMED: gettext_lazy("That does not look like a code for this factor. Check it and try again."),
-    Status.LOCKED: gettext_lazy(
-        "Your second factor is locked after too many failed attempts. An administrator can unlock it."
-    ),
 }
 
 
@@ -77,8 +74,10 @@ class VerifyView(View):
             response = self.render(form, error=message, status=429)
             response["Retry-After"] = str(attempt.retry_after or 1)
             return response
-        status = 403 if attempt.status is Status.LOCKED else 200
-        return self.render(form, error=MESSAGES[attempt.status], status=status, selected=device)
+        if attempt.status is Status.LOCKED:
+            # The page's lock notice says it all, and until when (mfa_oauth.lockout.message).
+            return self.render(form, status=403, selected=device, lock=attempt.lock)
+        return self.render(form, error=MESSAGES[attempt.status], selected=device)
 
     def send_challenge(self, form, device) -> HttpResponse:
         allowed, _info = device.generate_is_allowed()
@@ -105,7 +104,9 @@ class VerifyView(View):
             selected=device,
         )
 
-    def render(self, form, *, error: str = "", info: str = "", status: int = 200, selected=None) -> HttpResponse:
+    def render(
+        self, form, *, error: str = "", info: str = "", status: int = 200, selected=None, lock=None
+    ) -> HttpResponse:
         if self.request.method == "POST":  # the POST loaded only the device it names; the page lists all
             selected = selected or getattr(form, "cleaned_data", {}).get("device")
             self.devices = self.eligible_devices()
@@ -113,6 +114,11 @@ class VerifyView(View):
             if selected is not None:
                 selected = next((d for d in self.devices if d.persistent_id == selected.persistent_id), None)
         entries = [{"device": d, "method": method_of(d)} for d in self.devices]
+        lock = lock if lock is not None else lockout.state(self.request.user)
+        if lock.locked:
+            # Codes are not checked while locked; a user-verified WebAuthn key still is, unless the
+            # site says otherwise (docs/security.md, "Second-factor lockout").
+            entries = [e for e in entries if lockout.usable_while_locked(e["method"])]
         context = {
             "form": form,
             "entries": entries,
@@ -123,7 +129,9 @@ class VerifyView(View):
             "next": self.next_url,
             "error": error,
             "info": info,
-            "locked": lockout.is_locked(self.request.user),
+            "locked": lock.locked,
+            "lock": lock,
+            "locked_message": lockout.message(lock, passkey=bool(entries)) if lock.locked else "",
             "extras": extras.collect(self.request, self.next_url),
         }
         return render(self.request, self.template_name, context, status=status)

@@ -206,7 +206,9 @@ def finish_registration(request: HttpRequest, payload: dict) -> WebAuthnCredenti
 def authentication_options(request: HttpRequest, level: int = 0, device_id: str = "") -> dict:
     """Options for a second-factor assertion by the logged-in user, listing their credentials (or
     only ``device_id``, the one whose button was pressed) that can reach ``level``."""
-    uv_required = config.user_verification_required(level)
+    lock = _usable_despite_lock(request.user)
+    # While codes are locked only a user-verified assertion is accepted: demand it up front.
+    uv_required = config.user_verification_required(level) or lock.locked
     uv = UserVerificationRequirement.REQUIRED if uv_required else UserVerificationRequirement.PREFERRED
     devices = [
         d
@@ -233,16 +235,12 @@ def finish_authentication(request: HttpRequest, payload: dict) -> Verified:
     raw = _credential(payload)
     if state is None or state.user_id != str(user.pk):
         raise CeremonyError(_("This sign-in request expired or was already used. Try again."))
-    if lockout.is_locked(user):
-        raise CeremonyError(
-            _("Your second factor is locked after too many failed attempts. An administrator can unlock it."),
-            status=403,
-        )
+    lock = _usable_despite_lock(user)
     parsed = _parse_assertion(raw)
     queryset = WebAuthnCredential.objects.filter(user=user, confirmed=True)
     if not queryset.filter(credential_id_sha256=credential_id_hash(parsed.raw_id)).exists():
         raise CeremonyError(_("This security key is not registered to your account."))
-    return _verify_assertion(request, state, parsed, queryset, user)
+    return _verify_assertion(request, state, parsed, queryset, user, lock)
 
 
 def passkey_options(request: HttpRequest) -> dict:
@@ -280,13 +278,11 @@ def finish_passkey(request: HttpRequest, payload: dict) -> Verified:
         raise CeremonyError(generic)
     if not user.is_active:
         raise CeremonyError(generic)
-    if lockout.is_locked(user):
-        raise CeremonyError(
-            _("Your second factor is locked after too many failed attempts. An administrator can unlock it."),
-            status=403,
-        )
+    # A passkey sign-in always demands user verification (passkey_options), so it stays usable
+    # while codes are locked unless the site says otherwise.
+    lock = _usable_despite_lock(user)
     queryset = WebAuthnCredential.objects.filter(user=user, confirmed=True)
-    return _verify_assertion(request, state, parsed, queryset, user)
+    return _verify_assertion(request, state, parsed, queryset, user, lock)
 
 
 def _parse_assertion(raw: dict) -> AuthenticationCredential:
@@ -301,9 +297,21 @@ def _parse_assertion(raw: dict) -> AuthenticationCredential:
         ) from error
 
 
-def _verify_assertion(request, state, parsed: AuthenticationCredential, queryset, user) -> Verified:
+def _usable_despite_lock(user) -> lockout.LockState:
+    """The user's lock state; a CeremonyError when codes are locked and the site does not let a
+    user-verified WebAuthn assertion through meanwhile (PASSKEY_USABLE_WHILE_LOCKED)."""
+    lock = lockout.state(user)
+    if lock.locked and not lockout.passkey_usable():
+        raise CeremonyError(lockout.message(lock, passkey=False), status=403)
+    return lock
+
+
+def _verify_assertion(
+    request, state, parsed: AuthenticationCredential, queryset, user, lock: lockout.LockState
+) -> Verified:
     clone: tuple[int, int] | None = None
     failure: Exception | None = None
+    unverified_while_locked = False
     with transaction.atomic():
         # The row lock serialises two assertions of one credential: the counter only moves forward.
         device = queryset.select_for_update().get(credential_id_sha256=credential_id_hash(parsed.raw_id))
@@ -326,7 +334,11 @@ def _verify_assertion(request, state, parsed: AuthenticationCredential, queryset
         if verified is not None:
             be = verified.credential_device_type == CredentialDeviceType.MULTI_DEVICE
             new, stored = verified.new_sign_count, device.sign_count
-            if (new > 0 or stored > 0) and new <= stored:
+            if lock.locked and not verified.user_verified:
+                # Codes are locked: only possession *and* user verification, which no guesser can
+                # supply, is accepted meanwhile (docs/security.md, "Second-factor lockout").
+                verified, unverified_while_locked = None, True
+            elif (new > 0 or stored > 0) and new <= stored:
                 clone = (stored, new)
                 device.clone_suspected_at = timezone.now()
                 device.save(update_fields=["clone_suspected_at"])
@@ -360,6 +372,15 @@ def _verify_assertion(request, state, parsed: AuthenticationCredential, queryset
                 "and the event recorded; use another factor or contact support."
             )
         )
+    if unverified_while_locked:
+        raise CeremonyError(
+            _(
+                "Your codes are locked until %(until)s. Meanwhile only a security key or passkey verified with "
+                "its PIN or biometric is accepted: try again and unlock it when your device asks."
+            )
+            % {"until": lockout.format_time(lock.until) if lock.until else _("an administrator unlocks them")},
+            status=403,
+        )
     if verified is None:
         second_factor_failed.send(
             sender=WebAuthnCredential,
@@ -373,6 +394,10 @@ def _verify_assertion(request, state, parsed: AuthenticationCredential, queryset
             _("Your security key's answer could not be verified: %(reason)s") % {"reason": _reason(failure)}
         )
     be = verified.credential_device_type == CredentialDeviceType.MULTI_DEVICE
+    if not lock.clean:
+        # A success ends the count, the window and the escalation (SECURITY.md A4; NIST SP 800-63B-4
+        # §3.2.2), whichever factor it was made with.
+        lockout.reset(user)
     device.remember_assertion(user_verified=verified.user_verified, backup_eligible=be)
     return Verified(device, factor_from_assertion(device, user_verified=verified.user_verified, backup_eligible=be))
 

@@ -6,11 +6,13 @@ import base64
 import hashlib
 import json
 import secrets
+from datetime import datetime
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.core import mail
 from django.dispatch import receiver
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mfa_oauth import signals
@@ -65,7 +67,8 @@ def test_lockout_writes_one_row_and_one_email(client, totp_device, settings):
         client.post("/mfa/verify/", {"device": totp_device.persistent_id, "token": "000000"})
     assert AuthEvent.objects.filter(kind=EventKind.MFA_FAILED).count() == 3
     locked = AuthEvent.objects.get(kind=EventKind.LOCKED)
-    assert locked.detail == {"failure_count": 3}
+    assert {k: locked.detail[k] for k in ("failure_count", "level")} == {"failure_count": 3, "level": 1}
+    assert datetime.fromisoformat(locked.detail["locked_until"]) > timezone.now()  # a timed lock (first window)
     assert [m.subject for m in mail.outbox] == ["mfa_oauth reference IdP: your second factor is locked"]
     assert "3 wrong codes" in mail.outbox[0].body
 

@@ -75,6 +75,37 @@ def test_50_concurrent_wrong_codes_count_exactly_50(user, totp_device):
     assert state.locked_at is None
 
 
+def test_50_concurrent_wrong_codes_against_a_cap_of_10_start_exactly_one_window(user, totp_device, settings):
+    """Timed locks keep the hard cap: of 50 parallel guesses exactly 10 are evaluated and exactly one
+    starts the lock (one audit row, one e-mail); after the window the next storm gets 10 more and the
+    second, longer window (docs/security.md, "Second-factor lockout")."""
+    from datetime import timedelta
+
+    from django.core import mail
+
+    from mfa_oauth.audit.models import AuthEvent, EventKind
+
+    settings.MFA_OAUTH = {**settings.MFA_OAUTH, "MAX_FAILED_ATTEMPTS": 10}
+    start = datetime(2026, 6, 1, 12, 0, 5, tzinfo=timezone.utc)
+    for storm, window in enumerate((timedelta(minutes=15), timedelta(hours=1))):
+        at = start + timedelta(minutes=16) * storm  # the second storm comes after the first window
+        with time_machine.travel(at, tick=True):
+            token = wrong_code(totp_device)
+            data = {"device": totp_device.persistent_id, "token": token, "action": "verify"}
+            responses = run_in_parallel(
+                50, lambda i: logged_in_client(), lambda client, data=data: client.post("/mfa/verify/", data)
+            )
+        statuses = [r.status_code for r in responses]
+        assert statuses.count(200) == 9 and statuses.count(403) == 41, statuses
+        assert sum(b"That code did not work" in r.content for r in responses) == 9
+        state = UserMFAState.objects.get(user=user)
+        assert (state.failure_count, state.total_failures, state.lock_level) == (10, 10 * (storm + 1), storm + 1)
+        assert at + window <= state.locked_until <= at + window + timedelta(seconds=30)
+        assert AuthEvent.objects.filter(user=user, kind=EventKind.MFA_FAILED).count() == 10 * (storm + 1)
+        assert AuthEvent.objects.filter(user=user, kind=EventKind.LOCKED).count() == storm + 1
+        assert len(mail.outbox) == storm + 1
+
+
 def test_one_valid_code_submitted_twice_concurrently_succeeds_once(user, totp_device):
     totp = totp_for(totp_device)
     start = datetime(2026, 6, 1, 12, 0, 5, tzinfo=timezone.utc).timestamp()

@@ -212,10 +212,12 @@ def test_expired_challenge_is_refused(half_logged_in, registered, authenticator)
     assert response.status_code == 400 and "expired" in response.json()["error"]
 
 
-def test_locked_user_is_refused(half_logged_in, registered, authenticator, user):
+def test_locked_user_is_refused_when_the_site_locks_keys_too(half_logged_in, registered, authenticator, user, settings):
+    # By default a user-verified key stays usable while codes are locked (tests/webauthn/test_lockout.py).
+    credential, _ = assertion(half_logged_in, authenticator)
+    settings.MFA_OAUTH = {**settings.MFA_OAUTH, "PASSKEY_USABLE_WHILE_LOCKED": False}
     for _ in range(mfa_settings.MAX_FAILED_ATTEMPTS):
         lockout.claim_attempt(user)
-    credential, _ = assertion(half_logged_in, authenticator)
     response = post_json(half_logged_in, "auth_verify", {"credential": credential})
     assert response.status_code == 403 and "locked" in response.json()["error"]
 
