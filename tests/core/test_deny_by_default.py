@@ -136,6 +136,20 @@ def _nothing_issued_in(response) -> list[str]:
     return [name for name in ISSUED if name in found]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_oauthlib_cores():
+    """DOT keeps the oauthlib core it built on each view class: none built here outlives the test."""
+    yield
+    from oauth2_provider.views.mixins import OAuthLibMixin
+
+    pending = [OAuthLibMixin]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if "_oauthlib_core" in vars(cls):
+            delattr(cls, "_oauthlib_core")
+
+
 @pytest.fixture
 def password_only(client, user, totp_device):
     response = login(client)
