@@ -103,6 +103,14 @@ def is_sealed(value: object) -> bool:
     return isinstance(value, str) and value.startswith(PREFIX)
 
 
+def seed_unreadable(device: object) -> bool:
+    """Whether a loaded device's seed stayed sealed: no configured key opens it (``fields.py``).
+
+    Such a device can check no code; the challenge step says so instead of failing in django-otp's
+    ``bin_key`` (docs/security.md, "OTP seeds at rest")."""
+    return is_sealed(getattr(device, "key", None))
+
+
 def keyring() -> Keyring:
     """The keyring of the current settings (read on every call, so override_settings applies)."""
     secrets = explicit_keys()

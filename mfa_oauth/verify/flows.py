@@ -16,6 +16,7 @@ from django_otp.models import Device
 from .. import lockout, pending
 from ..context import AuthContext, Factor, add_factor, get_context
 from ..methods import factor_for, method_of
+from ..seeds.keyring import seed_unreadable
 from ..signals import second_factor_failed, second_factor_verified
 
 
@@ -27,6 +28,8 @@ class Status(enum.Enum):
     MALFORMED = "malformed"
     # A password-only session past PENDING_MFA_TIMEOUT: it starts again from the password.
     EXPIRED = "expired"
+    # The device cannot check codes now (its OTP seed opens with no configured key): nothing counted.
+    UNAVAILABLE = "unavailable"
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,9 @@ def verify(request, device: Device, raw_token: str) -> Attempt:
         if lock.locked:
             return Attempt(Status.LOCKED, lock=lock)
         return Attempt(Status.THROTTLED, retry_after=_retry_after(info))
+    if seed_unreadable(device):
+        # The operator's key problem, not a wrong code: no failure is counted against the user.
+        return Attempt(Status.UNAVAILABLE)
     token = normalize_token(device, raw_token)
     if token is None:
         return Attempt(Status.MALFORMED)

@@ -74,6 +74,9 @@ class VerifyView(View):
             response = self.render(form, error=message, status=429)
             response["Retry-After"] = str(attempt.retry_after or 1)
             return response
+        if attempt.status is Status.UNAVAILABLE:
+            message = _("This factor cannot be used right now. Use another one, or ask the help desk.")
+            return self.render(form, error=message, status=503, selected=device)
         if attempt.status is Status.LOCKED:
             # The page's lock notice says it all, and until when (mfa_oauth.lockout.message).
             return self.render(form, status=403, selected=device, lock=attempt.lock)

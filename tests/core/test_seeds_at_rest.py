@@ -371,3 +371,23 @@ def test_the_data_migration_seals_clear_rows_and_reverses():
     assert [raw_key(live[label], pks[label]) for label in seeds] == list(seeds.values())
     MigrationExecutor(connection).migrate([latest])
     assert all(is_sealed(raw_key(live[label], pks[label])) for label in seeds)
+
+
+def test_a_seed_no_key_opens_is_a_clear_refusal_at_the_challenge_not_a_500(client, user, settings):
+    # An operator removed a key before rotating: the user is told to use another factor (503), no
+    # failure is counted against them and nothing is recorded in the session.
+    from mfa_oauth.models import UserMFAState
+
+    with_keys(settings, OLD_KEY_DEV)
+    device = TOTPDevice.objects.create(user=user, name="phone", key=SEED_HEX, confirmed=True)
+    login(client)
+    with_keys(settings, NEW_KEY)
+    code = pyotp.TOTP(base64.b32encode(bytes.fromhex(SEED_HEX)).decode()).now()
+    response = client.post("/mfa/verify/", {"device": device.persistent_id, "token": code, "action": "verify"})
+    assert response.status_code == 503
+    assert b"cannot be used right now" in response.content
+    assert not UserMFAState.objects.filter(user=user, failure_count__gt=0).exists()
+    assert [f["method"] for f in client.session["mfa_oauth.context"]["factors"]] == ["pwd"]
+    with_keys(settings, NEW_KEY, OLD_KEY_DEV)  # the key restored: the same code works again
+    response = client.post("/mfa/verify/", {"device": device.persistent_id, "token": code, "action": "verify"})
+    assert response.status_code in (302, 303)
