@@ -45,6 +45,20 @@ def is_factor_model(model) -> bool:
     return issubclass(model, Device) or model._meta.label_lower in FACTOR_STATE_MODELS
 
 
+def is_credential_model(model) -> bool:
+    """Is ``model`` one of django-oauth-toolkit's issued credentials (codes, tokens, device grants)?"""
+    from oauth2_provider.settings import oauth2_settings
+
+    names = (
+        oauth2_settings.ACCESS_TOKEN_MODEL,
+        oauth2_settings.REFRESH_TOKEN_MODEL,
+        oauth2_settings.ID_TOKEN_MODEL,
+        oauth2_settings.GRANT_MODEL,
+        oauth2_settings.DEVICE_GRANT_MODEL,
+    )
+    return model._meta.label_lower in {name.lower() for name in names}
+
+
 def operator_step_up(request) -> HttpResponse | None:
     """None when the operator may act now; otherwise the response that sends them to prove it."""
     if not request.user.is_authenticated or get_context(request) is None:
@@ -180,3 +194,18 @@ def _guarded_action(func):
         return func(modeladmin, request, queryset)
 
     return action
+
+
+class IssuedCredentialGuardMixin(OperatorGuardMixin):
+    """For the admin of DOT's codes and tokens: they are viewed and revoked (deleted), never typed in.
+
+    A token added or edited in the admin would be one no second-factor gate ever approved, with an
+    authentication record it does not have (docs/security.md, "Deny by default"), so nobody, a
+    superuser included, adds or changes one here. Deleting one revokes it, under the same authority
+    and fresh-second-factor rules as any operator action."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -11,7 +11,9 @@ The admin of every model holding a user's second factor (any django-otp ``Device
 SMS, WebAuthn, backup codes, those of plugins; the lock state; the remembered browsers) gets
 :class:`~mfa_oauth.operators.guard.OperatorGuardMixin` when it is registered here, whoever
 registers it: an operator changes such a row only with authority over its user and a fresh second
-factor of their own (``docs/security.md``, "Operator actions").
+factor of their own (``docs/security.md``, "Operator actions"). django-oauth-toolkit's codes and
+tokens get :class:`~mfa_oauth.operators.guard.IssuedCredentialGuardMixin`: viewed and revoked, never
+added or edited, since no second-factor gate approved a token typed into a form.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from ..methods import has_second_factor
 from ..redirects import safe_next, with_next
 from ..throttle.forms import ThrottledAdminAuthenticationForm
 from ..throttle.views import mark_throttled
-from .guard import OperatorGuardMixin, is_factor_model
+from .guard import IssuedCredentialGuardMixin, OperatorGuardMixin, is_credential_model, is_factor_model
 
 
 def staff_mfa_verified(request) -> bool:
@@ -50,10 +52,15 @@ class MFAAdminSite(admin.AdminSite):
         models = [model_or_iterable] if isinstance(model_or_iterable, ModelBase) else list(model_or_iterable)
         for model in models:
             admin_class_for_model = admin_class or admin.ModelAdmin
-            if is_factor_model(model) and not issubclass(admin_class_for_model, OperatorGuardMixin):
+            guard = None
+            if is_credential_model(model) and not issubclass(admin_class_for_model, IssuedCredentialGuardMixin):
+                guard = IssuedCredentialGuardMixin
+            elif is_factor_model(model) and not issubclass(admin_class_for_model, OperatorGuardMixin):
+                guard = OperatorGuardMixin
+            if guard is not None:
                 admin_class_for_model = type(
                     admin_class_for_model.__name__,
-                    (OperatorGuardMixin, admin_class_for_model),
+                    (guard, admin_class_for_model),
                     {"__module__": admin_class_for_model.__module__},
                 )
             super().register(model, admin_class_for_model, **options)

@@ -312,3 +312,50 @@ def test_other_methods_are_refused(client, user, method, suffix, data, settings)
     response = getattr(client, method)(_url(user, suffix), data)
     assert response.status_code == 405
     assert _factor_state(user) == before and lockout.is_locked(user)
+
+
+# --- django-oauth-toolkit's codes and tokens: viewed and revoked, never minted in the admin -----------
+@pytest.fixture
+def root_client(client, root):
+    give_mfa(client, root, TOTPDevice.objects.get(user=root))
+    return client
+
+
+def _live_token(user):
+    from datetime import timedelta
+
+    from oauth2_provider.models import get_access_token_model
+
+    return get_access_token_model().objects.create(
+        user=user, token="live-token-of-" + user.username, expires=timezone.now() + timedelta(hours=1), scope="openid"
+    )
+
+
+@pytest.mark.parametrize("model", ["accesstoken", "refreshtoken", "idtoken", "grant"])
+def test_nobody_adds_a_code_or_token_in_the_admin(root_client, root, helpdesk, model):
+    # A token typed into the admin is one no second-factor gate approved (docs/security.md).
+    from oauth2_provider.models import get_access_token_model
+
+    before = get_access_token_model().objects.count()
+    add_url = reverse(f"admin:oauth2_provider_{model}_add")
+    assert root_client.get(add_url).status_code == 403
+    response = root_client.post(add_url, {"user": helpdesk.pk, "token": "minted", "scope": "openid"})
+    assert response.status_code == 403
+    assert get_access_token_model().objects.count() == before
+
+
+def test_nobody_changes_a_token_in_the_admin_but_it_can_be_revoked(root_client, helpdesk, root):
+    # Changing a live token (its user, scope or expiry) would hand out access no gate approved.
+    from oauth2_provider.models import get_access_token_model
+
+    token = _live_token(helpdesk)
+    change_url = reverse("admin:oauth2_provider_accesstoken_change", args=[token.pk])
+    page = root_client.get(change_url)
+    assert page.status_code == 200 and b'name="scope"' not in page.content  # read-only
+    root_client.post(change_url, {"user": root.pk, "token": token.token, "scope": "openid transfer"})
+    token.refresh_from_db()
+    assert (token.user_id, token.scope) == (helpdesk.pk, "openid")
+    changelist = reverse("admin:oauth2_provider_accesstoken_changelist")
+    response = root_client.post(changelist, {"action": "revoke_tokens", "_selected_action": [token.pk]})
+    assert response.status_code == 302
+    assert not get_access_token_model().objects.filter(pk=token.pk).exists()
