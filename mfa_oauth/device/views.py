@@ -13,6 +13,7 @@ from dataclasses import fields as dataclass_fields
 
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -45,6 +46,8 @@ def gate(request: HttpRequest, application) -> HttpResponse | None:
         auth_request=AuthRequest(),  # RFC 8628 carries no prompt/max_age/acr_values
     )
     if decision.satisfied:
+        # What the approval checks: the gate said yes in this very request (docs/security.md).
+        request.mfa_oauth_gate_approved = True
         return None
     back = request.get_full_path()
     if decision.outcome is Outcome.LOGIN:
@@ -139,6 +142,9 @@ class DeviceConfirmView(dot_device.DeviceConfirmView):
     def form_valid(self, form):
         if form.cleaned_data["action"] != "accept":
             return super().form_valid(form)
+        if not getattr(self.request, "mfa_oauth_gate_approved", False):
+            # Deny by default: an approval is recorded only after the gate's yes in this request.
+            raise PermissionDenied("mfa_oauth: device approval without the second-factor gate")
         with transaction.atomic():
             # Frozen in the same transaction as the approval: an approved grant always has its record.
             record_approval(self.get_object(), self.request.user, self.request.mfa_oauth_context)
