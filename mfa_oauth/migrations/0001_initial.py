@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
+# DOT's model names as DOT resolves them (its defaults when a project sets none), like DOT's own migrations.
+from oauth2_provider.settings import oauth2_settings
 
 
 class Migration(migrations.Migration):
@@ -11,10 +13,10 @@ class Migration(migrations.Migration):
 
     dependencies = [
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
-        migrations.swappable_dependency(settings.OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL),
-        migrations.swappable_dependency(settings.OAUTH2_PROVIDER_APPLICATION_MODEL),
-        migrations.swappable_dependency(settings.OAUTH2_PROVIDER_GRANT_MODEL),
-        migrations.swappable_dependency(settings.OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL),
+        migrations.swappable_dependency(oauth2_settings.ACCESS_TOKEN_MODEL),
+        migrations.swappable_dependency(oauth2_settings.APPLICATION_MODEL),
+        migrations.swappable_dependency(oauth2_settings.GRANT_MODEL),
+        migrations.swappable_dependency(oauth2_settings.REFRESH_TOKEN_MODEL),
     ]
 
     operations = [
@@ -33,7 +35,7 @@ class Migration(migrations.Migration):
             name='AccessTokenAuthentication',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('access_token', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='mfa_authentication', to=settings.OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL)),
+                ('access_token', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='mfa_authentication', to=oauth2_settings.ACCESS_TOKEN_MODEL)),
                 ('record', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='mfa_oauth.authenticationrecord')),
             ],
         ),
@@ -45,7 +47,7 @@ class Migration(migrations.Migration):
                 ('min_acr', models.CharField(blank=True, choices=[('', 'No minimum'), ('urn:mfa_oauth:acr:pwd', 'urn:mfa_oauth:acr:pwd'), ('urn:mfa_oauth:acr:mfa', 'urn:mfa_oauth:acr:mfa'), ('phr', 'phr'), ('phrh', 'phrh')], help_text='Every authorization for this client reaches at least this level.', max_length=64, verbose_name='minimum acr')),
                 ('max_mfa_age', models.PositiveIntegerField(blank=True, help_text='Ask for the second factor again when the last one is older than this.', null=True, verbose_name='maximum second-factor age (seconds)')),
                 ('allowed_methods', models.JSONField(blank=True, default=list, help_text='Second-factor methods this client accepts, e.g. ["totp", "webauthn"]; empty: all.')),
-                ('application', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='mfa_policy', to=settings.OAUTH2_PROVIDER_APPLICATION_MODEL)),
+                ('application', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='mfa_policy', to=oauth2_settings.APPLICATION_MODEL)),
             ],
             options={
                 'verbose_name': 'client MFA policy',
@@ -56,7 +58,7 @@ class Migration(migrations.Migration):
             name='GrantAuthentication',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('grant', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='mfa_authentication', to=settings.OAUTH2_PROVIDER_GRANT_MODEL)),
+                ('grant', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='mfa_authentication', to=oauth2_settings.GRANT_MODEL)),
                 ('record', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='mfa_oauth.authenticationrecord')),
             ],
         ),
@@ -65,7 +67,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('record', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='mfa_oauth.authenticationrecord')),
-                ('refresh_token', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='mfa_authentication', to=settings.OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL)),
+                ('refresh_token', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='mfa_authentication', to=oauth2_settings.REFRESH_TOKEN_MODEL)),
             ],
         ),
         migrations.CreateModel(

@@ -2,15 +2,16 @@
 
 import django.db.models.deletion
 import mfa_oauth.oauth.resource_servers
-from django.conf import settings
 from django.db import migrations, models
+# DOT's model names as DOT resolves them (its defaults when a project sets none), like DOT's own migrations.
+from oauth2_provider.settings import oauth2_settings
 
 
 class Migration(migrations.Migration):
 
     dependencies = [
         ('mfa_oauth', '0005_lockout_windows'),
-        migrations.swappable_dependency(settings.OAUTH2_PROVIDER_APPLICATION_MODEL),
+        migrations.swappable_dependency(oauth2_settings.APPLICATION_MODEL),
     ]
 
     operations = [
@@ -19,8 +20,8 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('audiences', models.JSONField(blank=True, default=list, help_text='And the tokens whose RFC 8707 resource indicators ("aud") include one of these URIs, compared exactly, e.g. ["https://api.example/"].', validators=[mfa_oauth.oauth.resource_servers.validate_audiences])),
-                ('application', models.OneToOneField(help_text='The client the resource server authenticates as at the introspection endpoint.', on_delete=django.db.models.deletion.CASCADE, related_name='mfa_resource_server', to=settings.OAUTH2_PROVIDER_APPLICATION_MODEL)),
-                ('clients', models.ManyToManyField(blank=True, help_text='It may introspect the tokens issued to these clients.', related_name='mfa_introspected_by', to=settings.OAUTH2_PROVIDER_APPLICATION_MODEL)),
+                ('application', models.OneToOneField(help_text='The client the resource server authenticates as at the introspection endpoint.', on_delete=django.db.models.deletion.CASCADE, related_name='mfa_resource_server', to=oauth2_settings.APPLICATION_MODEL)),
+                ('clients', models.ManyToManyField(blank=True, help_text='It may introspect the tokens issued to these clients.', related_name='mfa_introspected_by', to=oauth2_settings.APPLICATION_MODEL)),
             ],
             options={
                 'verbose_name': 'resource server',

@@ -4,6 +4,8 @@ import django.db.models.deletion
 import uuid
 from django.conf import settings
 from django.db import migrations, models
+# DOT's model names as DOT resolves them (its defaults when a project sets none), like DOT's own migrations.
+from oauth2_provider.settings import oauth2_settings
 
 
 class Migration(migrations.Migration):
@@ -12,7 +14,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
-        migrations.swappable_dependency(settings.OAUTH2_PROVIDER_APPLICATION_MODEL),
+        migrations.swappable_dependency(oauth2_settings.APPLICATION_MODEL),
     ]
 
     operations = [
@@ -21,7 +23,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('remember_days', models.PositiveSmallIntegerField(default=0, help_text="0: never. Capped by MFA_OAUTH['TRUSTED_BROWSER_MAX_DAYS'].", verbose_name='remember browsers for (days)')),
-                ('application', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='browser_trust', to=settings.OAUTH2_PROVIDER_APPLICATION_MODEL)),
+                ('application', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='browser_trust', to=oauth2_settings.APPLICATION_MODEL)),
             ],
             options={
                 'verbose_name': 'remembered-browser policy',
