@@ -22,6 +22,7 @@ def check_settings(app_configs, **kwargs):
         )
     messages.extend(_check_dot_classes())
     hashers = list(getattr(settings, "PASSWORD_HASHERS", []) or [])
+    messages.extend(_check_argon2(hashers))
     if hashers and hashers[0] == "mfa_oauth.hashers.GeneratedSecretHasher":
         messages.append(
             Error(
@@ -32,6 +33,24 @@ def check_settings(app_configs, **kwargs):
             )
         )
     return messages
+
+
+def _check_argon2(hashers: list) -> list[Error]:
+    """An Argon2 hasher without argon2-cffi fails at the first password set or checked (a 500)."""
+    argon2_hashers = [h for h in hashers if isinstance(h, str) and "argon2" in h.lower()]
+    if not argon2_hashers:
+        return []
+    try:
+        import argon2  # noqa: F401
+    except ImportError:
+        return [
+            Error(
+                f"PASSWORD_HASHERS lists {argon2_hashers[0]}, but argon2-cffi is not installed.",
+                hint='pip install "mfa_oauth[argon2]" (or argon2-cffi), or remove the Argon2 hasher.',
+                id="mfa_oauth.E004",
+            )
+        ]
+    return []
 
 
 # DOT's defaults for the classes it builds (oauth2_provider.settings.DEFAULTS).

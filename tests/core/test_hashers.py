@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import sys
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -96,3 +97,14 @@ def test_system_check_refuses_the_fast_hasher_first():
         assert "mfa_oauth.E010" in {message.id for message in run_checks()}
     with override_settings(PASSWORD_HASHERS=SITE_HASHERS):
         assert "mfa_oauth.E010" not in {message.id for message in run_checks()}
+
+
+def test_system_check_names_a_missing_argon2_cffi(monkeypatch):
+    # None in sys.modules makes ``import argon2`` raise ImportError, as on a machine without it.
+    monkeypatch.setitem(sys.modules, "argon2", None)
+    with override_settings(PASSWORD_HASHERS=SITE_HASHERS):
+        errors = [m for m in run_checks() if m.id == "mfa_oauth.E004"]
+    assert errors and "argon2-cffi" in errors[0].msg and "mfa_oauth[argon2]" in errors[0].hint
+    monkeypatch.undo()
+    with override_settings(PASSWORD_HASHERS=SITE_HASHERS):
+        assert "mfa_oauth.E004" not in {m.id for m in run_checks()}
