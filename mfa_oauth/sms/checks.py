@@ -26,7 +26,7 @@ def check_sms_settings(app_configs, **kwargs):
             messages.append(
                 Error(
                     "The Twilio SMS gateway has no credentials.",
-                    hint="Set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN in the environment.",
+                    hint="Set MFA_OAUTH['TWILIO_ACCOUNT_SID'] and MFA_OAUTH['TWILIO_AUTH_TOKEN'].",
                     id="mfa_oauth_sms.E002",
                 )
             )
@@ -34,14 +34,14 @@ def check_sms_settings(app_configs, **kwargs):
             messages.append(
                 Error(
                     "The Twilio SMS gateway has no sender.",
-                    hint="Set TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID.",
+                    hint="Set MFA_OAUTH['TWILIO_FROM_NUMBER'] or MFA_OAUTH['TWILIO_MESSAGING_SERVICE_SID'].",
                     id="mfa_oauth_sms.E003",
                 )
             )
         if not mfa_settings.SMS_PUBLIC_BASE_URL:
             messages.append(
                 Warning(
-                    "No SMS_PUBLIC_BASE_URL: Twilio will not report delivery status.",
+                    "No MFA_OAUTH['SMS_PUBLIC_BASE_URL']: Twilio will not report delivery status.",
                     hint="Set it to the public https URL of this site (as Twilio reaches it).",
                     id="mfa_oauth_sms.W001",
                 )
@@ -83,7 +83,10 @@ def check_sms_deploy(app_configs, **kwargs):
         return [
             Warning(
                 f"The {backend!r} SMS gateway does not send text messages; codes are printed or kept in memory.",
-                hint="Set MFA_SMS_BACKEND=twilio (and the TWILIO_* variables), or MFA_SMS_ENABLED=false.",
+                hint=(
+                    "Set MFA_OAUTH['SMS_BACKEND'] = 'twilio' (and the TWILIO_* keys), "
+                    "or MFA_OAUTH['SMS_ENABLED'] = False."
+                ),
                 id="mfa_oauth_sms.W004",
             )
         ]
