@@ -13,11 +13,13 @@ from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.models import get_access_token_model, get_application_model
 from oauth2_provider.settings import oauth2_settings
@@ -48,6 +50,10 @@ def challenge_url(back: str, decision: Decision) -> str:
     )
 
 
+# DOT's BaseAuthorizationView is exempt from Django's LoginRequiredMiddleware (its dispatch carries
+# login_not_required); a dispatch of our own must say so again, or prompt=none for an anonymous user
+# would get the middleware's login page instead of login_required, and a bad client a login redirect.
+@method_decorator(login_not_required, name="dispatch")
 class MFAAuthorizationView(AuthorizationView):
     # RFC 6749 §3.1: the authorization endpoint serves GET (and may serve POST). Every other method,
     # HEAD and OPTIONS included, is refused before anything of DOT runs: Django would answer HEAD

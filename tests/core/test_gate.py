@@ -388,3 +388,20 @@ def test_when_enrolled_user_without_any_factor_still_passes_on_the_password(clie
     login(client)
     params = callback_params(client.get(AuthorizationRequest().url()))
     assert "code" in params
+
+
+@pytest.mark.parametrize("with_middleware", [False, True])
+def test_login_required_middleware_does_not_hide_the_endpoints_own_answers(
+    client, application, settings, with_middleware
+):
+    # Django's LoginRequiredMiddleware must not stand in for the authorization endpoint (DOT exempts
+    # its view): an anonymous prompt=none hears login_required, an unknown client gets the error page.
+    if with_middleware:
+        settings.MIDDLEWARE = [*settings.MIDDLEWARE, "django.contrib.auth.middleware.LoginRequiredMiddleware"]
+    request = AuthorizationRequest()
+    params = callback_params(client.get(request.url(prompt="none")))
+    assert params["error"] == "login_required" and params["state"] == request.state
+    assert client.get(request.url(client_id="no-such-client")).status_code == 400
+    response = client.get(request.url())
+    assert location_path(response) == "/accounts/login/"
+    assert parse_qs(urlparse(response["Location"]).query)["next"][0] == request.url()
