@@ -272,7 +272,7 @@ def configure(ns: dict[str, Any]) -> None:
     ns["CELERY_WORKER_HIJACK_ROOT_LOGGER"] = False  # keep the JSON log format in the worker too
     ns["CELERY_BEAT_SCHEDULE_FILENAME"] = str(ns["VAR_DIR"] / "celerybeat-schedule")
 
-    # Transport and cookies (SECURITY.md H4): HTTPS only, __Host- cookies, HSTS >= 1 year.
+    # Transport and cookies (OWASP ASVS 3.3, 3.4.1): HTTPS only, __Host- cookies, HSTS >= 1 year.
     ns["SECURE_SSL_REDIRECT"] = env_bool("SECURE_SSL_REDIRECT", True)
     ns["SECURE_REDIRECT_EXEMPT"] = REDIRECT_EXEMPT
     ns["SECURE_PROXY_SSL_HEADER"] = proxy_ssl_header()

@@ -152,7 +152,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 # same-origin, not no-referrer: under no-referrer browsers send "Origin: null" on every form POST,
 # which Django's CSRF check refuses (login, MFA and consent all broke in Chromium). same-origin still
-# sends nothing to any other origin (SECURITY.md J13's intent).
+# sends nothing to any other origin (RFC 9700 §4.2.4's intent).
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
@@ -239,8 +239,8 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "cache+memory://")
 CELERY_TASK_ALWAYS_EAGER = "CELERY_BROKER_URL" not in os.environ
 CELERY_TASK_EAGER_PROPAGATES = False
-# SMS delivery (SECURITY.md E3/E4): one reserved task per worker process; a message unacknowledged
-# for 15 min (longer than a code lives plus the task's time limit) is redelivered.
+# SMS delivery (Celery's Optimizing guide, Redis broker caveats): one reserved task per worker
+# process; a message unacknowledged for 15 min (longer than a code lives plus the task's time limit) is redelivered.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 900}
@@ -267,7 +267,7 @@ MFA_OAUTH.update(
         "SMS_PUBLIC_BASE_URL": os.environ.get("MFA_SMS_PUBLIC_BASE_URL", ""),
     }
 )
-# Limits against SMS pumping (SECURITY.md D1), per deployment; unset keeps mfa_oauth's safe defaults.
+# Limits against SMS pumping (OWASP ASVS 2.4.1), per deployment; unset keeps mfa_oauth's safe defaults.
 for _env, _key in (
     ("MFA_SMS_COOLDOWN", "SMS_COOLDOWN"),
     ("MFA_SMS_MAX_PER_NUMBER_PER_HOUR", "SMS_MAX_PER_NUMBER_PER_HOUR"),
@@ -319,7 +319,7 @@ MFA_OAUTH.update(
     }
 )
 # --- enrollment and administration (mfa_oauth.account / audit / notifications / operators) --------
-# django-otp's device admins never show a key or QR code again after creation (SECURITY.md B3).
+# django-otp's device admins never show a key or QR code again after creation (RFC 6238 §5.1).
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 MFA_OAUTH_NOTIFICATIONS = {"SITE_NAME": os.environ.get("MFA_SITE_NAME", "mfa_oauth reference IdP")}
 # --- Operations: /healthz, JSON logs with the audit events, preflight, local TLS (idp_site/ops) ---

@@ -83,7 +83,7 @@ DEFAULTS: dict[str, Any] = {
     "SMS_DEFAULT_REGION": None,
     # Retries of a transient gateway failure (429, 5xx, timeouts), always within the code's life.
     "SMS_MAX_RETRIES": 5,
-    # Upper bound (seconds) of one retry delay before jitter (SECURITY.md E6: at most 30 s).
+    # Upper bound (seconds) of one retry delay before jitter (at most 30 s: well inside a code's life).
     "SMS_RETRY_BACKOFF_MAX": 30,
     # Seconds after which a row left in "sending" is presumed abandoned by a dead worker; at least
     # the send task's hard time limit.
@@ -123,7 +123,7 @@ settings = Settings()
 # --- step-up, session lifetime, resource servers, remembered browsers -----------------------------
 DEFAULTS.update(
     {
-        # Session lifetime (SECURITY.md H1; NIST SP 800-63B-4 §2.2.3, AAL2): seconds without a request
+        # Session lifetime (NIST SP 800-63B-4 §2.2.3, AAL2): seconds without a request
         # after which the session ends (idle), and seconds after the login after which it ends however
         # active it is (absolute). None switches a limit off. Enforced by
         # mfa_oauth.lifetime.SessionLifetimeMiddleware.

@@ -1,6 +1,6 @@
 """What a signed-in session must have proved before an account page opens.
 
-A complete sign-in (SECURITY.md H5): the password, and the second factor proved in this session
+A complete sign-in (OWASP ASVS 6.3.4): the password, and the second factor proved in this session
 when the user has one. Sensitive account changes need more: a *recent* second factor (NIST SP
 800-63B-4 §4.1.2.1, ASVS 7.5.1). A factor recalled from a remembered browser (mfa_oauth.trust) was
 proved in another session, so it counts for neither (docs/security.md, "Freshness").

@@ -1,4 +1,4 @@
-"""Session lifetime: an idle limit and an absolute limit (SECURITY.md H1).
+"""Session lifetime: an idle limit and an absolute limit (NIST SP 800-63B-4 §2.2.3).
 
 Defaults follow NIST SP 800-63B-4 §2.2.3 for AAL2: re-authentication after at most 1 hour without
 activity and at most 24 hours after the login, however active the session (``SESSION_IDLE_TIMEOUT``

@@ -9,7 +9,7 @@ rate stays bounded, and the consecutive failures since the last success never pa
 of 100: the lock that reaches it has no end. A user-verified WebAuthn assertion, which a guesser
 cannot fail, stays usable while codes are locked unless ``PASSKEY_USABLE_WHILE_LOCKED`` is off.
 
-Concurrency (SECURITY.md A1-A4): the challenge step holds the user's lock-state row (``hold``:
+Concurrency (NIST SP 800-63B-4 §3.2.2; RFC 4226 §7.3): the challenge step holds the user's lock-state row (``hold``:
 ``SELECT ... FOR UPDATE`` inside the attempt's transaction) while it checks a code, so the attempts
 of one user run one at a time: parallel attempts from many sessions can neither lose increments nor
 slip past the cap, exactly one of them starts a lock, and a locked user's code is never evaluated.

@@ -1,6 +1,6 @@
 """Headers every page of the provider carries: no framing, no cross-origin referrer, a strict CSP.
 
-Referrer-Policy is ``same-origin`` rather than SECURITY.md J13's ``no-referrer``: with ``no-referrer``
+Referrer-Policy is ``same-origin`` rather than the ``no-referrer`` RFC 9700 §4.2.4 suggests: with ``no-referrer``
 browsers send ``Origin: null`` on form posts, which Django's CSRF protection rightly refuses. With
 ``same-origin`` no other origin ever receives a Referer, so codes and state in URLs still never leak.
 """

@@ -57,7 +57,7 @@ class ClientPolicy(models.Model):
 class UserMFAState(models.Model):
     """Consecutive second-factor failures of one user, across all devices and sessions.
 
-    django-otp's per-device back-off has no hard cap; this row adds it (SECURITY.md A1/A2), as
+    django-otp's per-device back-off has no hard cap; this row adds it (NIST SP 800-63B-4 §3.2.2; RFC 4226 §7.3), as
     escalating timed locks (mfa_oauth.lockout; docs/security.md, "Second-factor lockout"). The row
     is only changed under its row lock or with single UPDATE statements, so parallel requests
     cannot lose increments.

@@ -189,7 +189,8 @@ def evaluate(
     if required <= LEVEL_PASSWORD:
         return Decision(Outcome.SATISFIED, required_level=required, allowed_methods=allowed)
     if pending.expired(context, now):
-        # The half-authenticated state expires (SECURITY.md H5): start again from the password.
+        # The half-authenticated state expires (docs/security.md, "The half-authenticated state"):
+        # start again from the password.
         return Decision(Outcome.LOGIN, required_level=required, reason="second factor not given in time")
     if any(method_of(d).level >= required for d in usable()):
         return Decision(Outcome.SECOND_FACTOR, required_level=required, allowed_methods=allowed)

@@ -1,4 +1,4 @@
-"""Audit events as structured log lines (SECURITY.md L1): one JSON line per audit row.
+"""Audit events as structured log lines (OWASP ASVS 16.3): one JSON line per audit row.
 
 The audit app (mfa_oauth.audit) decides what an event is and writes one AuthEvent row per event,
 never with a secret; this module only forwards each row to the ``mfa_oauth.audit`` logger through

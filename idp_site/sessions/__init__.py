@@ -2,7 +2,7 @@
 
 Set as ``SESSION_ENGINE`` (Django's documented extension point, "Extending database-backed session
 engines"). A session key is rotated at every login and again when a second factor completes
-(SECURITY.md H3). Django's own ``cycle_key()`` spends a SELECT checking that a fresh 32-character
+(OWASP ASVS 7.2.4). Django's own ``cycle_key()`` spends a SELECT checking that a fresh 32-character
 random key is unused, an INSERT of the session under it, a SELECT and a DELETE of the old row, and
 then its SessionMiddleware UPDATEs the new row with what the request changed after the rotation.
 

@@ -1,1 +1,1 @@
-"""The audit log: one row per authentication event, never a secret or a code (SECURITY.md I2, L1)."""
+"""The audit log: one row per authentication event, never a secret or a code (OWASP ASVS 16.3)."""

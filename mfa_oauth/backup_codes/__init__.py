@@ -1,1 +1,1 @@
-"""Backup codes: a django-otp device holding hashed, single-use codes (SECURITY.md F)."""
+"""Backup codes: a django-otp device holding hashed, single-use codes (docs/security.md, "Backup codes")."""

@@ -1,7 +1,7 @@
 """Turn "a second factor was verified with a backup code" into ``backup_code_used``.
 
 The challenge step (verify/) knows no factor by name; this factor announces its own use so the
-audit log and the notification (SECURITY.md F3) can react.
+audit log and the notification (NIST SP 800-63B-4 §4.2.1.1) can react.
 """
 
 from django.dispatch import receiver

@@ -140,8 +140,9 @@ class MFAAuthorizationView(AuthorizationView):
         if outcome is Outcome.LOGIN:
             context = get_context(request)
             if context is not None and not context.is_multi_factor:
-                # A half-authenticated session whose time ran out (SECURITY.md H5) ends here. A complete
-                # sign-in is never ended by a link: the login page replaces it once the new login succeeds.
+                # A half-authenticated session whose time ran out ends here (docs/security.md, "The
+                # half-authenticated state"). A complete sign-in is never ended by a link: the login
+                # page replaces it once the new login succeeds ("Re-authentication").
                 logout(request)
             return self._redirect_local(with_next(resolve_url(settings.LOGIN_URL), back))
         if outcome is Outcome.ENROLL:

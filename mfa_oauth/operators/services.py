@@ -97,7 +97,7 @@ def enroll_hotp(
 
 
 def enroll_sms(user, number: str, *, name: str = "", request=None, actor=None, notify: bool = True):
-    """An SMS number, unverified: the SMS factor verifies it on first use (SECURITY.md C4)."""
+    """An SMS number, unverified: the SMS factor verifies it on first use (NIST SP 800-63B-4 §3.1.3.3)."""
     if not sms_installed():
         raise EnrollmentError(_("SMS is not enabled on this site."))
     from ..sms import api

@@ -66,7 +66,7 @@ def check_number(user, raw_number: str) -> str:
 def add_number(user, raw_number: str, *, name: str = "", verified: bool = False) -> SMSDevice:
     """A new SMS device for ``user``, entered by an operator (admin, CLI, import).
 
-    ``verified=False`` (the rule for operators, SECURITY.md C4) stores it unconfirmed and
+    ``verified=False`` (the rule for operators, NIST SP 800-63B-4 §3.1.3.3) stores it unconfirmed and
     *assigned*: verified on first use, see :class:`~mfa_oauth.sms.models.SMSDeviceManager`.
     Raises :class:`InvalidNumber` (``.user_message``), see :func:`check_number`."""
     number = check_number(user, raw_number)

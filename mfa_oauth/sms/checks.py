@@ -69,7 +69,7 @@ def check_sms_settings(app_configs, **kwargs):
         messages.append(
             Warning(
                 "The Redis visibility_timeout is not above the SMS code lifetime plus the task time limit.",
-                hint="A slow message would be delivered twice (SECURITY.md E4).",
+                hint="A slow message would be delivered twice (Celery's Redis broker caveats: visibility_timeout).",
                 id="mfa_oauth_sms.W003",
             )
         )

@@ -2,7 +2,7 @@
 
 queued → sending by a conditional UPDATE (two runs, two workers: one Twilio request), then
 sent(MessageSid) or failed(error code), or back to queued with a retry time for a transient
-error while the code still lives (SECURITY.md E5-E7).
+error while the code still lives (Celery Tasks guide: idempotent tasks, retries; Calling guide: expires).
 """
 
 from __future__ import annotations

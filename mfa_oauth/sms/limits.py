@@ -1,4 +1,4 @@
-"""Limits against SMS pumping, all checked before anything is queued (SECURITY.md D1).
+"""Limits against SMS pumping, all checked before anything is queued (OWASP ASVS 2.4.1).
 
 Every count comes from the outbox table, inside the transaction that will add the next row, so
 the limits are exact and shared by every web process; :func:`serialize` makes concurrent

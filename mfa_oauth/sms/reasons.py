@@ -1,4 +1,4 @@
-"""What a user is told about a text that did not arrive (SECURITY.md D4)."""
+"""What a user is told about a text that did not arrive (Twilio's error dictionary)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Queue a code (limits, code, outbox row, publish after commit) and check a typed code.
 
-DESIGN.md §5: the code and its outbox row are written in one transaction; only after the commit
+The code and its outbox row are written in one transaction; only after the commit
 is a task published, carrying the row's id (never the code) and expiring with the code.
 """
 
@@ -43,7 +43,7 @@ class BrokerUnavailable(SMSRefused):
 
 
 def login_attempt_id(request, *, create: bool = True) -> str | None:
-    """A random id for this browser's login attempt; codes are bound to it (SECURITY.md C5)."""
+    """A random id for this browser's login attempt; codes are bound to it (OWASP ASVS 6.6.2)."""
     attempt = request.session.get(ATTEMPT_SESSION_KEY)
     if attempt is None and create:
         attempt = secrets.token_urlsafe(24)
@@ -191,7 +191,7 @@ def verify_login_code(request, device: SMSDevice, token: str) -> bool:
         request.session.pop(ATTEMPT_SESSION_KEY, None)
         if not device.confirmed:
             # Only an assigned number reaches the challenge step unconfirmed (SMSDeviceManager):
-            # the code came back, so the number is verified (SECURITY.md C4, "on first use").
+            # the code came back, so the number is verified (NIST SP 800-63B-4 §3.1.3.3, "on first use").
             confirm(device)
         return True
     device.throttle_increment()

@@ -36,7 +36,7 @@ def send_sms(self, message_id: int) -> str:
         # row left in "sending" is taken over after SMS_SENDING_LEASE, asking the provider first.
         raise self.retry(exc=error, countdown=random.uniform(0.2, 1.0), max_retries=5) from error
     if outcome.retry_in is not None:
-        # Same row, same code; the new message keeps the code's expiry (SECURITY.md E6, E7).
+        # Same row, same code; the new message keeps the code's expiry (Celery: a retry keeps ``expires``).
         raise self.retry(countdown=outcome.retry_in, expires=outcome.expires_at, max_retries=None)
     return outcome.status
 

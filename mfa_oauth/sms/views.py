@@ -2,7 +2,7 @@
 
 Adding a number is binding a new authenticator, so a user who already has a second factor
 must have used one recently (``fresh_mfa_required``; NIST SP 800-63B-4 §4.1.2.1). The page
-shows the risks of SMS and links to stronger factors before anything is bound (SECURITY.md C2).
+shows the risks of SMS and links to stronger factors before anything is bound (NIST SP 800-63B-4 §3.1.3.3, §3.2.9).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ window is open, the time it closes.
 An attempt (:func:`begin`) is decided before the password is checked:
 
 1. a scope with an open window refuses at once: nothing is counted and no password is checked, so
-   even the right one is refused (SECURITY.md A5; NIST SP 800-63B-4 §3.2.2);
+   even the right one is refused (NIST SP 800-63B-4 §3.2.2; RFC 4226 §7.3);
 2. the attempt is counted first, with the cache's atomic ``add`` + ``incr`` (RFC 4226 §7.3: a
    limit must span sessions, because guessers guess in parallel), and the count it gets is its
    ticket;

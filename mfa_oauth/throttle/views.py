@@ -2,7 +2,7 @@
 the counters could not be reached (RFC 9110 §15.6.4).
 
 The page is still the login form with its message, so a person reads when to come back and a
-script is told in the header (SECURITY.md A5).
+script is told in the header (NIST SP 800-63B-4 §3.2.2).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """WebAuthn registration and assertion ceremonies on py_webauthn 3 (``webauthn``).
 
 py_webauthn checks type, challenge, origin, rpIdHash, UP/UV flags, algorithm, attestation and
-signature. What the relying party owns is done here (SECURITY.md G1): challenges from
+signature. What the relying party owns is done here (WebAuthn L2 §7.1, §7.2): challenges from
 :mod:`.challenges`; the credential is looked up by id *and* owner; duplicate ids are refused;
 the sign counter is compared and stored under a row lock after the signature is verified, so
 only a holder of the real key can trigger the clone alarm; BE must not change. What the attestation
@@ -395,7 +395,7 @@ def _verify_assertion(
         )
     be = verified.credential_device_type == CredentialDeviceType.MULTI_DEVICE
     if not lock.clean:
-        # A success ends the count, the window and the escalation (SECURITY.md A4; NIST SP 800-63B-4
+        # A success ends the count, the window and the escalation (NIST SP 800-63B-4
         # §3.2.2), whichever factor it was made with.
         lockout.reset(user)
     device.remember_assertion(user_verified=verified.user_verified, backup_eligible=be)

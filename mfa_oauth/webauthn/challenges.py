@@ -2,7 +2,7 @@
 consumed by the first response that names it, whatever the outcome, and expiring.
 
 A challenge never leaves the server except inside the options the browser signs over, so a
-response made for another session (or replayed) cannot match (SECURITY.md G1)."""
+response made for another session (or replayed) cannot match (WebAuthn L2 §7.1 step 8, §7.2 step 12)."""
 
 from __future__ import annotations
 

@@ -142,7 +142,8 @@ def factor_from_assertion(device: WebAuthnCredential, *, user_verified: bool, ba
     from UV (signed by the key).
 
     UV does not say which gesture was used (PIN, fingerprint, face), so ``fpt``/``face`` are never
-    claimed (SECURITY.md G2). A synced passkey (BE=1) is phr, never phrh (G3); so is an unattested
+    claimed (NIST SP 800-63B-4 Appendix B). A synced passkey (BE=1) is phr, never phrh (Appendix B: syncable
+    keys are not AAL3); so is an unattested
     or self-attested key, whatever its flags say (docs/security.md)."""
     hardware = not backup_eligible and device.hardware_attested
     amr = ["hwk" if hardware else "swk", "pop"]

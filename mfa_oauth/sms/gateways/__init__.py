@@ -23,7 +23,7 @@ ALIASES = {
 class OutgoingSMS:
     to: str  # E.164
     body: str
-    # Seconds the carrier may keep trying; never longer than the code lives (SECURITY.md D3).
+    # Seconds the carrier may keep trying; never longer than the code lives (Twilio Messages resource, ValidityPeriod).
     validity_seconds: int
     status_callback: str = ""
     reference: str = ""  # our outbox id, for logs

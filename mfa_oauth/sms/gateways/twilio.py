@@ -18,7 +18,7 @@ from ...conf import settings as mfa_settings
 from . import Gateway, GatewayError, OutgoingSMS, SendResult
 
 DEFAULT_BASE_URL = "https://api.twilio.com"
-# Error codes that say "this will never work, do not retry" (SECURITY.md D4).
+# Error codes that say "this will never work, do not retry" (Twilio's error dictionary).
 PERMANENT_CODES = {21211, 21614, 21612, 21408, 21610, 21606, 21608, 20003, 21602, 21617, 21660, 21703}
 
 
