@@ -6,12 +6,10 @@ session); every change needs a *fresh* second factor (``fresh_mfa_required``, FR
 
 from __future__ import annotations
 
-from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
@@ -26,10 +24,9 @@ from ..backup_codes import flows as backup_flows
 from ..backup_codes import sealing
 from ..backup_codes.models import BackupCodeDevice
 from ..conf import settings as mfa_settings
-from ..context import get_context
 from ..enrollment import available
-from ..freshness import fresh_mfa_required, step_up_redirect
-from ..methods import confirmed_devices, has_second_factor, method_of
+from ..freshness import complete_sign_in_required, fresh_mfa_required
+from ..methods import confirmed_devices, method_of
 from ..signals import factor_removed, factor_renamed
 from .forms import RenameForm
 from .rules import is_recovery, removal_refusal, requirement
@@ -47,24 +44,6 @@ def _see_other(url: str) -> HttpResponse:
     response = HttpResponse(status=303)
     response["Location"] = url
     return response
-
-
-def completed_login_required(view):
-    """Logged in, and past a second factor proved in this session when the user has one.
-
-    A factor recalled from a trusted browser was proved in another session and does not count
-    (docs/security.md, "Complete sign-in for the remembered-browser page")."""
-
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        context = get_context(request)
-        if not request.user.is_authenticated or context is None:
-            return redirect_to_login(request.get_full_path())
-        if context.mfa_time is None and has_second_factor(request.user):
-            return step_up_redirect(request)
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _own_device(request, persistent_id: str, *, pending_ok: bool = False) -> Device | None:
@@ -120,7 +99,7 @@ def _entry(device) -> dict:
 
 
 @never_cache
-@completed_login_required
+@complete_sign_in_required
 def security(request):
     devices = [d for d in confirmed_devices(request.user) if d.confirmed]
     entries = [_entry(d) for d in devices]
@@ -243,7 +222,7 @@ def backup_codes(request):
 
 
 @never_cache
-@completed_login_required
+@complete_sign_in_required
 def backup_codes_download(request):
     """The codes just shown, once, as a text file, from the seal the page's form posts back.
 
@@ -276,7 +255,7 @@ def backup_codes_download(request):
 
 
 @require_POST
-@completed_login_required
+@complete_sign_in_required
 def backup_codes_done(request):
     request.session.pop(DOWNLOAD_ID_KEY, None)  # the page's download form stops working
     return _see_other(_security_url())

@@ -20,9 +20,9 @@ def require(request: HttpRequest, continuation: str) -> None:
     request.session[PENDING_KEY] = continuation
 
 
-def pending(request: HttpRequest, continuation: str) -> bool:
-    """Whether ``continuation`` still waits for the new login."""
-    return request.session.get(PENDING_KEY) == continuation
+def waiting(request: HttpRequest) -> str | None:
+    """The continuation that still waits for the new login, if any (most sessions: None)."""
+    return request.session.get(PENDING_KEY)
 
 
 def satisfied(request: HttpRequest) -> None:

@@ -25,6 +25,8 @@ shown, never redirected: RFC 6749 §4.1.2.1), the answer is ``unsupported_respon
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc6749.grant_types import AuthorizationCodeGrant
 from oauthlib.openid import Server as OpenIDServer
@@ -91,9 +93,18 @@ class MFAServer(GatedFlows, OpenIDServer):
         self._keep_gated_flows(request_validator)
 
 
-def configured_server():
-    """The server DOT builds for this configuration (``OIDC_ENABLED`` picks the class)."""
+def accepted_flows() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The response types and grant types of the server DOT builds for this configuration
+    (``OIDC_ENABLED`` picks the class). What a server accepts depends only on its class: one
+    instance per class and validator is built, not one per discovery request."""
     from oauth2_provider.settings import oauth2_settings
 
-    server_class = oauth2_settings.OAUTH2_SERVER_CLASS
-    return server_class(oauth2_settings.OAUTH2_VALIDATOR_CLASS(), **oauth2_settings.server_kwargs)
+    return _flows_of(oauth2_settings.OAUTH2_SERVER_CLASS, oauth2_settings.OAUTH2_VALIDATOR_CLASS)
+
+
+@lru_cache(maxsize=8)
+def _flows_of(server_class, validator_class) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    server = server_class(validator_class())
+    if isinstance(server, GatedFlows):
+        return tuple(server.accepted_response_types), tuple(server.accepted_grant_types)
+    return tuple(server._response_types), tuple(server._grant_types)  # oauthlib's own (check E002)

@@ -32,7 +32,7 @@ from ..context import ACR_LEVELS, get_context
 from ..policy import AuthRequest, Decision, EffectivePolicy, Outcome, gate_decision
 from ..redirects import with_next
 from . import gate, reauthentication
-from .server import configured_server
+from .server import accepted_flows
 
 # Prompt values this provider implements (discovery must not advertise more).
 SUPPORTED_PROMPTS = ("none", "login")
@@ -85,7 +85,8 @@ class MFAAuthorizationView(AuthorizationView):
             return self._restart_login(request, drop={"prompt"})
         if request.method == "GET" and auth_request.max_age == 0:
             return self._restart_login(request, drop={"max_age"})
-        if reauthentication.pending(request, self._continuation(request, params)):
+        waiting = reauthentication.waiting(request)
+        if waiting is not None and waiting == self._continuation(request, params):
             # The request a prompt=login / max_age=0 continues: the new login has not happened yet.
             return self._redirect_local(with_next(resolve_url(settings.LOGIN_URL), request.get_full_path()))
 
@@ -267,10 +268,10 @@ def only_accepted_flows(metadata: dict) -> dict:
     OIDC Discovery §3 / RFC 8414 §2: ``response_types_supported`` and ``grant_types_supported`` say
     what the server supports; an omitted ``grant_types_supported`` means "authorization_code and
     implicit", which this server refuses, so it is always given."""
-    server = configured_server()
-    advertised = metadata.get("response_types_supported") or server.accepted_response_types
-    metadata["response_types_supported"] = [t for t in advertised if t in server.accepted_response_types]
-    metadata["grant_types_supported"] = server.accepted_grant_types
+    response_types, grant_types = accepted_flows()
+    advertised = metadata.get("response_types_supported") or response_types
+    metadata["response_types_supported"] = [t for t in advertised if t in response_types]
+    metadata["grant_types_supported"] = list(grant_types)
     return metadata
 
 

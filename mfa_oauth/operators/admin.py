@@ -107,15 +107,8 @@ class MFAUserAdmin(OperatorGuardMixin, UserAdmin):
 
     def user_change_password(self, request, id, form_url=""):
         user = self.get_object(request, unquote(id))
-        if user is not None:
-            refused = self._refused(request, user, to=self._change_url(user))
-            if refused is not None:
-                return refused
-            if request.method == "POST":
-                step = operator_step_up(request)
-                if step is not None:
-                    return step
-        return super().user_change_password(request, id, form_url)
+        stopped = self._stopped(request, user) if user is not None else None
+        return stopped or super().user_change_password(request, id, form_url)
 
     # --- the factor panel ---------------------------------------------------------------------
 

@@ -132,17 +132,18 @@ class OperatorGuardMixin:
                 return step
         return super().changeform_view(request, object_id, form_url, extra_context)
 
-    def delete_view(self, request, object_id, extra_context=None):
-        obj = self.get_object(request, unquote(object_id))
+    def _stopped(self, request, obj) -> HttpResponse | None:
+        """Why a view acting on ``obj`` must not go on: the account is out of reach, or (for a POST)
+        the operator's second factor is stale. None: go on."""
         if obj is not None:
             refused = self._refused(request, obj, to=self._change_url(obj))
             if refused is not None:
                 return refused
-        if request.method == "POST":
-            step = operator_step_up(request)
-            if step is not None:
-                return step
-        return super().delete_view(request, object_id, extra_context)
+        return operator_step_up(request) if request.method == "POST" else None
+
+    def delete_view(self, request, object_id, extra_context=None):
+        stopped = self._stopped(request, self.get_object(request, unquote(object_id)))
+        return stopped or super().delete_view(request, object_id, extra_context)
 
     def changelist_view(self, request, extra_context=None):
         if request.method == "POST":  # admin actions and list_editable
