@@ -182,6 +182,9 @@ OAUTH2_PROVIDER = {
         "openid": "Sign you in",
         "profile": "See your user name",
         "email": "See your email address",
+        # OIDC Core §5.4: the standard claims of these scopes (mfa_oauth.oauth.claims, docs/claims.md).
+        "phone": "See your verified phone number",
+        "address": "See your postal address",
         "balance": "Read your account balance",
         "transfer": "Move money for you",
     },

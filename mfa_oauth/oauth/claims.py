@@ -81,7 +81,7 @@ def parse_claims_parameter(raw: Any) -> dict[str, dict[str, dict[str, Any] | Non
             raise InvalidClaimsRequest("claims is too long")
         try:
             parsed = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: deeply nested arrays or objects
             raise InvalidClaimsRequest("claims must be a JSON object") from None
     else:
         parsed = raw
