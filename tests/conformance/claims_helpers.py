@@ -37,6 +37,11 @@ class Provider:
     def metadata(self) -> dict:
         return requests.get(f"{self.base}/o/.well-known/openid-configuration", timeout=TIMEOUT).json()
 
+    @property
+    def server_metadata(self) -> dict:
+        """RFC 8414 §3 metadata (where the introspection endpoint is announced, RFC 7662 §4)."""
+        return requests.get(f"{self.base}/o/.well-known/oauth-authorization-server", timeout=TIMEOUT).json()
+
     def keys(self) -> KeySet:
         return KeySet.import_key_set(requests.get(self.metadata["jwks_uri"], timeout=TIMEOUT).json())
 
@@ -132,7 +137,7 @@ class RelyingParty:
 
     def introspect(self, access_token: str) -> dict:
         response = requests.post(
-            self.provider.metadata["introspection_endpoint"],
+            self.provider.server_metadata["introspection_endpoint"],
             data={"token": access_token},
             auth=(self.client_id, CLIENT_SECRET),
             timeout=TIMEOUT,
