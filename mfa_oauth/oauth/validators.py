@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from oauth2_provider import cimd
 from oauth2_provider.models import get_access_token_model, get_application_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauthlib.oauth2.rfc6749 import errors as oauth2_errors
 
 from ..context import AuthContext, level_for_acr
 from ..models import (
@@ -249,6 +250,11 @@ class MFAOAuth2Validator(OAuth2Validator):
         return self._released_claims(request, "id_token")
 
     def get_userinfo_claims(self, request):
+        if request.user is None:
+            # A client's own token (client_credentials) granted "openid": it names no end-user, so it
+            # is not an access token the UserInfo endpoint serves (OIDC Core §5.3.3, RFC 6750 §3.1);
+            # DOT would fail on it with a 500.
+            raise oauth2_errors.InvalidTokenError(description="The access token was not issued for an end-user")
         return self._released_claims(request, "userinfo")
 
     def get_id_token_dictionary(self, token, token_handler, request):

@@ -181,6 +181,17 @@ def test_userinfo_of_a_pairwise_client_costs_no_extra_statement(client, make_app
     assert counts["pub"][1] == str(user.pk) != counts["pw"][1]
 
 
+@pytest.mark.django_db
+def test_userinfo_with_a_token_for_no_end_user_is_invalid_token(client, application):
+    """OIDC Core §5.3.3 / RFC 6750 §3.1: a client_credentials token granted "openid" names no user."""
+    get_access_token_model().objects.create(
+        user=None, application=application, token="cc-token", scope="openid", expires=timezone.now() + timedelta(60)
+    )
+    answer = client.get("/o/userinfo/", HTTP_AUTHORIZATION="Bearer cc-token")
+    assert answer.status_code == 401
+    assert 'error="invalid_token"' in answer["WWW-Authenticate"]
+
+
 # --- system checks mfa_oauth.E090-E092 ---------------------------------------------------------------
 
 
