@@ -80,6 +80,20 @@ class ClientPolicy(models.Model):
     def __str__(self) -> str:
         return f"MFA policy of {self.application}"
 
+    def _sector_inputs_changed(self, application) -> bool:
+        """Whether the sector identifier URI or the client's redirect URIs differ from what was saved
+        (and checked) before: an unchanged pair is not fetched again, so a sector host that is down
+        does not stop an operator from editing the client's other settings."""
+        if self.pk is None or application is None:
+            return True
+        saved = (
+            type(self)
+            .objects.filter(pk=self.pk)
+            .values_list("sector_identifier_uri", "application__redirect_uris")
+            .first()
+        )
+        return saved != (self.sector_identifier_uri, application.redirect_uris)
+
     def clean(self) -> None:
         # OIDC Core §8.1 / OIDC Registration §5: the sector of a pairwise client is the host of its
         # sector identifier URI, whose document must list the client's redirect URIs; without one,
@@ -92,7 +106,7 @@ class ClientPolicy(models.Model):
         except ObjectDoesNotExist:
             application = None
         redirect_uris = (getattr(application, "redirect_uris", "") or "").split()
-        if self.sector_identifier_uri:
+        if self.sector_identifier_uri and self._sector_inputs_changed(application):
             try:
                 check_sector_identifier_uri(self.sector_identifier_uri, redirect_uris)
             except ValidationError as error:

@@ -238,6 +238,20 @@ def test_a_bad_sector_document_is_refused_with_the_reason(make_application, sect
     assert expected in reason(policy_for(make_application, "https://a.example/cb", url))
 
 
+def test_an_unchanged_sector_identifier_uri_is_not_fetched_again(make_application, sector_server):
+    """Saving a client whose sector identifier URI and redirect URIs did not change does not depend on
+    the sector host answering; a changed redirect URI is checked against the document again."""
+    url = sector_server.serve("/s.json", ["https://a.example/cb"])
+    policy = policy_for(make_application, "https://a.example/cb", url)
+    policy.full_clean()
+    policy.save()
+    sector_server.serve("/s.json", b"", status=503)  # the sector host is down now
+    policy.max_mfa_age = 600
+    policy.full_clean()
+    policy.application.redirect_uris = "https://a.example/cb https://a.example/new"
+    assert "HTTP 503" in reason(policy)
+
+
 def test_sector_identifier_uri_must_be_https(make_application, sector_server, settings):
     url = sector_server.serve("/s.json", ["https://a.example/cb"])
     settings.MFA_OAUTH = {**settings.MFA_OAUTH, "SECTOR_IDENTIFIER_ALLOW_LOOPBACK_HTTP": False}
