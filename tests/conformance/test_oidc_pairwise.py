@@ -15,8 +15,10 @@ from urllib.parse import urlencode
 import pytest
 import requests
 from django.core.exceptions import ValidationError
+from requests_oauth2client import OAuth2Client
 
 from mfa_oauth.models import ClientPolicy
+from tests.conftest import CLIENT_SECRET, PASSWORD
 
 from .claims_helpers import Provider, RelyingParty, hidden_fields, query_of
 
@@ -297,3 +299,37 @@ def test_the_admin_checks_the_sector_identifier_uri_when_the_policy_is_saved(cli
     accepted = save(sector_server.serve("/right.json", ["https://a.example/cb"]))
     assert accepted.status_code == 302, accepted.content.decode()[:2000]
     assert ClientPolicy.objects.get(application=app).subject_type == "pairwise"
+
+
+def test_pairwise_flow_through_requests_oauth2client(client_for, provider):
+    """A second independent client library, with its own OIDC Core §3.1.3.7 id_token validation
+    (signature from the JWKS, iss, aud, nonce, exp, auth_time), the RFC 9207 iss of the callback, and
+    the claims parameter: userinfo's sub equals the id_token's (OIDC Core §5.3.2), refreshes keep it."""
+    rp = client_for("rp", subject_type="pairwise")
+    client = OAuth2Client.from_discovery_endpoint(
+        f"{provider.base}/o/.well-known/openid-configuration",
+        issuer=provider.metadata["issuer"],
+        client_id="rp",
+        client_secret=CLIENT_SECRET,
+        redirect_uri=rp.redirect_uri,
+        testing=True,  # plain http on the live server; every token check stays on
+    )
+    request = client.authorization_request(
+        scope="openid profile email", claims=json.dumps({"id_token": {"email": {"essential": True}}})
+    )
+    browser = requests.Session()
+    page = browser.get(str(request), timeout=10)
+    fields = hidden_fields(page.text)
+    fields.update(username="alice", password=PASSWORD)
+    page = browser.post(page.url, data=fields, timeout=10)
+    fields = hidden_fields(page.text)
+    fields["allow"] = "Authorize"
+    answer = browser.post(page.url, data=fields, allow_redirects=False, timeout=10)
+    response = request.validate_callback(answer.headers["Location"])  # state and iss checked
+    token = client.authorization_code(response, validate=True)
+    id_token = token.id_token
+    sub = id_token.claims["sub"]
+    assert id_token.claims["email"] == "alice@example.com"
+    assert client.userinfo(token)["sub"] == sub == rp.introspect(token.access_token)["sub"]
+    refreshed = client.refresh_token(token)
+    assert client.userinfo(refreshed)["sub"] == sub
