@@ -226,6 +226,18 @@ def test_claims_sub_value_of_another_user_gets_no_code(rp):
     assert answer.status_code == 302 and "/accounts/login/" in answer.headers["Location"]
 
 
+def test_claims_sub_value_lets_the_browser_sign_in_as_the_requested_user(rp, alice, django_user_model):
+    """OIDC Core §5.5.1: the positive response may follow an authentication "as a result of the
+    request": with alice signed in and bob's sub requested, the login page lets bob sign in, and the
+    code is bob's."""
+    from tests.conftest import PASSWORD
+
+    bob = django_user_model.objects.create_user("bob", "bob@example.com", PASSWORD)
+    rp.tokens()  # alice's session
+    callback = rp.sign_in(username="bob", claims={"id_token": {"sub": {"value": str(bob.pk)}}})
+    assert rp.id_token(rp.redeem(callback))["sub"] == str(bob.pk)
+
+
 @pytest.mark.parametrize(
     "claims",
     [
