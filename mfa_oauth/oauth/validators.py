@@ -220,8 +220,13 @@ class MFAOAuth2Validator(OAuth2Validator):
     def get_claim_dict(self, request):
         # DOT's extension point for the claim set: the subject is public or pairwise per client
         # (OIDC Core §8; mfa_oauth.oauth.subject), the same value in id_token, userinfo and introspection.
-        claims = {"sub": subject_identifier(request.user, request.client)}
-        claims.update(self.get_additional_claims(request))
+        if self._get_additional_claims_is_request_agnostic():
+            # A subclass may use DOT's other form, get_additional_claims(self) returning callables.
+            claims = dict(self.get_additional_claims())
+        else:
+            claims = dict(self.get_additional_claims(request))
+        # Set last: no additional claim replaces the subject introspection and the gate also use.
+        claims["sub"] = subject_identifier(request.user, request.client)
         return claims
 
     def get_additional_claims(self, request):
@@ -235,7 +240,7 @@ class MFAOAuth2Validator(OAuth2Validator):
 
     def _released_claims(self, request, member: str) -> dict:
         # OIDC Core §5.4 (scopes) and §5.5 (the claims parameter's id_token / userinfo member).
-        claims = self.get_claim_dict(request)
+        claims = {k: v(request) if callable(v) else v for k, v in self.get_claim_dict(request).items()}
         released = claims_module.release(
             claims,
             scopes=request.scopes or (),

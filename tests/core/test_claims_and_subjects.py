@@ -192,6 +192,22 @@ def test_userinfo_with_a_token_for_no_end_user_is_invalid_token(client, applicat
     assert 'error="invalid_token"' in answer["WWW-Authenticate"]
 
 
+@pytest.mark.django_db
+def test_dots_request_agnostic_additional_claims_still_work(user, application):
+    """DOT's documented other form, ``get_additional_claims(self)`` with callables, in a subclass; the
+    subject stays mfa_oauth's even if a subclass returns one."""
+    from types import SimpleNamespace
+
+    from mfa_oauth.oauth.validators import MFAOAuth2Validator
+
+    class ProjectValidator(MFAOAuth2Validator):
+        def get_additional_claims(self):
+            return {"nickname": lambda request: request.user.username.upper(), "sub": "forged"}
+
+    request = SimpleNamespace(user=user, client=application, scopes=["openid", "profile"], claims=None)
+    assert ProjectValidator().get_userinfo_claims(request) == {"nickname": "ALICE", "sub": str(user.pk)}
+
+
 # --- system checks mfa_oauth.E090-E092 ---------------------------------------------------------------
 
 
