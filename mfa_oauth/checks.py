@@ -153,3 +153,48 @@ def check_lockout(app_configs, **kwargs):
 
 
 from .throttle import checks as _login_throttle_checks  # noqa: E402,F401  (mfa_oauth.W020-W022, E020-E022)
+
+
+def _importable(path) -> bool:
+    if callable(path):
+        return True
+    if not isinstance(path, str):
+        return False
+    try:
+        return callable(import_string(path))
+    except ImportError:
+        return False
+
+
+@register()
+def check_claims(app_configs, **kwargs):
+    """OIDC claims and pairwise subjects (docs/claims.md): a bad hook is a 500 at every token request."""
+    from .conf import settings as mfa_settings
+
+    messages = []
+    key = mfa_settings.PAIRWISE_SUBJECT_KEY
+    if key and (not isinstance(key, (str, bytes)) or len(key) < 32):
+        messages.append(
+            Error(
+                "MFA_OAUTH['PAIRWISE_SUBJECT_KEY'] must be a secret of at least 32 characters.",
+                hint="secrets.token_urlsafe(32); set it once and never change it: every pairwise sub depends on it.",
+                id="mfa_oauth.E090",
+            )
+        )
+    if not _importable(mfa_settings.USER_CLAIMS):
+        messages.append(
+            Error(
+                f"MFA_OAUTH['USER_CLAIMS'] ({mfa_settings.USER_CLAIMS!r}) is not a dotted path to a function.",
+                hint="A function user -> dict of OIDC claims; default: mfa_oauth.oauth.claims.default_user_claims.",
+                id="mfa_oauth.E091",
+            )
+        )
+    verified = mfa_settings.EMAIL_VERIFIED
+    if not isinstance(verified, bool) and not _importable(verified):
+        messages.append(
+            Error(
+                "MFA_OAUTH['EMAIL_VERIFIED'] must be True, False or a dotted path to a function user -> bool.",
+                id="mfa_oauth.E092",
+            )
+        )
+    return messages

@@ -7,12 +7,16 @@ DOT leaves unimplemented (``prompt=none`` would otherwise answer with a 500).
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from datetime import timezone as dt_timezone
 from urllib.parse import urlparse
 
 from django.core.exceptions import PermissionDenied
+from oauth2_provider import cimd
+from oauth2_provider.models import get_access_token_model, get_application_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauthlib.oauth2.rfc6749 import errors as oauth2_errors
 
 from ..context import AuthContext, level_for_acr
 from ..models import (
@@ -22,8 +26,13 @@ from ..models import (
 )
 from ..policy import _essential_acr
 from ..signals import tokens_issued
+from . import claims as claims_module
 from . import gate
 from .nul import NUL
+from .subject import subject_identifier
+
+Application = get_application_model()
+AccessToken = get_access_token_model()
 
 
 def _is_loopback(uri: str) -> bool:
@@ -71,7 +80,23 @@ class MFAOAuth2Validator(OAuth2Validator):
         loaded = state.application if state is not None else None
         if not request.client and loaded is not None and loaded.client_id == client_id:
             request.client = loaded
+        if not request.client and isinstance(client_id, str) and client_id:
+            # The token endpoint: load the client with its policy (its subject type, OIDC Core §8) in
+            # the one statement DOT would spend; DOT's checks still run on it in super().
+            found = Application.objects.select_related("mfa_policy").filter(client_id=client_id).first()
+            if found is not None:
+                request.client = cimd.refresh_if_stale(found, request=request)
         return super()._load_application(client_id, request)
+
+    def _load_access_token(self, token):
+        # DOT's lookup (userinfo, bearer-protected views), with the client's policy in the same statement:
+        # userinfo's sub depends on its subject type (OIDC Core §8).
+        token_checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
+        return (
+            AccessToken.objects.select_related("application__mfa_policy", "user")
+            .filter(token_checksum=token_checksum)
+            .first()
+        )
 
     def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):
         # Exact string comparison (RFC 9700 §2.1, OIDC Core §3.1.2.1): DOT also accepts a host that
@@ -95,13 +120,20 @@ class MFAOAuth2Validator(OAuth2Validator):
         context: AuthContext | None = gate.approved_context()
         if context is None or getattr(request, "mfa_context", None) is not context:
             raise PermissionDenied("mfa_oauth: authorization code requested without the gate's approval")
+        try:
+            # Validated by the gate already (OIDC Core §5.5); stored so that every token of this
+            # code answers the claims the user approved.
+            claims_request = claims_module.parse_claims_parameter(getattr(request, "claims", None))
+        except claims_module.InvalidClaimsRequest:
+            raise PermissionDenied("mfa_oauth: malformed claims parameter past the gate") from None
         grant = super()._create_authorization_code(request, code, expires)
         AuthenticationRecord.objects.create(
             user=grant.user,
             auth_time=datetime.fromtimestamp(context.auth_time, tz=dt_timezone.utc),
-            acr=_acr_for_claims(context, getattr(request, "claims", None)),
+            acr=_acr_for_claims(context, claims_request),
             amr=context.amr,
             code_digest=AuthenticationRecord.digest(code["code"]),
+            claims_request=claims_request,
         )
         return grant
 
@@ -174,17 +206,61 @@ class MFAOAuth2Validator(OAuth2Validator):
                 return link.record
         return None
 
+    def _claims_request(self, request) -> dict:
+        """The claims parameter the user approved: stored on the record (every token of the code's
+        family), else the one oauthlib parsed in this request."""
+        record = self._record_for(request)
+        if record is not None:
+            return record.claims_request or {}
+        try:
+            return claims_module.parse_claims_parameter(getattr(request, "claims", None))
+        except claims_module.InvalidClaimsRequest:
+            return {}
+
+    def get_claim_dict(self, request):
+        # DOT's extension point for the claim set: the subject is public or pairwise per client
+        # (OIDC Core §8; mfa_oauth.oauth.subject), the same value in id_token, userinfo and introspection.
+        if self._get_additional_claims_is_request_agnostic():
+            # A subclass may use DOT's other form, get_additional_claims(self) returning callables.
+            claims = dict(self.get_additional_claims())
+        else:
+            claims = dict(self.get_additional_claims(request))
+        # Set last: no additional claim replaces the subject introspection and the gate also use.
+        claims["sub"] = subject_identifier(request.user, request.client)
+        return claims
+
     def get_additional_claims(self, request):
-        claims = {}
-        user = request.user
-        if getattr(user, "email", ""):
-            claims["email"] = user.email
-        if getattr(user, "username", ""):
-            claims["preferred_username"] = user.get_username()
+        # The user's standard claims through the project's hook (MFA_OAUTH["USER_CLAIMS"], OIDC Core
+        # §5.1), and acr/amr/auth_time of the authentication that happened; released by scope below.
+        claims = claims_module.user_claims(request.user, request.scopes or ())
         record = self._record_for(request)
         if record is not None:
             claims.update(record.claims())
         return claims
+
+    def _released_claims(self, request, member: str) -> dict:
+        # OIDC Core §5.4 (scopes) and §5.5 (the claims parameter's id_token / userinfo member).
+        claims = {k: v(request) if callable(v) else v for k, v in self.get_claim_dict(request).items()}
+        released = claims_module.release(
+            claims,
+            scopes=request.scopes or (),
+            claim_scope=self.oidc_claim_scope,
+            requested=self._claims_request(request).get(member),
+        )
+        released["sub"] = claims["sub"]  # OIDC Core §2, §5.3.2: always present
+        return released
+
+    def get_oidc_claims(self, token, token_handler, request):
+        # DOT calls this for the id_token (get_id_token_dictionary); userinfo is answered below.
+        return self._released_claims(request, "id_token")
+
+    def get_userinfo_claims(self, request):
+        if request.user is None:
+            # A client's own token (client_credentials) granted "openid": it names no end-user, so it
+            # is not an access token the UserInfo endpoint serves (OIDC Core §5.3.3, RFC 6750 §3.1);
+            # DOT would fail on it with a 500.
+            raise oauth2_errors.InvalidTokenError(description="The access token was not issued for an end-user")
+        return self._released_claims(request, "userinfo")
 
     def get_id_token_dictionary(self, token, token_handler, request):
         claims, expiration_time = super().get_id_token_dictionary(token, token_handler, request)

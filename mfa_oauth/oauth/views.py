@@ -32,6 +32,7 @@ from ..context import ACR_LEVELS, get_context
 from ..policy import AuthRequest, Decision, EffectivePolicy, Outcome, gate_decision
 from ..redirects import with_next
 from . import gate, reauthentication
+from .claims import discovery_claims_metadata, subject_matches
 from .server import accepted_flows
 
 # Prompt values this provider implements (discovery must not advertise more).
@@ -100,6 +101,14 @@ class MFAAuthorizationView(AuthorizationView):
             auth_request=auth_request,
             allow_substitute=FRESH_LOGIN_KEY not in request.session,
         )
+        if decision.satisfied and not subject_matches(params.get("claims"), request.user, application):
+            # OIDC Core §5.5.1: the requested sub names someone else; no code for the session's user.
+            # prompt=none: login_required; otherwise the login page (to sign in as that user), and
+            # the session is kept until a new login succeeds (docs/security.md, "Re-authentication").
+            if "none" in prompt:
+                return self._error_redirect(request, params, "login_required", "Another user was requested")
+            back = request.get_full_path() if request.method == "GET" else self._authorize_url_from_form(params)
+            return self._redirect_local(with_next(resolve_url(settings.LOGIN_URL), back))
         # A POST with malformed parameters is refused like the GET (never waved through: that
         # would let a half-authenticated session post the consent form and obtain a code).
         if decision.satisfied:
@@ -296,10 +305,8 @@ class MFADiscoveryView(ConnectDiscoveryInfoView):
         response = super().get(request, *args, **kwargs)
         data = json.loads(response.content)
         data["acr_values_supported"] = list(ACR_LEVELS)
-        data["claims_parameter_supported"] = True
-        data["claims_supported"] = sorted(
-            set(data.get("claims_supported", [])) | {"acr", "amr", "auth_time", "email", "preferred_username"}
-        )
+        # claims_parameter_supported, claims_supported, subject_types_supported (OIDC Discovery §3).
+        data.update(discovery_claims_metadata())
         data["prompt_values_supported"] = list(SUPPORTED_PROMPTS)
         only_accepted_flows(data)
         # RFC 8628 §4: where devices start the device authorization grant.
