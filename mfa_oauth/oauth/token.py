@@ -8,6 +8,7 @@ after the code expired; RFC 8628 §3.5 / RFC 6749 §5.2 want
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.http import JsonResponse
 from oauth2_provider.models import get_device_grant_model
 from oauth2_provider.views import TokenView
@@ -23,7 +24,9 @@ def _error(error: str, description: str) -> JsonResponse:
 
 class MFATokenView(TokenView):
     def post(self, request, *args, **kwargs):
-        if request.POST.get("grant_type") == DEVICE_CODE_GRANT:
+        # Without mfa_oauth.device the server has no device grant (mfa_oauth.oauth.server): oauthlib answers
+        # unsupported_grant_type.
+        if request.POST.get("grant_type") == DEVICE_CODE_GRANT and apps.is_installed("mfa_oauth.device"):
             device_code = request.POST.get("device_code", "")
             if not device_code:
                 return _error("invalid_request", "Missing device_code parameter.")

@@ -11,6 +11,7 @@ from datetime import datetime
 from datetime import timezone as dt_timezone
 from urllib.parse import urlparse
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
@@ -133,6 +134,8 @@ class MFAOAuth2Validator(OAuth2Validator):
     def validate_device_code(self, client_id, code, request, *args, **kwargs):
         # oauthlib 4 asks the validator (DOT 3.4.1 does not implement it). The approval in the
         # browser passed the MFA gate and froze its AuthenticationRecord (mfa_oauth.device).
+        if not apps.is_installed("mfa_oauth.device"):
+            return False  # no approval can exist without the app (its models are not even importable)
         from ..device.flows import redeem
 
         client = getattr(request, "client", None)
