@@ -24,9 +24,11 @@ def _error(error: str, description: str) -> JsonResponse:
 
 class MFATokenView(TokenView):
     def post(self, request, *args, **kwargs):
-        # Without mfa_oauth.device the server has no device grant (mfa_oauth.oauth.server): oauthlib answers
-        # unsupported_grant_type.
-        if request.POST.get("grant_type") == DEVICE_CODE_GRANT and apps.is_installed("mfa_oauth.device"):
+        if request.POST.get("grant_type") == DEVICE_CODE_GRANT and not apps.is_installed("mfa_oauth.device"):
+            # The server has no device grant without mfa_oauth.device (mfa_oauth.oauth.server); DOT's TokenView
+            # would still look the code up itself and answer a non-standard 404 (RFC 6749 §5.2).
+            return _error("unsupported_grant_type", "The device authorization grant is not enabled.")
+        if request.POST.get("grant_type") == DEVICE_CODE_GRANT:
             device_code = request.POST.get("device_code", "")
             if not device_code:
                 return _error("invalid_request", "Missing device_code parameter.")

@@ -139,6 +139,13 @@ def test_the_readme_quick_start_works_word_for_word(fresh_venv):
             base_url, client_id="example-client", client_secret=credentials["secret"], username="alice",
             password=PASSWORD, totp_key=credentials["key"],
         )  # fmt: skip
+        # The optional apps the quick start leaves out are absent, not half there (docs/adoption.md).
+        discovery = requests.get(f"{base_url}/o/.well-known/openid-configuration", timeout=10).json()
+        device = requests.post(f"{base_url}/o/token/", timeout=10, data={
+            "grant_type": "urn:ietf:params:oauth:grant-type:device_code", "device_code": "x",
+            "client_id": "example-client",
+        })  # fmt: skip
+        absent = {p: requests.get(base_url + p, timeout=10).status_code for p in ("/o/device/", "/mfa/sms/add/")}
     finally:
         server.terminate()
         server.wait(15)
@@ -147,3 +154,6 @@ def test_the_readme_quick_start_works_word_for_word(fresh_venv):
     assert {"pwd", "otp"} <= set(claims["amr"])
     assert abs(claims["auth_time"] - time.time()) < 120
     assert result["iss_param"] == result["issuer"] == f"{base_url}/o"  # RFC 9207, as the README promises
+    assert "device_authorization_endpoint" not in discovery and discovery["response_types_supported"] == ["code"]
+    assert (device.status_code, device.json()["error"]) == (400, "unsupported_grant_type")
+    assert absent == {"/o/device/": 404, "/mfa/sms/add/": 404}
