@@ -200,6 +200,33 @@ class RefreshTokenAuthentication(models.Model):
     record = models.ForeignKey(AuthenticationRecord, on_delete=models.CASCADE, related_name="+")
 
 
+class UpgradeMark(models.Model):
+    """The credentials that predate mfa_oauth (docs/adoption.md, "Upgrading from plain DOT").
+
+    One row, written by migration 0008 when the app is installed on a site that already issued
+    DOT codes and tokens: the highest Grant and RefreshToken primary keys at that moment. A row at
+    or below its mark and without an authentication record was issued by plain DOT before the
+    install; one above it was issued afterwards and must have a record (fail closed). Primary keys
+    and not timestamps: they only grow, whatever the clocks of several nodes say."""
+
+    grant_max_pk = models.BigIntegerField(default=0)
+    refresh_token_max_pk = models.BigIntegerField(default=0)
+    installed_at = models.DateTimeField()
+
+    @classmethod
+    def current(cls) -> UpgradeMark | None:
+        return cls.objects.filter(pk=1).first()
+
+
+class LegacyRefreshToken(models.Model):
+    """A refresh token rotated from a pre-install one: it carries the same unknown context forward
+    (never an upgraded one), so the client keeps refreshing after rotation (RFC 9700 §4.14.2)."""
+
+    refresh_token = models.OneToOneField(
+        oauth2_settings.REFRESH_TOKEN_MODEL, on_delete=models.CASCADE, related_name="mfa_legacy"
+    )
+
+
 # Models of the core app that live beside their factor's code.
 # ... and beside the introspection endpoint that consults it.
 from .oauth.resource_servers import ResourceServer  # noqa: E402,F401

@@ -12,9 +12,10 @@ from datetime import datetime
 from datetime import timezone as dt_timezone
 from urllib.parse import urlparse
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from oauth2_provider import cimd
-from oauth2_provider.models import get_access_token_model, get_application_model
+from oauth2_provider.models import get_access_token_model, get_application_model, get_grant_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors as oauth2_errors
 
@@ -22,7 +23,9 @@ from ..context import AuthContext, level_for_acr
 from ..models import (
     AccessTokenAuthentication,
     AuthenticationRecord,
+    LegacyRefreshToken,
     RefreshTokenAuthentication,
+    UpgradeMark,
 )
 from ..policy import _essential_acr
 from ..signals import tokens_issued
@@ -144,7 +147,17 @@ class MFAOAuth2Validator(OAuth2Validator):
             return False
         record = AuthenticationRecord.objects.filter(code_digest=AuthenticationRecord.digest(code)).first()
         if record is None:
-            return False
+            # A code plain DOT issued before mfa_oauth was installed: redeemed with an unknown context.
+            # Any later code without a record is refused (docs/adoption.md, "Upgrading from plain DOT").
+            mark = UpgradeMark.current()
+            if mark is None or not mark.grant_max_pk:
+                return False
+            # The same lookup as DOT's validate_code above, which found the row.
+            grant_pk = get_grant_model().objects.filter(code=code, application=client).values_list("pk", flat=True)
+            if not any(pk <= mark.grant_max_pk for pk in grant_pk):
+                return False
+            request.mfa_legacy = True
+            return True
         request.mfa_record = record
         return True
 
@@ -157,14 +170,28 @@ class MFAOAuth2Validator(OAuth2Validator):
             .first()
         )
         if link is None:
-            return False
+            # Issued by plain DOT before the install, or rotated from such a token: refreshed with the
+            # same unknown context, never an upgraded one (docs/adoption.md).
+            if not self._predates_install(request.refresh_token_instance):
+                return False
+            request.mfa_legacy = True
+            return True
         # Refresh never upgrades the context: the new tokens point at the same record.
         request.mfa_record = link.record
         return True
 
+    @staticmethod
+    def _predates_install(refresh_token) -> bool:
+        if LegacyRefreshToken.objects.filter(refresh_token=refresh_token).exists():
+            return True
+        mark = UpgradeMark.current()
+        return mark is not None and refresh_token.pk <= mark.refresh_token_max_pk
+
     def validate_device_code(self, client_id, code, request, *args, **kwargs):
         # oauthlib 4 asks the validator (DOT 3.4.1 does not implement it). The approval in the
         # browser passed the MFA gate and froze its AuthenticationRecord (mfa_oauth.device).
+        if not apps.is_installed("mfa_oauth.device"):
+            return False  # no approval can exist without the app (its models are not even importable)
         from ..device.flows import redeem
 
         client = getattr(request, "client", None)
@@ -190,6 +217,8 @@ class MFAOAuth2Validator(OAuth2Validator):
         record = getattr(request, "mfa_record", None)
         if record is not None:
             RefreshTokenAuthentication.objects.create(refresh_token=refresh_token, record=record)
+        elif getattr(request, "mfa_legacy", False):
+            LegacyRefreshToken.objects.create(refresh_token=refresh_token)
         return refresh_token
 
     # --- claims -------------------------------------------------------------------------------
@@ -265,6 +294,13 @@ class MFAOAuth2Validator(OAuth2Validator):
     def get_id_token_dictionary(self, token, token_handler, request):
         claims, expiration_time = super().get_id_token_dictionary(token, token_handler, request)
         record = self._record_for(request)
+        if record is None and getattr(request, "mfa_legacy", False):
+            # A pre-install code or refresh token: how the user signed in is unknown, so no acr, amr or
+            # auth_time (DOT's auth_time is the user's last login, not this authentication's; OIDC
+            # Core §2 makes all three optional unless asked for). docs/adoption.md.
+            for claim in ("acr", "amr", "auth_time"):
+                claims.pop(claim, None)
+            return claims, expiration_time
         if record is None:
             raise RuntimeError("mfa_oauth: id_token requested without an authentication record")
         # DOT fills auth_time from user.last_login (per user, not per session): replace it.

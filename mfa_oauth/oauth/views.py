@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_not_required
@@ -309,10 +310,11 @@ class MFADiscoveryView(ConnectDiscoveryInfoView):
         data.update(discovery_claims_metadata())
         data["prompt_values_supported"] = list(SUPPORTED_PROMPTS)
         only_accepted_flows(data)
-        # RFC 8628 §4: where devices start the device authorization grant.
-        data["device_authorization_endpoint"] = request.build_absolute_uri(
-            reverse("oauth2_provider:device-authorization")
-        )
+        if apps.is_installed("mfa_oauth.device"):
+            # RFC 8628 §4: where devices start the device authorization grant (only with its app installed).
+            data["device_authorization_endpoint"] = request.build_absolute_uri(
+                reverse("oauth2_provider:device-authorization")
+            )
         enriched = JsonResponse(data)
         enriched["Access-Control-Allow-Origin"] = "*"
         return enriched
