@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("mfa_oauth", "0007_seed_encrypt_otp_seeds"),
+        ("mfa_oauth", "0008_legacy_grants"),
     ]
 
     operations = [
