@@ -102,6 +102,11 @@ if OURS:
         "django_otp.plugins.otp_hotp",
         "mfa_oauth",
         "mfa_oauth.backup_codes",
+        # The factor apps whose devices the gate looks up (mfa_oauth.methods): without them the
+        # first signed-in authorization request fails (no such table: mfa_oauth_smsdevice).
+        "mfa_oauth.sms",
+        "mfa_oauth.webauthn",
+        "mfa_oauth.hotp",
     ]
     MIDDLEWARE.insert(
         MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
@@ -110,4 +115,9 @@ if OURS:
     OAUTH2_PROVIDER.update(MFA_OAUTH_PROVIDER_SETTINGS)
     # The default policy, spelled out: a second factor is asked of users who have one. DOT's tests
     # create users without one, so they pass the gate on their password (docs/dot-suite.md).
-    MFA_OAUTH = {"DEFAULT_MFA_MODE": "when_enrolled"}
+    MFA_OAUTH = {
+        "DEFAULT_MFA_MODE": "when_enrolled",
+        # A site's own key for the OTP seeds at rest (check mfa_oauth.E050 refuses the SECRET_KEY-
+        # derived default, and DOT's suite runs `manage.py check`). Not a secret: a test harness.
+        "SEED_KEYS": ["dot-suite-harness-seed-key-0123456789abcdef"],
+    }
