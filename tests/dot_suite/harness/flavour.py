@@ -9,7 +9,7 @@ if FLAVOUR not in ("stock", "mfa_oauth"):
 OURS = FLAVOUR == "mfa_oauth"
 
 # What a project sets to use mfa_oauth (README, "Using the app in your project"); the harness
-# keeps these in every OAUTH2_PROVIDER a test installs (conftest.keep_mfa_oauth_classes).
+# keeps these in every OAUTH2_PROVIDER a test installs (conftest.complete_provider_settings).
 MFA_OAUTH_PROVIDER_SETTINGS = {
     "OAUTH2_VALIDATOR_CLASS": "mfa_oauth.oauth.validators.MFAOAuth2Validator",
     "OAUTH2_SERVER_CLASS": "mfa_oauth.oauth.server.MFAServer",
