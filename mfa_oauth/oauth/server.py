@@ -81,6 +81,14 @@ class GatedFlows:
         # oauthlib's AuthorizationEndpoint falls back to this for an unknown response_type.
         return self._refusal
 
+    def __deepcopy__(self, memo):
+        # oauthlib's OpenID Connect grant types cannot be deep-copied (their __getattr__ proxies to
+        # proxy_target, which a copy in construction lacks: endless recursion), and Django's
+        # TestCase deep-copies whatever setUpTestData stores. A server keeps no per-request
+        # state (DOT shares one per view class, oauth2_provider.views.mixins), so it is its own copy.
+        memo[id(self)] = self
+        return self
+
     @property
     def accepted_response_types(self) -> list[str]:
         return list(self._response_types)

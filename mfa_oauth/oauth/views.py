@@ -36,10 +36,20 @@ from . import gate, reauthentication
 from .claims import discovery_claims_metadata, subject_matches
 from .server import accepted_flows
 
-# Prompt values this provider implements (discovery must not advertise more).
+# Prompt values this provider implements (discovery must not advertise more); "create" too when
+# DOT's OIDC_RP_INITIATED_REGISTRATION_ENABLED is on (supported_prompts()).
 SUPPORTED_PROMPTS = ("none", "login")
 # Set in the session by prompt=login / max_age=0: this session's second factor must be presented.
 FRESH_LOGIN_KEY = "mfa_oauth.fresh_login"
+
+
+def supported_prompts() -> list[str]:
+    """The prompt values the authorization endpoint implements, as discovery advertises them
+    (OpenID Connect Prompt Create 1.0 §4.1: ``create`` only where registration is enabled)."""
+    prompts = list(SUPPORTED_PROMPTS)
+    if oauth2_settings.OIDC_RP_INITIATED_REGISTRATION_ENABLED:
+        prompts.append("create")
+    return prompts
 
 
 def challenge_url(back: str, decision: Decision) -> str:
@@ -83,6 +93,15 @@ class MFAAuthorizationView(AuthorizationView):
                 return error
 
         prompt = auth_request.prompt
+        if request.method == "GET" and "create" in prompt:
+            # OpenID Connect Prompt Create 1.0 §4 through DOT's own handler (the client and redirect
+            # URI were validated above): invalid_request when OIDC_RP_INITIATED_REGISTRATION_ENABLED
+            # is off (§4.1.1), the registration page for an anonymous user (handled before "login":
+            # an account must exist before anyone can log in to it). A signed-in session goes on to
+            # the gate like any request; registration itself never issues anything.
+            response = self.handle_prompt_create()
+            if response is not None:
+                return response
         if request.method == "GET" and "login" in prompt and "none" not in prompt:
             return self._restart_login(request, drop={"prompt"})
         if request.method == "GET" and auth_request.max_age == 0:
@@ -308,7 +327,7 @@ class MFADiscoveryView(ConnectDiscoveryInfoView):
         data["acr_values_supported"] = list(ACR_LEVELS)
         # claims_parameter_supported, claims_supported, subject_types_supported (OIDC Discovery §3).
         data.update(discovery_claims_metadata())
-        data["prompt_values_supported"] = list(SUPPORTED_PROMPTS)
+        data["prompt_values_supported"] = supported_prompts()
         only_accepted_flows(data)
         if apps.is_installed("mfa_oauth.device"):
             # RFC 8628 §4: where devices start the device authorization grant (only with its app installed).
