@@ -4,6 +4,7 @@ from django.shortcuts import render
 from mfa_oauth.context import get_context
 from mfa_oauth.methods import confirmed_devices, method_of
 from mfa_oauth.oauth.after_login import next_after_login
+from mfa_oauth.oauth.hints import LoginHintsMixin
 from mfa_oauth.throttle.views import ThrottledLoginViewMixin
 
 
@@ -15,7 +16,8 @@ def home(request):
     return render(request, "home.html", {"auth_context": context, "devices": devices})
 
 
-class LoginView(ThrottledLoginViewMixin, auth_views.LoginView):
+# LoginHintsMixin: OIDC Core §3.1.2.1 login_hint (prefilled user name) and ui_locales.
+class LoginView(LoginHintsMixin, ThrottledLoginViewMixin, auth_views.LoginView):
     # Django's LoginView already validates ``next`` with url_has_allowed_host_and_scheme and
     # rotates the session id on login; mfa_oauth.receivers records the password factor. The
     # password throttle itself is in the authentication backend; the mixin shows its message
