@@ -17,10 +17,12 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.forms import AllowForm
 from oauth2_provider.models import get_access_token_model, get_application_model
@@ -63,7 +65,10 @@ def challenge_url(back: str, decision: Decision) -> str:
 # DOT's BaseAuthorizationView is exempt from Django's LoginRequiredMiddleware (its dispatch carries
 # login_not_required); a dispatch of our own must say so again, or prompt=none for an anonymous user
 # would get the middleware's login page instead of login_required, and a bad client a login redirect.
+# csrf_exempt: an authorization request may arrive as a cross-site POST (OIDC Core §3.1.2.1); the
+# consent form's POST is still checked against CSRF in dispatch() (_csrf_refusal).
 @method_decorator(login_not_required, name="dispatch")
+@method_decorator(csrf_exempt, name="dispatch")
 class MFAAuthorizationView(AuthorizationView):
     # RFC 6749 §3.1: the authorization endpoint serves GET (and may serve POST). Every other method,
     # HEAD and OPTIONS included, is refused before anything of DOT runs: Django would answer HEAD
@@ -76,6 +81,15 @@ class MFAAuthorizationView(AuthorizationView):
         self.application = None
         if request.method not in ("GET", "POST"):
             return self.http_method_not_allowed(request, *args, **kwargs)
+        if request.method == "POST":
+            if self._is_posted_authorization_request(request):
+                # OIDC Core §3.1.2.1: "Authorization Servers MUST support the use of the HTTP GET and POST
+                # methods"; a posted request is the same request as its GET (Form Serialization), so it
+                # continues there. Nothing is decided on this POST.
+                return self._redirect_local(f"{request.path}?{request.POST.urlencode()}", status=303)
+            refused = self._csrf_refusal(request)
+            if refused is not None:
+                return refused
         # OIDC Core §3.1.2.1 ui_locales: the pages of this request in the language asked for, if offered
         # (a consent POST goes to the URL of its GET, so the query still carries it).
         return hints.in_ui_locales(request.GET.get("ui_locales"), lambda: self._dispatch(request, *args, **kwargs))
@@ -242,8 +256,19 @@ class MFAAuthorizationView(AuthorizationView):
         initial["response_mode"] = self.request.GET.get("response_mode")
         return initial
 
-    def _redirect_local(self, url: str) -> HttpResponse:
-        response = HttpResponse(status=302)
+    @staticmethod
+    def _is_posted_authorization_request(request) -> bool:
+        # The consent form always carries the CSRF token; an RP's form never does, nor a decision.
+        form = request.POST
+        return "csrfmiddlewaretoken" not in form and "allow" not in form and "client_id" in form
+
+    @staticmethod
+    def _csrf_refusal(request) -> HttpResponse | None:
+        """Django's CSRF check, as CsrfViewMiddleware would have made it (the view is exempt)."""
+        return CsrfViewMiddleware(lambda _request: HttpResponse()).process_view(request, None, (), {})
+
+    def _redirect_local(self, url: str, status: int = 302) -> HttpResponse:
+        response = HttpResponse(status=status)
         response["Location"] = url
         return response
 
