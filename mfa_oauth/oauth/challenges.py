@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from oauth2_provider.settings import oauth2_settings
+from oauth2_provider.utils import parse_bearer_token
 from oauth2_provider.views import RevokeTokenView, UserInfoView
 
 from ..resource.challenge import bearer_challenge
@@ -70,6 +72,16 @@ def _carries_credentials(request: HttpRequest) -> bool:
     )
 
 
+def _valid_without_openid(request: HttpRequest) -> bool:
+    """A live access token that lacks the ``openid`` scope: oauthlib's userinfo endpoint validates
+    the token with that scope and calls it invalid_token; RFC 6750 §3.1 calls it insufficient_scope."""
+    value = parse_bearer_token(request.META.get("HTTP_AUTHORIZATION", "")) or request.POST.get("access_token")
+    if not value or len(value) > 512:
+        return False
+    token = oauth2_settings.OAUTH2_VALIDATOR_CLASS()._load_access_token(value)  # DOT's own lookup
+    return token is not None and token.is_valid() and not token.allow_scopes(["openid"])
+
+
 class MFAUserInfoView(UserInfoView):
     """OIDC Core §5.3.3 / RFC 6750 §3: the userinfo endpoint's errors as a protected resource's."""
 
@@ -85,7 +97,7 @@ class MFAUserInfoView(UserInfoView):
             # RFC 6750 §3.1: "If the request lacks any authentication information ..., the resource
             # server SHOULD NOT include an error code or other error information."
             response["WWW-Authenticate"] = bearer_challenge()
-        elif response.status_code == 403 or error == "insufficient_scope":
+        elif response.status_code == 403 or error == "insufficient_scope" or _valid_without_openid(request):
             response.status_code = 403
             response["WWW-Authenticate"] = bearer_challenge("insufficient_scope", description, scope="openid")
         elif response.status_code == 400:
