@@ -61,12 +61,16 @@ def deliver(
     # RFC 9207 §2: the issuer identifier, as published in the metadata (RFC 8414 §2 "issuer").
     params.append(("iss", oauth2_settings.oauth2_authorization_server_issuer(request)))
     base = urlsplit(redirect_uri)
+    # RFC 9207 §2 wants one unambiguous issuer: an "iss" the registered URI carries is dropped (as DOT
+    # drops it from successful responses).
+    own = [(k, v) for k, v in parse_qsl(base.query, keep_blank_values=True) if k != "iss"]
+    base = base._replace(query=urlencode(own))
     if mode == "form_post":
         # Form Post Response Mode §2 (never to a scheme the client may not use, as for a redirect).
         if base.scheme.lower() not in [s.lower() for s in allowed_schemes]:
             return OAuth2ResponseRedirect(redirect_uri, allowed_schemes)  # raises DisallowedRedirect
         response = HttpResponse(
-            render_to_string(FORM_POST_TEMPLATE, {"action": redirect_uri, "fields": params}, request=request)
+            render_to_string(FORM_POST_TEMPLATE, {"action": urlunsplit(base), "fields": params}, request=request)
         )
         # Form Post Response Mode §5 example: the page holds a code, no cache may keep it.
         response["Cache-Control"] = "no-store"
