@@ -187,6 +187,17 @@ class Browser:
             response = self.session.post(response.url, data=fields, allow_redirects=False, timeout=TIMEOUT)
         raise AssertionError(f"the provider kept the user_agent busy: {response.status_code} {response.url}")
 
+    def logout(self, **params) -> requests.Response:
+        """RP-Initiated Logout §2: to end_session_endpoint, confirming if the provider asks (§3)."""
+        response = self.session.get(
+            self.op.config["end_session_endpoint"], params=params, allow_redirects=False, timeout=TIMEOUT
+        )
+        if response.status_code == 200 and 'name="allow"' in response.text:
+            fields = hidden_fields(response.text)
+            fields["allow"] = "Yes"
+            response = self.session.post(response.url, data=fields, allow_redirects=False, timeout=TIMEOUT)
+        return response
+
     def code_response(self, url: str) -> dict[str, str]:
         """The query parameters of the authorization response redirect."""
         response = self.authorize(url)

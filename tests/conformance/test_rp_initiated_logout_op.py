@@ -17,16 +17,7 @@ def signed_in(op, rp, user_agent, tokens):
 
 
 def _logout(op, user_agent, **params) -> requests.Response:
-    response = user_agent.session.get(
-        op.config["end_session_endpoint"], params=params, allow_redirects=False, timeout=TIMEOUT
-    )
-    if response.status_code == 200 and 'name="allow"' in response.text:
-        from .conftest import hidden_fields
-
-        fields = hidden_fields(response.text)
-        fields["allow"] = "Yes"
-        response = user_agent.session.post(response.url, data=fields, allow_redirects=False, timeout=TIMEOUT)
-    return response
+    return user_agent.logout(**params)
 
 
 def _still_signed_in(op, rp, user_agent) -> bool:
