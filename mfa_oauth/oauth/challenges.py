@@ -89,6 +89,14 @@ class MFAUserInfoView(UserInfoView):
     http_method_names = ["get", "post", "options"]
 
     def _create_userinfo_response(self, request):
+        if "access_token" in request.GET and oauth2_settings.COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT:
+            # RFC 6750 §2.3 / RFC 9700 §4.3.2: no access token in the URI where DOT's own gate forbids it for
+            # protected resources (oauthlib's userinfo endpoint would read it from the query).
+            description = "Send the access token in the Authorization header"
+            response = JsonResponse({"error": "invalid_request", "error_description": description}, status=400)
+            response["WWW-Authenticate"] = bearer_challenge("invalid_request", description)
+            response["Cache-Control"] = "no-store"
+            return response
         response = super()._create_userinfo_response(request)
         if response.status_code < 400:
             return response

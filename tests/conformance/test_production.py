@@ -115,6 +115,14 @@ def test_rfc8414_3_path_inserted_metadata_in_production(node, https):
     assert missing.status_code == 404 and "Traceback" not in missing.text
 
 
+def test_rfc6750_2_3_no_access_token_in_the_query_in_production(node, https):
+    """RFC 6750 §2.3 / RFC 9700 §4.3.2 (COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT, on in production):
+    userinfo refuses a token in the URI with invalid_request (RFC 6750 §3.1)."""
+    response = https.get(f"{_base(node)}/o/userinfo/?access_token=anything", timeout=10)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+    assert response.headers["WWW-Authenticate"].startswith('Bearer error="invalid_request"')
+
+
 def test_rfc7517_jwks_in_production(node, https):
     """RFC 7517 §5 / OIDC Discovery §3 jwks_uri: the production signing key's public half only."""
     keys = https.get(f"{_base(node)}/o/.well-known/jwks.json", timeout=10).json()["keys"]

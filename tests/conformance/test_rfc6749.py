@@ -14,7 +14,7 @@ def _code(op, user_agent, request: AuthRequest, **overrides) -> str:
     return user_agent.code_response(request.url(op, **overrides))["code"]
 
 
-def test_rfc6749_3_1_2_4_unknown_client_is_not_redirected(op, rp):
+def test_rfc6749_4_1_2_1_unknown_client_is_not_redirected(op, rp):
     """RFC 6749 §4.1.2.1: "If the request fails due to a missing, invalid, or mismatching redirection URI,
     or if the client identifier is missing or invalid, the authorization server ... MUST NOT automatically
     redirect the user-agent to the invalid redirection URI"."""

@@ -64,8 +64,8 @@ def test_rfc9700_4_5_3_1_code_replay_revokes_the_tokens(op, rp, user_agent):
 
 
 def test_rfc9700_4_14_2_refresh_token_rotation_and_reuse_detection(op, rp, tokens):
-    """RFC 9700 §4.14.2: refresh tokens of public... clients are sender-constrained or rotated; a reused
-    (rotated-out) refresh token is refused and the active one of its family revoked."""
+    """RFC 9700 §4.14.2: refresh tokens are sender-constrained or rotated; a reused (rotated-out) refresh
+    token is refused and the active one of its family revoked."""
     _request, body = tokens
     fresh = token_endpoint(op, {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]}, rp.auth)
     assert fresh.status_code == 200
