@@ -7,8 +7,8 @@
   error, such as login_required").
 - ``login_hint``: prefills the user name on the login page (a hint, never an identity).
 - ``ui_locales``: the first of the user's preferred languages the site offers (``settings.LANGUAGES``)
-  is used for the pages of the flow ("If the language tags ... are not supported, the OP SHOULD NOT
-  return an error").
+  is used for the login and consent pages ("An error SHOULD NOT result if some or all of the requested
+  locales are not supported by the OpenID Provider").
 """
 
 from __future__ import annotations
