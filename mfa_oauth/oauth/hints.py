@@ -41,8 +41,13 @@ def hinted_user_id(request: HttpRequest, id_token_hint: str):
 
     if len(id_token_hint) > MAX_HINT or id_token_hint.count(".") != 2:
         raise HintError("The id_token_hint is not an ID Token")
-    id_token, claims = _load_id_token(id_token_hint)
-    if id_token is None or claims.get("iss") != oauth2_settings.oidc_issuer(request):
+    try:
+        id_token, claims = _load_id_token(id_token_hint)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        # DOT's loader lets a validly signed-looking token with an unparseable payload through to
+        # json.loads (a 500): such a hint is simply not an ID Token.
+        raise HintError("The id_token_hint is not an ID Token") from None
+    if id_token is None or not isinstance(claims, dict) or claims.get("iss") != oauth2_settings.oidc_issuer(request):
         raise HintError("The id_token_hint was not issued by this provider")
     return id_token.user_id
 

@@ -175,7 +175,7 @@ def test_oidcc_id_token_hint_invalid_is_an_error(op, rp, user_agent):
     _signed_in(op, rp, user_agent)
     _request, body = _signed_in(op, rp, user_agent)
     header, payload, _signature = body["id_token"].split(".")
-    for hint in ("not-a-jwt", f"{header}.{payload}.AAAA"):
+    for hint in ("not-a-jwt", f"{header}.{payload}.AAAA", f"{header}.!!!.{_signature}"):
         response = user_agent.session.get(
             AuthRequest(rp).url(op, prompt="none", id_token_hint=hint), allow_redirects=False, timeout=TIMEOUT
         )

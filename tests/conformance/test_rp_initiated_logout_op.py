@@ -76,6 +76,15 @@ def test_oidcc_rp_initiated_logout_modified_id_token_hint(op, rp, user_agent, si
     assert response.status_code < 500
 
 
+def test_oidcc_rp_initiated_logout_unparseable_id_token_hint(op, rp, user_agent, signed_in):
+    """RP-Initiated Logout §4: a hint whose payload is not JSON is invalid: an error page (DOT's), not a
+    500, and the End-User stays signed in."""
+    header, _payload, signature = signed_in["id_token"].split(".")
+    response = _logout(op, user_agent, id_token_hint=f"{header}.!!!.{signature}")
+    assert response.status_code == 400
+    assert _still_signed_in(op, rp, user_agent)
+
+
 def test_oidcc_rp_initiated_logout_no_id_token_hint(op, rp, user_agent, signed_in):
     """oidcc-rp-initiated-logout-no-id-token-hint: RP-Initiated Logout §2 client_id identifies the RP
     when there is no hint; the OP asks the End-User and redirects to the registered URI."""
