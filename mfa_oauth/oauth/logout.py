@@ -32,4 +32,3 @@ class MFARPInitiatedLogoutView(RPInitiatedLogoutView):
             return super().validate_logout_request_user(id_token_hint, client_id)
         except (ValueError, TypeError, KeyError, AttributeError):
             raise InvalidIDTokenError() from None
-
