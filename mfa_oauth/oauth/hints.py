@@ -116,7 +116,14 @@ class LoginHintsMixin:
             ui_locales_from(self._next_url()), lambda: super(LoginHintsMixin, self).dispatch(request, *args, **kwargs)
         )
 
+    def get_initial(self):
+        initial = super().get_initial()
+        hint = login_hint_from(self._next_url())
+        if hint:
+            initial.setdefault("username", hint)  # a form that renders its fields shows it prefilled
+        return initial
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["login_hint"] = login_hint_from(self._next_url())
+        context["login_hint"] = login_hint_from(self._next_url())  # for templates that write the input
         return context

@@ -27,12 +27,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from django.apps import apps
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc6749.grant_types import AuthorizationCodeGrant
 from oauthlib.openid import Server as OpenIDServer
 
 ACCEPTED_RESPONSE_TYPES = ("code",)
 REMOVED_GRANT_TYPES = ("password",)
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"  # RFC 8628 §3.4
 # A response type that contains no "code": oauthlib's code grant answers it with
 # unsupported_response_type once the client and redirect URI have been checked.
 _NOT_A_CODE = "unsupported"
@@ -67,7 +69,11 @@ class GatedFlows:
 
     def _keep_gated_flows(self, request_validator) -> None:
         self._response_types = {k: v for k, v in self._response_types.items() if k in ACCEPTED_RESPONSE_TYPES}
-        self._grant_types = {k: v for k, v in self._grant_types.items() if k not in REMOVED_GRANT_TYPES}
+        removed = REMOVED_GRANT_TYPES
+        if not apps.is_installed("mfa_oauth.device"):
+            # Without mfa_oauth.device no browser approval passes the gate, so no device code may be redeemed.
+            removed = (*removed, DEVICE_CODE_GRANT)
+        self._grant_types = {k: v for k, v in self._grant_types.items() if k not in removed}
         self._refusal = RefusedResponseType(request_validator)
 
     @property

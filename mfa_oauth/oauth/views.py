@@ -12,6 +12,7 @@ import json
 from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 
 from django import forms
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_not_required
@@ -36,15 +37,13 @@ from ..context import ACR_LEVELS, get_context
 from ..policy import AuthRequest, Decision, EffectivePolicy, Outcome, gate_decision
 from ..redirects import with_next
 from . import gate, hints, reauthentication, request_objects, responses
+from .claims import discovery_claims_metadata, subject_matches
 from .server import accepted_flows
 
 # Prompt values this provider implements (discovery must not advertise more).
 SUPPORTED_PROMPTS = ("none", "login")
 # Set in the session by prompt=login / max_age=0: this session's second factor must be presented.
 FRESH_LOGIN_KEY = "mfa_oauth.fresh_login"
-# OIDC Discovery §3 claims_parameter_supported: the one place that says whether the claims parameter
-# (OIDC Core §5.5) is honoured; mfa_oauth.policy reads it for acr (essential, value/values).
-CLAIMS_PARAMETER_SUPPORTED = True
 
 
 class MFAAllowForm(AllowForm):
@@ -142,6 +141,14 @@ class MFAAuthorizationView(AuthorizationView):
             auth_request=auth_request,
             allow_substitute=FRESH_LOGIN_KEY not in request.session,
         )
+        if decision.satisfied and not subject_matches(params.get("claims"), request.user, application):
+            # OIDC Core §5.5.1: the requested sub names someone else; no code for the session's user.
+            # prompt=none: login_required; otherwise the login page (to sign in as that user), and
+            # the session is kept until a new login succeeds (docs/security.md, "Re-authentication").
+            if "none" in prompt:
+                return self._error_redirect(request, params, "login_required", "Another user was requested")
+            back = request.get_full_path() if request.method == "GET" else self._authorize_url_from_form(params)
+            return self._redirect_local(with_next(resolve_url(settings.LOGIN_URL), back))
         # A POST with malformed parameters is refused like the GET (never waved through: that
         # would let a half-authenticated session post the consent form and obtain a code).
         if decision.satisfied:
@@ -398,7 +405,8 @@ def truthful_metadata(metadata: dict) -> dict:
     # OIDC Discovery §3: request_uri_parameter_supported defaults to true, so both are always given.
     metadata["request_parameter_supported"] = request_objects.REQUEST_PARAMETER_SUPPORTED
     metadata["request_uri_parameter_supported"] = request_objects.REQUEST_URI_PARAMETER_SUPPORTED
-    metadata["claims_parameter_supported"] = CLAIMS_PARAMETER_SUPPORTED
+    # The one place that says whether the claims parameter (OIDC Core §5.5) is honoured: mfa_oauth.oauth.claims.
+    metadata["claims_parameter_supported"] = discovery_claims_metadata()["claims_parameter_supported"]
     return metadata
 
 
@@ -410,8 +418,9 @@ class MFAServerMetadataView(OAuthServerMetadataView):
         if response.status_code != 200:
             return response
         data = json.loads(response.content)
-        # RFC 8628 §4: the device authorization endpoint is RFC 8414 metadata too.
-        data["device_authorization_endpoint"] = self._get_endpoint_url(request, "device-authorization")
+        if apps.is_installed("mfa_oauth.device"):
+            # RFC 8628 §4: the device authorization endpoint is RFC 8414 metadata too.
+            data["device_authorization_endpoint"] = self._get_endpoint_url(request, "device-authorization")
         enriched = JsonResponse(truthful_metadata(data))
         for header in ("Access-Control-Allow-Origin", "Cache-Control"):
             if header in response:
@@ -426,12 +435,12 @@ class MFADiscoveryView(ConnectDiscoveryInfoView):
         response = super().get(request, *args, **kwargs)
         data = json.loads(response.content)
         data["acr_values_supported"] = list(ACR_LEVELS)
-        data["claims_supported"] = sorted(
-            set(data.get("claims_supported", [])) | {"acr", "amr", "auth_time", "email", "preferred_username"}
-        )
+        # claims_parameter_supported, claims_supported, subject_types_supported (OIDC Discovery §3).
+        data.update(discovery_claims_metadata())
         data["prompt_values_supported"] = list(SUPPORTED_PROMPTS)
-        # RFC 8628 §4: where devices start the device authorization grant.
-        data["device_authorization_endpoint"] = self._get_endpoint_url(request, "device-authorization")
+        if apps.is_installed("mfa_oauth.device"):
+            # RFC 8628 §4: where devices start the device authorization grant (only with its app installed).
+            data["device_authorization_endpoint"] = self._get_endpoint_url(request, "device-authorization")
         for key, view_name in (("revocation_endpoint", "revoke-token"), ("introspection_endpoint", "introspect")):
             # OIDC Discovery §3 allows the RFC 8414 fields too; they match the RFC 8414 document.
             data[key] = self._get_endpoint_url(request, view_name)
