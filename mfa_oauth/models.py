@@ -127,5 +127,7 @@ class RefreshTokenAuthentication(models.Model):
 
 # Models of the core app that live beside their factor's code.
 # ... and beside the introspection endpoint that consults it.
+# FAPI 2.0: per-client authentication method and keys, pushed authorization requests (docs/fapi.md).
+from .fapi.models import ClientSecurityProfile, PushedAuthorization  # noqa: E402,F401
 from .oauth.resource_servers import ResourceServer  # noqa: E402,F401
 from .totp.models import OATHTOTPDevice  # noqa: E402,F401

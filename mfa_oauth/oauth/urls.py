@@ -12,6 +12,7 @@ from django.urls import path, re_path
 from oauth2_provider import views as dot_views
 
 from ..device import views as device_views
+from ..par.views import PushedAuthorizationView
 from .introspection import MFAIntrospectTokenView
 from .logout import MFARPInitiatedLogoutView
 from .nul import refuse_nul
@@ -23,6 +24,8 @@ app_name = "oauth2_provider"
 urlpatterns = [
     path("authorize/", refuse_nul(MFAAuthorizationView.as_view(), browser=True), name="authorize"),
     path("token/", refuse_nul(MFATokenView.as_view()), name="token"),
+    # RFC 9126 pushed authorization requests (mfa_oauth.par).
+    path("par/", refuse_nul(PushedAuthorizationView.as_view()), name="par"),
     path("revoke_token/", refuse_nul(dot_views.RevokeTokenView.as_view()), name="revoke-token"),
     path("introspect/", refuse_nul(MFAIntrospectTokenView.as_view()), name="introspect"),
     re_path(r"^\.well-known/openid-configuration/?$", MFADiscoveryView.as_view(), name="oidc-connect-discovery-info"),

@@ -12,8 +12,10 @@ from datetime import timezone as dt_timezone
 from urllib.parse import urlparse
 
 from django.core.exceptions import PermissionDenied
+from oauth2_provider.models import get_application_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
+from .. import client_auth
 from ..context import AuthContext, level_for_acr
 from ..models import (
     AccessTokenAuthentication,
@@ -58,6 +60,26 @@ class MFAOAuth2Validator(OAuth2Validator):
             return False
         return super()._authenticate_basic_auth(request)
 
+    # --- private_key_jwt (RFC 7523 §2.2; mfa_oauth.client_auth, docs/fapi.md) -------------------
+    # oauthlib asks these two at the token, revocation and introspection endpoints, and the PAR
+    # endpoint asks them too: the one documented hook for every client-authenticating endpoint.
+
+    def client_authentication_required(self, request, *args, **kwargs):
+        if client_auth.has_assertion(request):
+            return True
+        return super().client_authentication_required(request, *args, **kwargs)
+
+    def authenticate_client(self, request, *args, **kwargs):
+        if client_auth.has_assertion(request):
+            # RFC 6749 §2.3: one authentication method per request, never a secret beside an assertion.
+            if self._extract_basic_auth(request) or getattr(request, "client_secret", None):
+                return False
+            return client_auth.authenticate(request)
+        if not super().authenticate_client(request, *args, **kwargs):
+            return False
+        # A client registered for private_key_jwt is not accepted with its secret (FAPI 2.0 §5.3.2.1).
+        return not client_auth.requires_assertion(request.client)
+
     # --- authorization endpoint ---------------------------------------------------------------
 
     def _load_application(self, client_id, request):
@@ -71,6 +93,12 @@ class MFAOAuth2Validator(OAuth2Validator):
         loaded = state.application if state is not None else None
         if not request.client and loaded is not None and loaded.client_id == client_id:
             request.client = loaded
+        elif not request.client and isinstance(client_id, str) and 0 < len(client_id) <= 200:
+            # The same one query as DOT's, with the client's security profile (private_key_jwt, PAR;
+            # mfa_oauth.client_auth) read beside it; DOT reuses request.client after its own checks.
+            request.client = (
+                get_application_model().objects.select_related("mfa_security").filter(client_id=client_id).first()
+            )
         return super()._load_application(client_id, request)
 
     def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +27,7 @@ from oauth2_provider.views import AuthorizationView
 from oauth2_provider.views.metadata import OAuthServerMetadataView
 from oauth2_provider.views.oidc import ConnectDiscoveryInfoView
 
+from .. import par
 from ..conf import settings as mfa_settings
 from ..context import ACR_LEVELS, get_context
 from ..policy import AuthRequest, Decision, EffectivePolicy, Outcome, gate_decision
@@ -64,10 +65,15 @@ class MFAAuthorizationView(AuthorizationView):
         self.oauth2_data = {}
         if request.method not in ("GET", "POST"):
             return self.http_method_not_allowed(request, *args, **kwargs)
+        # RFC 9126 (mfa_oauth.par): a request_uri of ours stands for the pushed parameters; foreign
+        # ones and a PAR-required client's plain request are refused.
+        refusal = self._use_pushed_request(request)
+        if refusal is not None:
+            return refusal
         params = request.GET if request.method == "GET" else request.POST
         auth_request = AuthRequest.from_params(params)
         # Loaded once; every error answer of this request reuses it.
-        self.application = application = self._application(params.get("client_id"))
+        self.application = application = self._client(params.get("client_id"))
 
         if request.method == "GET" and auth_request.errors and application is not None:
             # Malformed max_age/claims: invalid_request to a registered redirect URI (else a page).
@@ -188,6 +194,52 @@ class MFAAuthorizationView(AuthorizationView):
         separator = "&" if "?" in redirect_uri else "?"
         return self.redirect(redirect_uri + separator + urlencode(response_params), application)
 
+    # --- pushed authorization requests (RFC 9126, mfa_oauth.par) ------------------------------
+
+    def _use_pushed_request(self, request) -> HttpResponse | None:
+        """Put the pushed parameters in place of the request's (GET query or consent form)."""
+        self.request_uri = None
+        params = request.GET if request.method == "GET" else request.POST
+        request_uri = params.get("request_uri")
+        application = self._client(params.get("client_id"))
+        if not request_uri:
+            if application is not None and par.required_for(application):
+                self.application = application
+                return self._error_redirect(
+                    request, params, "invalid_request", "This client must push its authorization requests (PAR)"
+                )
+            return None
+        if application is None:
+            # RFC 9126 §4: client_id accompanies request_uri; without a client nothing is redirected.
+            error = {"error": "invalid_request", "description": "client_id is missing or unknown"}
+            return self.render_to_response({"error": error}, status=400)
+        try:
+            pushed = par.parameters_for_browser(request, application.client_id, request_uri)
+        except par.PushedRequestError as error:
+            # The redirect URI is not known for sure before the pushed request is: shown, not redirected.
+            return self.render_to_response(
+                {"error": {"error": error.error, "description": error.description}}, status=400
+            )
+        self.request_uri = request_uri
+        merged = QueryDict(mutable=True)
+        merged.update({**pushed, "request_uri": request_uri})
+        if request.method == "GET":
+            request.GET = merged
+            request.META["QUERY_STRING"] = merged.urlencode()  # what DOT hands oauthlib
+        else:
+            for name in ("allow", "csrfmiddlewaretoken"):
+                if name in request.POST:
+                    merged[name] = request.POST[name]
+            request.POST = merged
+        merged._mutable = False
+        return None
+
+    def get_context_data(self, **kwargs):
+        # The consent form posts the request_uri back, so its POST is checked against the pushed request.
+        context = super().get_context_data(**kwargs)
+        context["request_uri"] = getattr(self, "request_uri", None)
+        return context
+
     # --- helpers ------------------------------------------------------------------------------
 
     def _validation_error(self, request, auth_request: AuthRequest) -> HttpResponse | None:
@@ -210,12 +262,20 @@ class MFAAuthorizationView(AuthorizationView):
             return cached
         return super().validate_authorization_request(request)
 
+    def _client(self, client_id):
+        # Loaded once per request: the PAR step and the gate ask for the same client.
+        loaded = getattr(self, "_loaded_application", None)
+        if loaded is None or loaded[0] != client_id:
+            loaded = self._loaded_application = (client_id, self._application(client_id))
+        return loaded[1]
+
     @staticmethod
     def _application(client_id):
         if not client_id or len(client_id) > 200:
             return None
         Application = get_application_model()
-        return Application.objects.select_related("mfa_policy").filter(client_id=client_id).first()
+        # mfa_security: whether the client must use PAR (mfa_oauth.par), read with the policy.
+        return Application.objects.select_related("mfa_policy", "mfa_security").filter(client_id=client_id).first()
 
     @staticmethod
     def _consent_given(request, application, params) -> bool:
@@ -241,6 +301,7 @@ class MFAAuthorizationView(AuthorizationView):
             "code_challenge",
             "code_challenge_method",
             "claims",
+            "request_uri",
         )
         query = {k: params[k] for k in keep if params.get(k)}
         return f"{reverse('oauth2_provider:authorize')}?{urlencode(query)}"
@@ -259,6 +320,8 @@ class MFAAuthorizationView(AuthorizationView):
         if context is None:
             raise PermissionDenied("mfa_oauth: no authorization without the second-factor gate's approval")
         credentials["mfa_context"] = context
+        # RFC 9126 §4: the pushed request is spent once its authorization response goes out.
+        par.finish(request, getattr(self, "request_uri", None))
         return super().create_authorization_response(request, scopes, credentials, allow)
 
 
@@ -282,7 +345,9 @@ class MFAServerMetadataView(OAuthServerMetadataView):
         response = super().get(request, *args, **kwargs)
         if response.status_code != 200:
             return response
-        enriched = JsonResponse(only_accepted_flows(json.loads(response.content)))
+        data = only_accepted_flows(json.loads(response.content))
+        par.metadata(request, data)  # RFC 9126 §5, RFC 7523 (mfa_oauth.par, mfa_oauth.client_auth)
+        enriched = JsonResponse(data)
         for header in ("Access-Control-Allow-Origin", "Cache-Control"):
             if header in response:
                 enriched[header] = response[header]
@@ -306,6 +371,7 @@ class MFADiscoveryView(ConnectDiscoveryInfoView):
         data["device_authorization_endpoint"] = request.build_absolute_uri(
             reverse("oauth2_provider:device-authorization")
         )
+        par.metadata(request, data)  # RFC 9126 §5, RFC 7523 (mfa_oauth.par, mfa_oauth.client_auth)
         enriched = JsonResponse(data)
         enriched["Access-Control-Allow-Origin"] = "*"
         return enriched
