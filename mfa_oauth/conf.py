@@ -255,3 +255,17 @@ DEFAULTS.update(
         "REPLAY_CACHE": "default",
     }
 )
+
+# --- DPoP (mfa_oauth.dpop, RFC 9449; docs/fapi.md) -----------------------------------------------
+DEFAULTS.update(
+    {
+        # JWS algorithms accepted for DPoP proofs (FAPI 2.0 §5.4 list).
+        "DPOP_ALGORITHMS": ("PS256", "ES256", "EdDSA"),
+        # Seconds a proof's iat may be away from now (RFC 9449 §11.1: a short window).
+        "DPOP_IAT_WINDOW": 60,
+        # Whether proofs must carry a nonce this server gave out in DPoP-Nonce (RFC 9449 §8), and how
+        # many seconds one nonce window lasts (a nonce is accepted in its window and the next).
+        "DPOP_NONCE_REQUIRED": False,
+        "DPOP_NONCE_LIFETIME": 300,
+    }
+)

@@ -99,6 +99,10 @@ class AuthenticationRecord(models.Model):
     # so the token endpoint finds the record with one indexed lookup; no link row to insert at the
     # authorization endpoint and none to delete with the grant (never the code itself: a digest).
     code_digest = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    # RFC 9449: the thumbprint (RFC 7638) of the DPoP key the code and every token of its family are
+    # bound to (the authorization request's dpop_jkt, or the key of the first token request); empty:
+    # bearer tokens (mfa_oauth.dpop).
+    dpop_jkt = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     def __str__(self) -> str:
         return f"{self.user} {self.acr} {self.amr} at {self.auth_time:%Y-%m-%d %H:%M:%S}"

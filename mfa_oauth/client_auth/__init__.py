@@ -13,7 +13,7 @@ What an assertion must be (RFC 7523 §3, FAPI 2.0 Security Profile §5.3.2.1):
   of the client's set;
 - ``iss`` = ``sub`` = the client id (and = ``client_id`` when the request also carries one);
 - ``aud`` names this server: its issuer identifier, or (RFC 7523 §3 point 3, RFC 9126 §2) the URL of
-  the token endpoint or of the PAR endpoint;
+  the token endpoint, of the PAR endpoint, or of the introspection / revocation endpoint called;
 - ``exp`` present, not past, and at most ``CLIENT_ASSERTION_MAX_LIFETIME`` seconds ahead; ``nbf`` and
   ``iat`` not in the future;
 - a ``jti`` never seen before for this client (RFC 7523 §3 point 7): remembered in the shared
@@ -91,6 +91,11 @@ def server_audiences(request) -> set[str]:
     parts = urlsplit(issuer)
     origin = f"{parts.scheme}://{parts.netloc}"
     audiences = {issuer, origin + reverse("oauth2_provider:token"), origin + reverse("oauth2_provider:par")}
+    # The endpoint called (introspection, revocation): its URL names this server as well.
+    path = urlsplit(getattr(request, "uri", "") or "").path
+    for name in ("introspect", "revoke-token"):
+        if path == reverse(f"oauth2_provider:{name}"):
+            audiences.add(origin + path)
     return audiences
 
 

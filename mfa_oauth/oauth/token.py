@@ -12,6 +12,8 @@ from django.http import JsonResponse
 from oauth2_provider.models import get_device_grant_model
 from oauth2_provider.views import TokenView
 
+from .. import dpop
+
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
@@ -23,6 +25,18 @@ def _error(error: str, description: str) -> JsonResponse:
 
 class MFATokenView(TokenView):
     def post(self, request, *args, **kwargs):
+        # RFC 9449 §5 (mfa_oauth.dpop): a DPoP proof is verified before anything else; the tokens
+        # are then bound to its key and their token_type is "DPoP".
+        try:
+            jkt = dpop.proof_of_request(request)
+        except dpop.DPoPError as error:
+            return dpop.error_response(error)
+        with dpop.binding(jkt):
+            response = self._post(request, *args, **kwargs)
+            bound = dpop.was_bound()
+        return dpop.token_response(response, bound)
+
+    def _post(self, request, *args, **kwargs):
         if request.POST.get("grant_type") == DEVICE_CODE_GRANT:
             device_code = request.POST.get("device_code", "")
             if not device_code:

@@ -12,6 +12,7 @@ from django.urls import path, re_path
 from oauth2_provider import views as dot_views
 
 from ..device import views as device_views
+from ..dpop.views import DPoPUserInfoView
 from ..par.views import PushedAuthorizationView
 from .introspection import MFAIntrospectTokenView
 from .logout import MFARPInitiatedLogoutView
@@ -37,7 +38,8 @@ urlpatterns = [
         name="oauth-server-metadata",
     ),
     path(".well-known/jwks.json", dot_views.JwksInfoView.as_view(), name="jwks-info"),
-    path("userinfo/", refuse_nul(dot_views.UserInfoView.as_view()), name="user-info"),
+    # DOT's UserInfoView behind the DPoP proof check (RFC 9449 §7, mfa_oauth.dpop).
+    path("userinfo/", refuse_nul(DPoPUserInfoView.as_view()), name="user-info"),
     path("logout/", refuse_nul(MFARPInitiatedLogoutView.as_view(), browser=True), name="rp-initiated-logout"),
     # RFC 8628 device authorization grant; the user-facing steps pass the MFA gate (mfa_oauth.device).
     path(

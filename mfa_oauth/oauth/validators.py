@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from oauth2_provider.models import get_application_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
-from .. import client_auth
+from .. import client_auth, dpop
 from ..context import AuthContext, level_for_acr
 from ..models import (
     AccessTokenAuthentication,
@@ -130,6 +130,9 @@ class MFAOAuth2Validator(OAuth2Validator):
             acr=_acr_for_claims(context, getattr(request, "claims", None)),
             amr=context.amr,
             code_digest=AuthenticationRecord.digest(code["code"]),
+            # RFC 9449 §10: the code is bound to the key named by dpop_jkt (checked in mfa_oauth.par
+            # and at the token endpoint, validate_code).
+            dpop_jkt=dpop.requested_jkt(request),
         )
         return grant
 
@@ -141,6 +144,8 @@ class MFAOAuth2Validator(OAuth2Validator):
         record = AuthenticationRecord.objects.filter(code_digest=AuthenticationRecord.digest(code)).first()
         if record is None:
             return False
+        if record.dpop_jkt and record.dpop_jkt != dpop.bound_key():
+            return False  # RFC 9449 §10.1: a code bound to a key is redeemed only with a proof by that key
         request.mfa_record = record
         return True
 
@@ -154,6 +159,8 @@ class MFAOAuth2Validator(OAuth2Validator):
         )
         if link is None:
             return False
+        if link.record.dpop_jkt and link.record.dpop_jkt != dpop.bound_key():
+            return False  # RFC 9449 §5: a refresh token bound to a key needs a proof by that key
         # Refresh never upgrades the context: the new tokens point at the same record.
         request.mfa_record = link.record
         return True
@@ -170,6 +177,8 @@ class MFAOAuth2Validator(OAuth2Validator):
         access_token = super()._create_access_token(expires, request, token, source_refresh_token)
         record = getattr(request, "mfa_record", None)
         if record is not None:
+            # RFC 9449 §5: the token family is bound to the key of the proof (mfa_oauth.dpop).
+            dpop.bind_record(record)
             AccessTokenAuthentication.objects.create(access_token=access_token, record=record)
             tokens_issued.send(
                 sender=type(self),

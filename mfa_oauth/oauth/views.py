@@ -27,7 +27,7 @@ from oauth2_provider.views import AuthorizationView
 from oauth2_provider.views.metadata import OAuthServerMetadataView
 from oauth2_provider.views.oidc import ConnectDiscoveryInfoView
 
-from .. import par
+from .. import dpop, par
 from ..conf import settings as mfa_settings
 from ..context import ACR_LEVELS, get_context
 from ..policy import AuthRequest, Decision, EffectivePolicy, Outcome, gate_decision
@@ -347,6 +347,7 @@ class MFAServerMetadataView(OAuthServerMetadataView):
             return response
         data = only_accepted_flows(json.loads(response.content))
         par.metadata(request, data)  # RFC 9126 §5, RFC 7523 (mfa_oauth.par, mfa_oauth.client_auth)
+        dpop.metadata(data)  # RFC 9449 §5.1 (mfa_oauth.dpop)
         enriched = JsonResponse(data)
         for header in ("Access-Control-Allow-Origin", "Cache-Control"):
             if header in response:
@@ -372,6 +373,7 @@ class MFADiscoveryView(ConnectDiscoveryInfoView):
             reverse("oauth2_provider:device-authorization")
         )
         par.metadata(request, data)  # RFC 9126 §5, RFC 7523 (mfa_oauth.par, mfa_oauth.client_auth)
+        dpop.metadata(data)  # RFC 9449 §5.1 (mfa_oauth.dpop)
         enriched = JsonResponse(data)
         enriched["Access-Control-Allow-Origin"] = "*"
         return enriched

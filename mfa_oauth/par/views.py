@@ -24,6 +24,7 @@ from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
+from .. import dpop
 from ..oauth import gate
 from ..policy import AuthRequest, Decision, Outcome
 from . import CREDENTIAL_PARAMETERS, REQUEST_URI_PREFIX, lifetime
@@ -76,6 +77,18 @@ class PushedAuthorizationView(OAuthLibMixin, View):
             return _error("invalid_request", "; ".join(auth_request.errors))
         if parameters.get("code_challenge_method") == "plain":
             return _error("invalid_request", 'Use the "S256" code_challenge_method (RFC 9700 §2.1.1)')
+        # RFC 9449 §10.1: a proof at the PAR endpoint binds the code to its key, as dpop_jkt does.
+        try:
+            jkt = dpop.proof_of_request(request)
+        except dpop.DPoPError as error:
+            return dpop.error_response(error)
+        given = parameters.get("dpop_jkt")
+        if given is not None and not dpop.valid_jkt(given):
+            return _error("invalid_request", "dpop_jkt is not a JWK SHA-256 thumbprint (RFC 9449 §10)")
+        if jkt and given and given != jkt:
+            return _error("invalid_dpop_proof", "dpop_jkt names another key than the DPoP proof (RFC 9449 §10.1)")
+        if jkt:
+            parameters["dpop_jkt"] = jkt
         error = self._validation_error(core, client, parameters)
         if error is not None:
             return error

@@ -20,6 +20,8 @@ class TokenInfo:
     client_id: str = ""
     username: str = ""
     exp: int | None = None
+    # RFC 9449: the thumbprint of the DPoP key the token is bound to (introspection's cnf.jkt); None: bearer.
+    jkt: str | None = None
     # The DOT AccessToken when validated locally (None through introspection).
     token: Any = field(default=None, compare=False, repr=False)
 
@@ -40,7 +42,13 @@ class TokenInfo:
             client_id=str(data.get("client_id") or ""),
             username=str(data.get("username") or ""),
             exp=exp if isinstance(exp, int) and not isinstance(exp, bool) else None,
+            jkt=_cnf_jkt(data.get("cnf")),
         )
+
+
+def _cnf_jkt(cnf: Any) -> str | None:
+    jkt = cnf.get("jkt") if isinstance(cnf, dict) else None
+    return jkt if isinstance(jkt, str) and jkt else None
 
 
 class TokenValidator(Protocol):
@@ -72,6 +80,7 @@ class LocalValidator:
             return TokenInfo(active=False)
         link = AccessTokenAuthentication.objects.select_related("record").filter(access_token=access_token).first()
         claims = link.record.claims() if link is not None else {}
+        jkt = (link.record.dpop_jkt or None) if link is not None else None
         return TokenInfo(
             active=True,
             scope=frozenset((access_token.scope or "").split()),
@@ -81,6 +90,7 @@ class LocalValidator:
             client_id=access_token.application.client_id if access_token.application else "",
             username=access_token.user.get_username() if access_token.user else "",
             exp=int(access_token.expires.timestamp()),
+            jkt=jkt,
             token=access_token,
         )
 
