@@ -1,6 +1,7 @@
 """Admin: the per-client MFA policy is edited on DOT's application page."""
 
 from django.contrib import admin
+from django.db import models
 from oauth2_provider.admin import ApplicationAdmin
 from oauth2_provider.models import get_application_model
 
@@ -33,6 +34,8 @@ class ClientSecurityProfileInline(admin.StackedInline):
     model = ClientSecurityProfile
     can_delete = False
     extra = 1
+    # A JWKS URI without a scheme means https (OIDC Core §10.1.1: keys are published over TLS).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     max_num = 1
 
 

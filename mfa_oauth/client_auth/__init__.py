@@ -40,6 +40,7 @@ from oauth2_provider.models import get_application_model
 from oauth2_provider.settings import oauth2_settings
 
 from ..conf import settings as mfa_settings
+from ..fapi.profile import algorithms_for
 from .keys import KeysUnavailable, keyset_for
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,10 @@ def profile_of(application):
 def requires_assertion(application) -> bool:
     """Whether this client may only authenticate with ``private_key_jwt``."""
     profile = profile_of(application)
-    return profile is not None and profile.token_endpoint_auth_method == PRIVATE_KEY_JWT
+    # FAPI 2.0 §5.3.3: a client under the profile authenticates with private_key_jwt whatever else is set.
+    return profile is not None and (
+        profile.token_endpoint_auth_method == PRIVATE_KEY_JWT or profile.fapi2_security_profile
+    )
 
 
 def has_assertion(request) -> bool:
@@ -116,7 +120,7 @@ def verify(assertion: str, client_id: str | None, audiences: set[str], now: floa
         keys: JWKSet = keyset_for(application.mfa_security)
     except KeysUnavailable as error:
         raise InvalidAssertion(f"the client's keys are unavailable: {error}") from error
-    algorithms = list(mfa_settings.CLIENT_ASSERTION_ALGORITHMS)
+    algorithms = list(algorithms_for(application, mfa_settings.CLIENT_ASSERTION_ALGORITHMS))
     try:
         # check_claims=False: the claims are checked below with this module's rules and messages.
         token = JWT(jwt=assertion, key=keys, algs=algorithms, check_claims=False, expected_type="JWS")

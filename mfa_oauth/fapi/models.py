@@ -66,6 +66,15 @@ class ClientSecurityProfile(models.Model):
         help_text=_("Authorization requests are only accepted through the PAR endpoint (RFC 9126 §6)."),
     )
 
+    fapi2_security_profile = models.BooleanField(
+        _("FAPI 2.0 Security Profile"),
+        default=False,
+        help_text=_(
+            "One switch for the bank profile: PAR, private_key_jwt, PKCE S256, DPoP-bound tokens, "
+            "https redirect URIs, codes of at most 60 s (docs/fapi.md)."
+        ),
+    )
+
     class Meta:
         verbose_name = _("client security profile")
 
@@ -80,6 +89,12 @@ class ClientSecurityProfile(models.Model):
         if self.jwks and self.jwks_uri:
             # OIDC Dynamic Client Registration §2: jwks and jwks_uri MUST NOT both be used.
             raise ValidationError(_("Give either the JWK Set or the JWKS URI, not both."))
+        if self.fapi2_security_profile:
+            from .profile import profile_errors
+
+            errors = profile_errors(self)
+            if errors:
+                raise ValidationError(errors)
 
 
 class PushedAuthorization(models.Model):

@@ -13,6 +13,7 @@ from oauth2_provider.models import get_device_grant_model
 from oauth2_provider.views import TokenView
 
 from .. import dpop
+from ..fapi import profile as fapi_profile
 
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
@@ -29,6 +30,9 @@ class MFATokenView(TokenView):
         # are then bound to its key and their token_type is "DPoP".
         try:
             jkt = dpop.proof_of_request(request)
+            if jkt is None and fapi_profile.needs_dpop(request):
+                # FAPI 2.0 §5.3.2.1 point 2: sender-constrained tokens only (here: DPoP).
+                raise dpop.DPoPError("A DPoP proof is required for this client (FAPI 2.0)")
         except dpop.DPoPError as error:
             return dpop.error_response(error)
         with dpop.binding(jkt):

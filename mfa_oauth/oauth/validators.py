@@ -17,6 +17,7 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 
 from .. import client_auth, dpop
 from ..context import AuthContext, level_for_acr
+from ..fapi import profile as fapi_profile
 from ..models import (
     AccessTokenAuthentication,
     AuthenticationRecord,
@@ -146,6 +147,8 @@ class MFAOAuth2Validator(OAuth2Validator):
             return False
         if record.dpop_jkt and record.dpop_jkt != dpop.bound_key():
             return False  # RFC 9449 §10.1: a code bound to a key is redeemed only with a proof by that key
+        if fapi_profile.applies_to(client) and fapi_profile.code_too_old(record):
+            return False  # FAPI 2.0 §5.3.2.2 point 8: codes live at most 60 s
         request.mfa_record = record
         return True
 

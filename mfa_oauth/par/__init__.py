@@ -47,6 +47,10 @@ def required_for(application) -> bool:
     """Whether this client's authorization requests must come through the PAR endpoint (§5, §6)."""
     if mfa_settings.REQUIRE_PUSHED_AUTHORIZATION_REQUESTS:
         return True
+    from ..fapi.profile import applies_to
+
+    if applies_to(application):  # FAPI 2.0 §5.3.2.2 point 2
+        return True
     try:
         profile = application.mfa_security
     except Exception:  # no ClientSecurityProfile

@@ -25,6 +25,7 @@ from oauthlib.common import Request as OauthlibRequest
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
 from .. import dpop
+from ..fapi import profile
 from ..oauth import gate
 from ..policy import AuthRequest, Decision, Outcome
 from . import CREDENTIAL_PARAMETERS, REQUEST_URI_PREFIX, lifetime
@@ -89,6 +90,10 @@ class PushedAuthorizationView(OAuthLibMixin, View):
             return _error("invalid_dpop_proof", "dpop_jkt names another key than the DPoP proof (RFC 9449 §10.1)")
         if jkt:
             parameters["dpop_jkt"] = jkt
+        if profile.applies_to(client):
+            refusal = profile.authorization_request_errors(parameters)
+            if refusal:
+                return _error("invalid_request", refusal)
         error = self._validation_error(core, client, parameters)
         if error is not None:
             return error
