@@ -103,6 +103,9 @@ class AuthenticationRecord(models.Model):
     # bound to (the authorization request's dpop_jkt, or the key of the first token request); empty:
     # bearer tokens (mfa_oauth.dpop).
     dpop_jkt = models.CharField(max_length=64, blank=True, default="", editable=False)
+    # RFC 9396: the authorization details granted with the code, the same for every token of the
+    # family (a refresh cannot widen them; mfa_oauth.rar).
+    authorization_details = models.JSONField(default=list, blank=True, editable=False)
 
     def __str__(self) -> str:
         return f"{self.user} {self.acr} {self.amr} at {self.auth_time:%Y-%m-%d %H:%M:%S}"

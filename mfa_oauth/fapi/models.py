@@ -66,6 +66,12 @@ class ClientSecurityProfile(models.Model):
         help_text=_("Authorization requests are only accepted through the PAR endpoint (RFC 9126 §6)."),
     )
 
+    authorization_details_types = models.JSONField(
+        _("authorization details types"),
+        default=list,
+        blank=True,
+        help_text=_('RFC 9396 types the client may request, e.g. ["account_information", "payment_initiation"].'),
+    )
     fapi2_security_profile = models.BooleanField(
         _("FAPI 2.0 Security Profile"),
         default=False,

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from oauth2_provider.models import get_application_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
-from .. import client_auth, dpop
+from .. import client_auth, dpop, rar
 from ..context import AuthContext, level_for_acr
 from ..fapi import profile as fapi_profile
 from ..models import (
@@ -134,6 +134,8 @@ class MFAOAuth2Validator(OAuth2Validator):
             # RFC 9449 §10: the code is bound to the key named by dpop_jkt (checked in mfa_oauth.par
             # and at the token endpoint, validate_code).
             dpop_jkt=dpop.requested_jkt(request),
+            # RFC 9396: the details the consent page showed (checked again here).
+            authorization_details=rar.parse(getattr(request, "authorization_details", None), request.client),
         )
         return grant
 
@@ -164,6 +166,12 @@ class MFAOAuth2Validator(OAuth2Validator):
             return False
         if link.record.dpop_jkt and link.record.dpop_jkt != dpop.bound_key():
             return False  # RFC 9449 §5: a refresh token bound to a key needs a proof by that key
+        requested = getattr(request, "authorization_details", None)
+        if requested is not None and rar.parse(requested, client) != link.record.authorization_details:
+            # RFC 9396 §6: the details of a refresh are those granted, never wider (nor narrowed here).
+            raise rar.InvalidAuthorizationDetails(
+                description="A refresh keeps the granted authorization_details", request=request
+            )
         # Refresh never upgrades the context: the new tokens point at the same record.
         request.mfa_record = link.record
         return True
@@ -182,6 +190,8 @@ class MFAOAuth2Validator(OAuth2Validator):
         if record is not None:
             # RFC 9449 §5: the token family is bound to the key of the proof (mfa_oauth.dpop).
             dpop.bind_record(record)
+            if record.authorization_details:  # RFC 9396 §7: the token response says what was granted
+                token["authorization_details"] = record.authorization_details
             AccessTokenAuthentication.objects.create(access_token=access_token, record=record)
             tokens_issued.send(
                 sender=type(self),

@@ -27,7 +27,7 @@ from oauth2_provider.views import AuthorizationView
 from oauth2_provider.views.metadata import OAuthServerMetadataView
 from oauth2_provider.views.oidc import ConnectDiscoveryInfoView
 
-from .. import dpop, par
+from .. import dpop, par, rar
 from ..conf import settings as mfa_settings
 from ..context import ACR_LEVELS, get_context
 from ..policy import AuthRequest, Decision, EffectivePolicy, Outcome, gate_decision
@@ -68,6 +68,10 @@ class MFAAuthorizationView(AuthorizationView):
         # RFC 9126 (mfa_oauth.par): a request_uri of ours stands for the pushed parameters; foreign
         # ones and a PAR-required client's plain request are refused.
         refusal = self._use_pushed_request(request)
+        if refusal is not None:
+            return refusal
+        # RFC 9396 (mfa_oauth.rar): authorization_details checked before anything is shown or issued.
+        refusal = self._check_authorization_details(request)
         if refusal is not None:
             return refusal
         params = request.GET if request.method == "GET" else request.POST
@@ -238,7 +242,25 @@ class MFAAuthorizationView(AuthorizationView):
         # The consent form posts the request_uri back, so its POST is checked against the pushed request.
         context = super().get_context_data(**kwargs)
         context["request_uri"] = getattr(self, "request_uri", None)
+        # RFC 9396: what will be granted, in plain words (exactly what the code will carry).
+        context["authorization_details_descriptions"] = rar.describe(getattr(self, "authorization_details", []))
         return context
+
+    def _check_authorization_details(self, request) -> HttpResponse | None:
+        self.authorization_details = []
+        params = request.GET if request.method == "GET" else request.POST
+        raw = params.get("authorization_details")
+        if raw is None and request.method == "POST":
+            raw = request.GET.get("authorization_details")  # the consent form posts to the same URL
+        application = self._client(params.get("client_id"))
+        if raw is None or application is None:
+            return None
+        try:
+            self.authorization_details = rar.parse(raw, application)
+        except rar.InvalidAuthorizationDetails as error:
+            self.application = application
+            return self._error_redirect(request, params, error.error, error.description)
+        return None
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -348,6 +370,7 @@ class MFAServerMetadataView(OAuthServerMetadataView):
         data = only_accepted_flows(json.loads(response.content))
         par.metadata(request, data)  # RFC 9126 §5, RFC 7523 (mfa_oauth.par, mfa_oauth.client_auth)
         dpop.metadata(data)  # RFC 9449 §5.1 (mfa_oauth.dpop)
+        rar.metadata(data)  # RFC 9396 §10 (mfa_oauth.rar)
         enriched = JsonResponse(data)
         for header in ("Access-Control-Allow-Origin", "Cache-Control"):
             if header in response:
@@ -374,6 +397,7 @@ class MFADiscoveryView(ConnectDiscoveryInfoView):
         )
         par.metadata(request, data)  # RFC 9126 §5, RFC 7523 (mfa_oauth.par, mfa_oauth.client_auth)
         dpop.metadata(data)  # RFC 9449 §5.1 (mfa_oauth.dpop)
+        rar.metadata(data)  # RFC 9396 §10 (mfa_oauth.rar)
         enriched = JsonResponse(data)
         enriched["Access-Control-Allow-Origin"] = "*"
         return enriched

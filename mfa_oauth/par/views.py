@@ -9,6 +9,7 @@ Answers: 201 with ``request_uri`` and ``expires_in`` (§2.2), or the §2.3 error
 
 from __future__ import annotations
 
+import json
 import secrets
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -24,7 +25,7 @@ from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
-from .. import dpop
+from .. import dpop, rar
 from ..fapi import profile
 from ..oauth import gate
 from ..policy import AuthRequest, Decision, Outcome
@@ -94,6 +95,12 @@ class PushedAuthorizationView(OAuthLibMixin, View):
             refusal = profile.authorization_request_errors(parameters)
             if refusal:
                 return _error("invalid_request", refusal)
+        if "authorization_details" in parameters:  # RFC 9396 §5
+            try:
+                details = rar.parse(parameters["authorization_details"], client)
+            except rar.InvalidAuthorizationDetails as refusal:
+                return _error(refusal.error, refusal.description)
+            parameters["authorization_details"] = json.dumps(details)
         error = self._validation_error(core, client, parameters)
         if error is not None:
             return error
