@@ -22,6 +22,8 @@ class TokenInfo:
     exp: int | None = None
     # RFC 9449: the thumbprint of the DPoP key the token is bound to (introspection's cnf.jkt); None: bearer.
     jkt: str | None = None
+    # RFC 9396 §9.1: the authorization details granted with the token (a tuple of JSON objects).
+    authorization_details: tuple = ()
     # The DOT AccessToken when validated locally (None through introspection).
     token: Any = field(default=None, compare=False, repr=False)
 
@@ -43,7 +45,16 @@ class TokenInfo:
             username=str(data.get("username") or ""),
             exp=exp if isinstance(exp, int) and not isinstance(exp, bool) else None,
             jkt=_cnf_jkt(data.get("cnf")),
+            authorization_details=_details(data.get("authorization_details")),
         )
+
+
+def _details(value: Any) -> tuple:
+    return (
+        tuple(d for d in value if isinstance(d, dict) and isinstance(d.get("type"), str))
+        if isinstance(value, list)
+        else ()
+    )
 
 
 def _cnf_jkt(cnf: Any) -> str | None:
@@ -81,6 +92,7 @@ class LocalValidator:
         link = AccessTokenAuthentication.objects.select_related("record").filter(access_token=access_token).first()
         claims = link.record.claims() if link is not None else {}
         jkt = (link.record.dpop_jkt or None) if link is not None else None
+        details = _details(link.record.authorization_details) if link is not None else ()
         return TokenInfo(
             active=True,
             scope=frozenset((access_token.scope or "").split()),
@@ -91,6 +103,7 @@ class LocalValidator:
             username=access_token.user.get_username() if access_token.user else "",
             exp=int(access_token.expires.timestamp()),
             jkt=jkt,
+            authorization_details=details,
             token=access_token,
         )
 
