@@ -227,13 +227,18 @@ class MFAAuthorizationView(AuthorizationView):
         self.request_uri = request_uri
         merged = QueryDict(mutable=True)
         merged.update({**pushed, "request_uri": request_uri})
+        # DOT hands oauthlib the URL's query, never a POST body: the pushed parameters (dpop_jkt,
+        # authorization_details, ...) must be there for the consent POST too, whatever URL it went to.
+        request.META["QUERY_STRING"] = merged.urlencode()
         if request.method == "GET":
             request.GET = merged
-            request.META["QUERY_STRING"] = merged.urlencode()  # what DOT hands oauthlib
         else:
-            for name in ("allow", "csrfmiddlewaretoken"):
-                if name in request.POST:
-                    merged[name] = request.POST[name]
+            request.GET = merged.copy()
+            posted = request.POST
+            merged = merged.copy()
+            for name in ("allow", "csrfmiddlewaretoken", *rar.CONSENT_FIELDS):
+                if name in posted:
+                    merged.setlist(name, posted.getlist(name))
             request.POST = merged
         merged._mutable = False
         return None

@@ -26,6 +26,8 @@ from typing import Any
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
 MAX_LENGTH = 16 * 1024
+# The consent form's account choices (see narrowed()): a marker and one value "<index>:<account>" per box.
+CONSENT_FIELDS = ("authorization_details_choice", "authorization_details_account")
 MAX_DETAILS = 20
 
 

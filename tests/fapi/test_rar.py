@@ -131,3 +131,23 @@ def test_bad_details_at_authorize_are_redirected_as_errors(live_server, rar_clie
     assert answer.status_code == 302
     assert "error=invalid_authorization_details" in answer.headers["Location"]
     assert "code=" not in answer.headers["Location"]
+
+
+def test_second_authorization_in_a_signed_in_browser_keeps_the_pushed_details(live_server, rar_client, totp_device):
+    """The consent form of an already signed-in browser posts to the short URL (client_id + request_uri):
+    the code still carries everything pushed."""
+    first = rar_client.authorization_request(scope="balance")
+    browser, page = consent_page(rar_client.pushed_authorization_request(first).uri, totp_device)
+    fields = hidden_fields(page.text)
+    fields["allow"] = "Authorize"
+    browser.post(page.url, data=fields, allow_redirects=False, timeout=10)
+
+    second = rar_client.authorization_request(scope="balance", authorization_details=json.dumps([ACCOUNTS]))
+    pushed = rar_client.pushed_authorization_request(second)
+    page = browser.get(pushed.uri, timeout=10)
+    assert page.url == pushed.uri and 'id="authorization-details"' in page.text
+    fields = hidden_fields(page.text)
+    fields["allow"] = "Authorize"
+    answer = browser.post(page.url, data=fields, allow_redirects=False, timeout=10)
+    token = rar_client.authorization_code(second.validate_callback(answer.headers["Location"]))
+    assert token.kwargs["authorization_details"] == [ACCOUNTS]
