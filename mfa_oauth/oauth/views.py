@@ -248,7 +248,7 @@ class MFAAuthorizationView(AuthorizationView):
         context = super().get_context_data(**kwargs)
         context["request_uri"] = getattr(self, "request_uri", None)
         # RFC 9396: what will be granted, in plain words (exactly what the code will carry).
-        context["authorization_details_descriptions"] = rar.describe(getattr(self, "authorization_details", []))
+        context["authorization_details_choices"] = rar.consent_choices(getattr(self, "authorization_details", []))
         return context
 
     def _check_authorization_details(self, request) -> HttpResponse | None:
@@ -265,6 +265,18 @@ class MFAAuthorizationView(AuthorizationView):
         except rar.InvalidAuthorizationDetails as error:
             self.application = application
             return self._error_redirect(request, params, error.error, error.description)
+        if request.method == "POST":
+            # The accounts the user ticked; oauthlib reads the code's details from the query.
+            chosen = rar.narrowed(self.authorization_details, request.POST)
+            if chosen != self.authorization_details:
+                query = request.GET.copy()
+                if chosen:
+                    query["authorization_details"] = json.dumps(chosen)
+                else:
+                    query.pop("authorization_details", None)
+                request.META["QUERY_STRING"] = query.urlencode()
+                request.GET = query
+                self.authorization_details = chosen
         return None
 
     # --- helpers ------------------------------------------------------------------------------

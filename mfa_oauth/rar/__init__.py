@@ -130,3 +130,46 @@ def _load_defaults() -> None:
     if not _defaults_loaded:
         _defaults_loaded = True
         from . import banking  # noqa: F401  (registers the two open-banking types)
+
+
+# --- the consent page: the user may narrow the accounts (RFC 9396 §4 leaves the choice to the AS) ---
+
+
+def _masked(account: str) -> str:
+    return "•••• " + account[-4:]
+
+
+def consent_choices(details: list[dict]) -> list[dict]:
+    """One entry per detail for the consent page: its sentence and, for account_information, the
+    accounts as checkboxes (value ``<index>:<account>``)."""
+    _load_defaults()
+    choices = []
+    for index, detail in enumerate(details):
+        kind = _registry.get(detail.get("type"))
+        if kind is None:
+            continue
+        accounts = []
+        if detail["type"] == "account_information":
+            accounts = [(f"{index}:{account}", _masked(account)) for account in detail.get("accounts", [])]
+        choices.append({"description": kind.describe(detail), "accounts": accounts})
+    return choices
+
+
+def narrowed(details: list[dict], posted) -> list[dict]:
+    """The details with only the accounts ticked on the consent form; unchanged without the form's
+    marker. A detail with no account left is dropped. Never wider: only requested accounts survive."""
+    if posted.get("authorization_details_choice") != "1":
+        return details
+    chosen: dict[str, set[str]] = {}
+    for value in posted.getlist("authorization_details_account"):
+        index, _, account = value.partition(":")
+        chosen.setdefault(index, set()).add(account)
+    result = []
+    for index, detail in enumerate(details):
+        if detail.get("type") == "account_information":
+            keep = [a for a in detail.get("accounts", []) if a in chosen.get(str(index), set())]
+            if not keep:
+                continue
+            detail = {**detail, "accounts": keep}
+        result.append(detail)
+    return result

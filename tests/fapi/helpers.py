@@ -19,6 +19,19 @@ def hidden_fields(page: str) -> dict[str, str]:
     return {k: unescape(v) for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page)}
 
 
+def consent_form(page: str, untick: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """What a browser posts for the consent form: hidden fields, the ticked account boxes (minus the
+    accounts in ``untick``) and the Authorize button."""
+    fields = list(hidden_fields(page).items())
+    for value in re.findall(
+        r'<input type="checkbox" name="authorization_details_account" value="([^"]*)" checked>', page
+    ):
+        value = unescape(value)
+        if value.partition(":")[2] not in untick:
+            fields.append(("authorization_details_account", value))
+    return [*fields, ("allow", "Authorize")]
+
+
 def make_client(
     base_url: str,
     client_id: str = "bank-app",
@@ -59,7 +72,7 @@ def public_set(*keys: Jwk) -> dict:
     return {"keys": [dict(key.public_jwk()) for key in keys]}
 
 
-def browser_authorizes(url: str, device, username: str = "alice") -> requests.Response:
+def browser_authorizes(url: str, device, username: str = "alice", untick: tuple[str, ...] = ()) -> requests.Response:
     """login → TOTP → consent → the authorization response (not followed), in a fresh browser."""
     browser = requests.Session()
     login_page = browser.get(url, timeout=10)
@@ -72,8 +85,8 @@ def browser_authorizes(url: str, device, username: str = "alice") -> requests.Re
     fields.update(device=device.persistent_id, token=totp_for(device).now())
     consent_page = browser.post(challenge_page.url, data=fields, timeout=10)
     assert 'id="authorizationForm"' in consent_page.text, consent_page.text[:800]
-    fields = hidden_fields(consent_page.text)
-    fields["allow"] = "Authorize"
-    answer = browser.post(consent_page.url, data=fields, allow_redirects=False, timeout=10)
+    answer = browser.post(
+        consent_page.url, data=consent_form(consent_page.text, untick), allow_redirects=False, timeout=10
+    )
     answer.browser = browser
     return answer

@@ -55,10 +55,10 @@ def finance_app(live_server, user):
     )
 
 
-def token_for(client: OAuth2Client, device, details: list[dict]):
+def token_for(client: OAuth2Client, device, details: list[dict], untick: tuple[str, ...] = ()):
     authorization = client.authorization_request(scope="balance", authorization_details=json.dumps(details))
     pushed = client.pushed_authorization_request(authorization)
-    answer = browser_authorizes(pushed.uri, device)
+    answer = browser_authorizes(pushed.uri, device, untick=untick)
     callback = authorization.validate_callback(answer.headers["Location"])
     return client.token_request(
         {
@@ -93,6 +93,16 @@ def test_the_app_reads_only_the_consented_account(live_server, finance_app, user
         f"{live_server.url}/api/accounts/", headers={"Authorization": f"Bearer {token.access_token}"}, timeout=10
     )
     assert stolen.status_code == 401 and stolen.headers["WWW-Authenticate"].startswith("DPoP")
+
+
+def test_the_user_chooses_one_of_two_accounts_at_consent(live_server, finance_app, user, totp_device):
+    current, savings = accounts_of(user)
+    asked = {"type": "account_information", "actions": ["read_transactions"], "accounts": [current.id, savings.id]}
+    token = token_for(finance_app, totp_device, [asked], untick=(current.id,))
+    assert token.kwargs["authorization_details"] == [{**asked, "accounts": [savings.id]}]
+    url = f"{live_server.url}/api/accounts/{{}}/transactions"
+    assert requests.get(url.format(savings.id), auth=token, timeout=10).status_code == 200
+    assert requests.get(url.format(current.id), auth=token, timeout=10).status_code == 404
 
 
 def test_a_payment_needs_its_detail_and_a_fresh_second_factor(live_server, finance_app, user, totp_device):

@@ -15,7 +15,7 @@ from requests_oauth2client import ClientSecretBasic, OAuth2Client
 from mfa_oauth.fapi.models import ClientSecurityProfile, PushedAuthorization
 from mfa_oauth.models import AuthenticationRecord
 from tests.conftest import CLIENT_SECRET, PASSWORD, totp_for
-from tests.fapi.helpers import hidden_fields, make_client
+from tests.fapi.helpers import consent_form, hidden_fields, make_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -76,9 +76,7 @@ def test_details_shown_granted_returned_and_kept_at_refresh(live_server, rar_cli
     browser, page = consent_page(url, totp_device)
     details = re.search(r'<ul id="authorization-details">(.*?)</ul>', page.text, re.S).group(1)
     assert "Read the balance and transactions of account(s) •••• 1234 until 2027-03-31" in unescape(details)
-    fields = hidden_fields(page.text)
-    fields["allow"] = "Authorize"
-    answer = browser.post(page.url, data=fields, allow_redirects=False, timeout=10)
+    answer = browser.post(page.url, data=consent_form(page.text), allow_redirects=False, timeout=10)
     token = rar_client.authorization_code(authorization.validate_callback(answer.headers["Location"]))
     assert token.kwargs["authorization_details"] == [ACCOUNTS]  # RFC 9396 §7
     assert AuthenticationRecord.objects.get().authorization_details == [ACCOUNTS]
@@ -138,16 +136,27 @@ def test_second_authorization_in_a_signed_in_browser_keeps_the_pushed_details(li
     the code still carries everything pushed."""
     first = rar_client.authorization_request(scope="balance")
     browser, page = consent_page(rar_client.pushed_authorization_request(first).uri, totp_device)
-    fields = hidden_fields(page.text)
-    fields["allow"] = "Authorize"
-    browser.post(page.url, data=fields, allow_redirects=False, timeout=10)
+    browser.post(page.url, data=consent_form(page.text), allow_redirects=False, timeout=10)
 
     second = rar_client.authorization_request(scope="balance", authorization_details=json.dumps([ACCOUNTS]))
     pushed = rar_client.pushed_authorization_request(second)
     page = browser.get(pushed.uri, timeout=10)
     assert page.url == pushed.uri and 'id="authorization-details"' in page.text
-    fields = hidden_fields(page.text)
-    fields["allow"] = "Authorize"
-    answer = browser.post(page.url, data=fields, allow_redirects=False, timeout=10)
+    answer = browser.post(page.url, data=consent_form(page.text), allow_redirects=False, timeout=10)
     token = rar_client.authorization_code(second.validate_callback(answer.headers["Location"]))
     assert token.kwargs["authorization_details"] == [ACCOUNTS]
+
+
+def test_consent_choices_never_widen():
+    from django.http import QueryDict
+
+    from mfa_oauth import rar
+
+    posted = QueryDict(mutable=True)
+    posted["authorization_details_choice"] = "1"
+    posted.setlist("authorization_details_account", ["0:DE0012341234", "0:DE00STOLEN0000", "1:DE0012341234"])
+    assert rar.narrowed([ACCOUNTS, PAYMENT], posted) == [ACCOUNTS, PAYMENT]
+    posted.setlist("authorization_details_account", ["0:DE00STOLEN0000"])
+    assert rar.narrowed([ACCOUNTS, PAYMENT], posted) == [PAYMENT]
+    # Without the consent form's marker (an API client's POST) nothing changes.
+    assert rar.narrowed([ACCOUNTS], QueryDict("")) == [ACCOUNTS]
