@@ -81,10 +81,21 @@ def parameters_for_browser(request, client_id: str, request_uri: str) -> dict[st
         raise PushedRequestError("invalid_request_uri", "The request_uri is unknown, expired or for another client")
     if not PushedAuthorization.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=now):
         raise PushedRequestError("invalid_request_uri", "The request_uri was already used")
-    # The browser then has the time a half-authenticated session has to finish the login.
+    # The browser then has the time a half-authenticated session has to finish the login. prompt=login
+    # and max_age=0 ask for a new login once, at this first presentation (OIDC Core §3.1.2.1); the
+    # requests that continue it (after that login) must not ask again, as the authorize view drops
+    # them from the URL it continues with for a request that was not pushed.
+    continued = dict(row.parameters)
+    prompt = [p for p in continued.get("prompt", "").split() if p != "login"]
+    if prompt:
+        continued["prompt"] = " ".join(prompt)
+    else:
+        continued.pop("prompt", None)
+    if continued.get("max_age") == "0":
+        continued.pop("max_age")
     held[reference] = {
         "client_id": client_id,
-        "parameters": row.parameters,
+        "parameters": continued,
         "until": time.time() + int(mfa_settings.PENDING_MFA_TIMEOUT),
     }
     request.session[SESSION_KEY] = held

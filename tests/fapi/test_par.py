@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from urllib.parse import parse_qs, urlsplit
@@ -13,8 +14,8 @@ from requests_oauth2client import ClientSecretBasic, OAuth2Client
 from requests_oauth2client.exceptions import InvalidRequest
 
 from mfa_oauth.fapi.models import PushedAuthorization
-from tests.conftest import CLIENT_SECRET
-from tests.fapi.helpers import browser_authorizes, make_client
+from tests.conftest import CLIENT_SECRET, PASSWORD, totp_for
+from tests.fapi.helpers import browser_authorizes, consent_form, hidden_fields, make_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -179,3 +180,27 @@ def test_library_reports_par_errors(live_server, user):
     client = oauth_client(live_server.url)
     with pytest.raises(InvalidRequest):
         client.pushed_authorization_request(client.authorization_request(redirect_uri="https://attacker.example/cb"))
+
+
+@pytest.mark.parametrize("extra", [{"prompt": "login"}, {"max_age": 0}])
+def test_pushed_prompt_login_asks_for_one_new_login(live_server, user, totp_device, extra):
+    """A signed-in browser: prompt=login / max_age=0 sends it to the login page once, then on to consent."""
+    make_client(live_server.url)
+    client = oauth_client(live_server.url)
+    first = client.authorization_request(scope="openid")
+    answer = browser_authorizes(client.pushed_authorization_request(first).uri, totp_device)
+    browser = answer.browser
+
+    again = client.authorization_request(scope="openid", **extra)
+    pushed = client.pushed_authorization_request(again)
+    login_page = browser.get(pushed.uri, timeout=10)
+    assert "/accounts/login/" in login_page.url
+    fields = hidden_fields(login_page.text)
+    fields.update(username="alice", password=PASSWORD)
+    challenge = browser.post(login_page.url, data=fields, timeout=10)
+    fields = hidden_fields(challenge.text)
+    fields.update(device=totp_device.persistent_id, token=totp_for(totp_device).at(time.time() + 30))
+    page = browser.post(challenge.url, data=fields, timeout=10)
+    assert 'id="authorizationForm"' in page.text, page.url
+    done = browser.post(page.url, data=consent_form(page.text), allow_redirects=False, timeout=10)
+    assert client.authorization_code(again.validate_callback(done.headers["Location"])).access_token
