@@ -10,7 +10,7 @@ from oauth2_provider.settings import oauth2_settings
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mfa_oauth', '0007_seed_encrypt_otp_seeds'),
+        ('mfa_oauth', '0010_client_subject_type'),
         migrations.swappable_dependency(oauth2_settings.APPLICATION_MODEL),
     ]
 

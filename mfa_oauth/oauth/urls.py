@@ -8,10 +8,10 @@ Include with ``path("o/", include("mfa_oauth.oauth.urls"))``; the names stay in 
 management views are left out: the Django admin manages clients.
 """
 
+from django.apps import apps
 from django.urls import path, re_path
 from oauth2_provider import views as dot_views
 
-from ..device import views as device_views
 from ..dpop.views import DPoPUserInfoView
 from ..par.views import PushedAuthorizationView
 from .introspection import MFAIntrospectTokenView
@@ -41,19 +41,28 @@ urlpatterns = [
     # DOT's UserInfoView behind the DPoP proof check (RFC 9449 §7, mfa_oauth.dpop).
     path("userinfo/", refuse_nul(DPoPUserInfoView.as_view()), name="user-info"),
     path("logout/", refuse_nul(MFARPInitiatedLogoutView.as_view(), browser=True), name="rp-initiated-logout"),
-    # RFC 8628 device authorization grant; the user-facing steps pass the MFA gate (mfa_oauth.device).
-    path(
-        "device-authorization/", refuse_nul(device_views.DeviceAuthorizationView.as_view()), name="device-authorization"
-    ),
-    path("device/", refuse_nul(device_views.DeviceUserCodeView.as_view(), browser=True), name="device"),
-    path(
-        "device-confirm/<slug:client_id>/<slug:user_code>",
-        refuse_nul(device_views.DeviceConfirmView.as_view(), browser=True),
-        name="device-confirm",
-    ),
-    path(
-        "device-grant-status/<slug:client_id>/<slug:user_code>",
-        refuse_nul(device_views.DeviceGrantStatusView.as_view(), browser=True),
-        name="device-grant-status",
-    ),
 ]
+
+if apps.is_installed("mfa_oauth.device"):
+    # Imported only when installed: its models would otherwise land in app mfa_oauth (mfa_oauth/urls.py).
+    from ..device import views as device_views
+
+    urlpatterns += [
+        # RFC 8628 device authorization grant; the user-facing steps pass the MFA gate (mfa_oauth.device).
+        path(
+            "device-authorization/",
+            refuse_nul(device_views.DeviceAuthorizationView.as_view()),
+            name="device-authorization",
+        ),
+        path("device/", refuse_nul(device_views.DeviceUserCodeView.as_view(), browser=True), name="device"),
+        path(
+            "device-confirm/<slug:client_id>/<slug:user_code>",
+            refuse_nul(device_views.DeviceConfirmView.as_view(), browser=True),
+            name="device-confirm",
+        ),
+        path(
+            "device-grant-status/<slug:client_id>/<slug:user_code>",
+            refuse_nul(device_views.DeviceGrantStatusView.as_view(), browser=True),
+            name="device-grant-status",
+        ),
+    ]

@@ -7,6 +7,7 @@ is a task published, carrying the row's id (never the code) and expiring with th
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from datetime import timedelta
 
@@ -160,10 +161,31 @@ def _publish_on_commit(message: SMSMessage) -> dict:
     return outcome
 
 
+def celery_configured(app=None) -> bool:
+    """Whether the Celery app the send task is bound to was given a broker (or runs tasks eagerly).
+
+    A project without a Celery app of its own gets Celery's default app, whose broker is
+    ``amqp://guest@localhost//`` (Celery configuration, ``broker_url``): a message published there
+    is accepted by whatever listens on that port and read by no worker of this site, so the user
+    would be told "We sent a code" for a text that never goes out (check mfa_oauth.E065)."""
+    if app is None:
+        from .tasks import send_sms
+
+        app = send_sms.app
+    conf = app.conf
+    if conf.task_always_eager:
+        return True
+    return bool(conf.broker_url or conf.broker_write_url or os.environ.get("CELERY_BROKER_URL"))
+
+
 def publish(message: SMSMessage) -> bool:
-    """Hand the row's id to the broker; False (and the row stays queued) when the broker is down."""
+    """Hand the row's id to the broker; False (and the row stays queued) when the broker is down
+    or no broker was configured at all (:func:`celery_configured`)."""
     from .tasks import send_sms
 
+    if not celery_configured(send_sms.app):
+        logger.error("SMS %s stays queued: no Celery broker is configured (check mfa_oauth.E065)", message.pk)
+        return False
     try:
         send_sms.apply_async(
             args=[message.pk], expires=message.expires_at, retry=True, retry_policy=PUBLISH_RETRY_POLICY

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from urllib.parse import parse_qs, urlparse
 
+from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone
 from oauth2_provider.models import get_application_model
@@ -122,7 +123,9 @@ def application_of_next(next_url: str):
     client_id = ""
     if parsed.path == reverse("oauth2_provider:authorize"):
         client_id = (parse_qs(parsed.query).get("client_id") or [""])[0]
-    elif parsed.path.startswith(reverse("oauth2_provider:device-confirm", args=["x", "y"])[: -len("x/y")]):
+    elif apps.is_installed("mfa_oauth.device") and parsed.path.startswith(
+        reverse("oauth2_provider:device-confirm", args=["x", "y"])[: -len("x/y")]
+    ):  # the device URLs exist only with mfa_oauth.device installed (mfa_oauth.oauth.urls)
         client_id = parsed.path.rstrip("/").split("/")[-2]
     if not client_id or len(client_id) > 200:
         return None
