@@ -5,7 +5,7 @@ from django.db import models
 from oauth2_provider.admin import ApplicationAdmin
 from oauth2_provider.models import get_application_model
 
-from .models import ClientPolicy, OATHTOTPDevice, ResourceServer, UserMFAState
+from .models import ClientPolicy, ClientSecurityProfile, OATHTOTPDevice, ResourceServer, UserMFAState
 
 Application = get_application_model()
 
@@ -33,8 +33,25 @@ class ResourceServerInline(admin.StackedInline):
     filter_horizontal = ("clients",)
 
 
+class ClientSecurityProfileInline(admin.StackedInline):
+    """How the client authenticates (its public keys for private_key_jwt) and whether it must use
+    PAR (docs/fapi.md). The model's clean() refuses private_key_jwt without keys."""
+
+    model = ClientSecurityProfile
+    can_delete = False
+    extra = 1
+    # A JWKS URI without a scheme means https (OIDC Core §10.1.1: keys are published over TLS).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    max_num = 1
+
+
 class MFAApplicationAdmin(ApplicationAdmin):
-    inlines = [*getattr(ApplicationAdmin, "inlines", []), ClientPolicyInline, ResourceServerInline]
+    inlines = [
+        *getattr(ApplicationAdmin, "inlines", []),
+        ClientPolicyInline,
+        ResourceServerInline,
+        ClientSecurityProfileInline,
+    ]
 
 
 if admin.site.is_registered(Application):

@@ -13,6 +13,7 @@ class MfaOauthConfig(AppConfig):
             receivers,
         )
         from .enrollment import Enrollment, register
+        from .fapi import checks as fapi_checks  # noqa: F401  (registers mfa_oauth.E100-E101, W100-W102)
         from .seeds import checks as seed_checks  # noqa: F401  (registers mfa_oauth.E050/E051)
         from .seeds.fields import seal_device_keys
 

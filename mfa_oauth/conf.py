@@ -232,6 +232,44 @@ DEFAULTS.update(
     }
 )
 
+# --- FAPI 2.0: PAR, private_key_jwt (mfa_oauth.par, mfa_oauth.client_auth; docs/fapi.md) -------------
+DEFAULTS.update(
+    {
+        # Every client must push its authorization requests (RFC 9126 §5, metadata
+        # require_pushed_authorization_requests); False: only the clients whose profile says so.
+        "REQUIRE_PUSHED_AUTHORIZATION_REQUESTS": False,
+        # Seconds a request_uri may wait for the browser (RFC 9126 §2.2; at most 60 here).
+        "PAR_LIFETIME": 60,
+        # JWS algorithms accepted for client assertions (RFC 7523 §3; FAPI 2.0 §5.4: PS256, ES256, EdDSA).
+        "CLIENT_ASSERTION_ALGORITHMS": ("PS256", "ES256", "EdDSA"),
+        # Longest lifetime (exp - now, seconds) of a client assertion; longer ones are refused.
+        "CLIENT_ASSERTION_MAX_LIFETIME": 300,
+        # Seconds of clock skew allowed on exp/nbf/iat of assertions.
+        "CLIENT_ASSERTION_LEEWAY": 30,
+        # jwks_uri fetching: timeout (seconds), largest document (bytes), seconds a fetched set is cached.
+        "JWKS_URI_TIMEOUT": 5.0,
+        "JWKS_URI_MAX_BYTES": 64 * 1024,
+        "JWKS_URI_CACHE_SECONDS": 300,
+        # The Django cache alias that remembers used jti values (assertions, DPoP proofs) and fetched
+        # key sets. It must be shared by every web node (Redis in production), like LOGIN_THROTTLE_CACHE.
+        "REPLAY_CACHE": "default",
+    }
+)
+
+# --- DPoP (mfa_oauth.dpop, RFC 9449; docs/fapi.md) -----------------------------------------------
+DEFAULTS.update(
+    {
+        # JWS algorithms accepted for DPoP proofs (FAPI 2.0 §5.4 list).
+        "DPOP_ALGORITHMS": ("PS256", "ES256", "EdDSA"),
+        # Seconds a proof's iat may be away from now (RFC 9449 §11.1: a short window).
+        "DPOP_IAT_WINDOW": 60,
+        # Whether proofs must carry a nonce this server gave out in DPoP-Nonce (RFC 9449 §8), and how
+        # many seconds one nonce window lasts (a nonce is accepted in its window and the next).
+        "DPOP_NONCE_REQUIRED": False,
+        "DPOP_NONCE_LIFETIME": 300,
+    }
+)
+
 # --- OIDC claims and subject identifiers (mfa_oauth.oauth.claims, .subject; docs/claims.md) -------
 DEFAULTS.update(
     {

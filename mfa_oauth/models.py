@@ -170,6 +170,13 @@ class AuthenticationRecord(models.Model):
     # so the token endpoint finds the record with one indexed lookup; no link row to insert at the
     # authorization endpoint and none to delete with the grant (never the code itself: a digest).
     code_digest = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    # RFC 9449: the thumbprint (RFC 7638) of the DPoP key the code and every token of its family are
+    # bound to (the authorization request's dpop_jkt, or the key of the first token request); empty:
+    # bearer tokens (mfa_oauth.dpop).
+    dpop_jkt = models.CharField(max_length=64, blank=True, default="", editable=False)
+    # RFC 9396: the authorization details granted with the code, the same for every token of the
+    # family (a refresh cannot widen them; mfa_oauth.rar).
+    authorization_details = models.JSONField(default=list, blank=True, editable=False)
     # The OIDC claims parameter of the authorization request, validated and normalised
     # (mfa_oauth.oauth.claims): every token of the code's family answers the claims the user approved
     # (DOT keeps it only on the grant, which the code's redemption deletes).
@@ -229,5 +236,7 @@ class LegacyRefreshToken(models.Model):
 
 # Models of the core app that live beside their factor's code.
 # ... and beside the introspection endpoint that consults it.
+# FAPI 2.0: per-client authentication method and keys, pushed authorization requests (docs/fapi.md).
+from .fapi.models import ClientSecurityProfile, PushedAuthorization  # noqa: E402,F401
 from .oauth.resource_servers import ResourceServer  # noqa: E402,F401
 from .totp.models import OATHTOTPDevice  # noqa: E402,F401

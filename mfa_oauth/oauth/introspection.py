@@ -118,7 +118,13 @@ class MFAIntrospectTokenView(IntrospectTokenView):
                 data.pop("username", None)
         if token.user_id is not None:  # a client's own token (client_credentials) has no record
             try:
-                data.update(token.mfa_authentication.record.claims())
+                record = token.mfa_authentication.record
+                data.update(record.claims())
+                if record.authorization_details:  # RFC 9396 §9.1
+                    data["authorization_details"] = record.authorization_details
+                if record.dpop_jkt:  # RFC 9449 §6.2: the key a DPoP-bound token is bound to
+                    data["cnf"] = {"jkt": record.dpop_jkt}
+                    data["token_type"] = "DPoP"
             except ObjectDoesNotExist:
                 pass
         return JsonResponse(data)

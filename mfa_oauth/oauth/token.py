@@ -13,6 +13,8 @@ from django.http import JsonResponse
 from oauth2_provider.models import get_device_grant_model
 from oauth2_provider.views import TokenView
 
+from .. import dpop
+from ..fapi import profile as fapi_profile
 from .challenges import with_client_challenge
 
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -26,6 +28,21 @@ def _error(error: str, description: str) -> JsonResponse:
 
 class MFATokenView(TokenView):
     def post(self, request, *args, **kwargs):
+        # RFC 9449 §5 (mfa_oauth.dpop): a DPoP proof is verified before anything else; the tokens
+        # are then bound to its key and their token_type is "DPoP".
+        try:
+            jkt = dpop.proof_of_request(request)
+            if jkt is None and fapi_profile.needs_dpop(request):
+                # FAPI 2.0 §5.3.2.1 point 2: sender-constrained tokens only (here: DPoP).
+                raise dpop.DPoPError("A DPoP proof is required for this client (FAPI 2.0)")
+        except dpop.DPoPError as error:
+            return dpop.error_response(error)
+        with dpop.binding(jkt):
+            response = self._post(request, *args, **kwargs)
+            bound = dpop.was_bound()
+        return dpop.token_response(response, bound)
+
+    def _post(self, request, *args, **kwargs):
         if request.POST.get("grant_type") == DEVICE_CODE_GRANT and not apps.is_installed("mfa_oauth.device"):
             # The server has no device grant without mfa_oauth.device (mfa_oauth.oauth.server); DOT's TokenView
             # would still look the code up itself and answer a non-standard 404 (RFC 6749 §5.2).

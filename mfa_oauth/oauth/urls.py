@@ -12,7 +12,9 @@ from django.apps import apps
 from django.urls import path, re_path
 from oauth2_provider import views as dot_views
 
-from .challenges import MFARevokeTokenView, MFAUserInfoView
+from ..dpop.views import DPoPUserInfoView
+from ..par.views import PushedAuthorizationView
+from .challenges import MFARevokeTokenView
 from .introspection import MFAIntrospectTokenView
 from .logout import MFARPInitiatedLogoutView
 from .nul import refuse_nul
@@ -24,6 +26,8 @@ app_name = "oauth2_provider"
 urlpatterns = [
     path("authorize/", refuse_nul(MFAAuthorizationView.as_view(), browser=True), name="authorize"),
     path("token/", refuse_nul(MFATokenView.as_view()), name="token"),
+    # RFC 9126 pushed authorization requests (mfa_oauth.par).
+    path("par/", refuse_nul(PushedAuthorizationView.as_view()), name="par"),
     path("revoke_token/", refuse_nul(MFARevokeTokenView.as_view()), name="revoke-token"),
     path("introspect/", refuse_nul(MFAIntrospectTokenView.as_view()), name="introspect"),
     re_path(r"^\.well-known/openid-configuration/?$", MFADiscoveryView.as_view(), name="oidc-connect-discovery-info"),
@@ -35,7 +39,8 @@ urlpatterns = [
         name="oauth-server-metadata",
     ),
     path(".well-known/jwks.json", dot_views.JwksInfoView.as_view(), name="jwks-info"),
-    path("userinfo/", refuse_nul(MFAUserInfoView.as_view()), name="user-info"),
+    # DOT's UserInfoView behind the DPoP proof check (RFC 9449 §7, mfa_oauth.dpop).
+    path("userinfo/", refuse_nul(DPoPUserInfoView.as_view()), name="user-info"),
     path("logout/", refuse_nul(MFARPInitiatedLogoutView.as_view(), browser=True), name="rp-initiated-logout"),
 ]
 

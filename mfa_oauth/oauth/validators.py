@@ -19,7 +19,9 @@ from oauth2_provider.models import get_access_token_model, get_application_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors as oauth2_errors
 
+from .. import client_auth, dpop, rar
 from ..context import AuthContext, level_for_acr
+from ..fapi import profile as fapi_profile
 from ..models import (
     AccessTokenAuthentication,
     AuthenticationRecord,
@@ -72,6 +74,26 @@ class MFAOAuth2Validator(CodeRedemptionRules, OAuth2Validator):
             return False
         return super()._authenticate_basic_auth(request)
 
+    # --- private_key_jwt (RFC 7523 §2.2; mfa_oauth.client_auth, docs/fapi.md) -------------------
+    # oauthlib asks these two at the token, revocation and introspection endpoints, and the PAR
+    # endpoint asks them too: the one documented hook for every client-authenticating endpoint.
+
+    def client_authentication_required(self, request, *args, **kwargs):
+        if client_auth.has_assertion(request):
+            return True
+        return super().client_authentication_required(request, *args, **kwargs)
+
+    def authenticate_client(self, request, *args, **kwargs):
+        if client_auth.has_assertion(request):
+            # RFC 6749 §2.3: one authentication method per request, never a secret beside an assertion.
+            if self._extract_basic_auth(request) or getattr(request, "client_secret", None):
+                return False
+            return client_auth.authenticate(request)
+        if not super().authenticate_client(request, *args, **kwargs):
+            return False
+        # A client registered for private_key_jwt is not accepted with its secret (FAPI 2.0 §5.3.2.1).
+        return not client_auth.requires_assertion(request.client)
+
     # --- authorization endpoint ---------------------------------------------------------------
 
     def _load_application(self, client_id, request):
@@ -85,10 +107,11 @@ class MFAOAuth2Validator(CodeRedemptionRules, OAuth2Validator):
         loaded = state.application if state is not None else None
         if not request.client and loaded is not None and loaded.client_id == client_id:
             request.client = loaded
-        if not request.client and isinstance(client_id, str) and client_id:
-            # The token endpoint: load the client with its policy (its subject type, OIDC Core §8) in
-            # the one statement DOT would spend; DOT's checks still run on it in super().
-            found = Application.objects.select_related("mfa_policy").filter(client_id=client_id).first()
+        if not request.client and isinstance(client_id, str) and 0 < len(client_id) <= 200:
+            # The token endpoint: load the client with its policy (its subject type, OIDC Core §8) and its
+            # security profile (private_key_jwt, PAR; mfa_oauth.client_auth) in the one statement DOT would
+            # spend; DOT's checks still run on it in super().
+            found = Application.objects.select_related("mfa_policy", "mfa_security").filter(client_id=client_id).first()
             if found is not None:
                 request.client = cimd.refresh_if_stale(found, request=request)
         return super()._load_application(client_id, request)
@@ -138,6 +161,11 @@ class MFAOAuth2Validator(CodeRedemptionRules, OAuth2Validator):
             acr=_acr_for_claims(context, claims_request),
             amr=context.amr,
             code_digest=AuthenticationRecord.digest(code["code"]),
+            # RFC 9449 §10: the code is bound to the key named by dpop_jkt (checked in mfa_oauth.par
+            # and at the token endpoint, validate_code).
+            dpop_jkt=dpop.requested_jkt(request),
+            # RFC 9396: the details the consent page showed (checked again here).
+            authorization_details=rar.parse(getattr(request, "authorization_details", None), request.client),
             claims_request=claims_request,
         )
         return grant
@@ -160,6 +188,10 @@ class MFAOAuth2Validator(CodeRedemptionRules, OAuth2Validator):
                 return False
             request.mfa_legacy = True
             return True
+        if record.dpop_jkt and record.dpop_jkt != dpop.bound_key():
+            return False  # RFC 9449 §10.1: a code bound to a key is redeemed only with a proof by that key
+        if fapi_profile.applies_to(client) and fapi_profile.code_too_old(record):
+            return False  # FAPI 2.0 §5.3.2.2 point 8: codes live at most 60 s
         request.mfa_record = record
         return True
 
@@ -178,6 +210,14 @@ class MFAOAuth2Validator(CodeRedemptionRules, OAuth2Validator):
                 return False
             request.mfa_legacy = True
             return True
+        if link.record.dpop_jkt and link.record.dpop_jkt != dpop.bound_key():
+            return False  # RFC 9449 §5: a refresh token bound to a key needs a proof by that key
+        requested = getattr(request, "authorization_details", None)
+        if requested is not None and rar.parse(requested, client) != link.record.authorization_details:
+            # RFC 9396 §6: the details of a refresh are those granted, never wider (nor narrowed here).
+            raise rar.InvalidAuthorizationDetails(
+                description="A refresh keeps the granted authorization_details", request=request
+            )
         # Refresh never upgrades the context: the new tokens point at the same record.
         request.mfa_record = link.record
         return True
@@ -203,6 +243,10 @@ class MFAOAuth2Validator(CodeRedemptionRules, OAuth2Validator):
         access_token = super()._create_access_token(expires, request, token, source_refresh_token)
         record = getattr(request, "mfa_record", None)
         if record is not None:
+            # RFC 9449 §5: the token family is bound to the key of the proof (mfa_oauth.dpop).
+            dpop.bind_record(record)
+            if record.authorization_details:  # RFC 9396 §7: the token response says what was granted
+                token["authorization_details"] = record.authorization_details
             AccessTokenAuthentication.objects.create(access_token=access_token, record=record)
             tokens_issued.send(
                 sender=type(self),

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import resolve_url
 from django.urls import reverse
@@ -32,6 +32,7 @@ from oauth2_provider.views import AuthorizationView
 from oauth2_provider.views.metadata import OAuthServerMetadataView
 from oauth2_provider.views.oidc import ConnectDiscoveryInfoView
 
+from .. import dpop, par, rar
 from ..conf import settings as mfa_settings
 from ..context import ACR_LEVELS, get_context
 from ..policy import AuthRequest, Decision, EffectivePolicy, Outcome, gate_decision
@@ -104,10 +105,19 @@ class MFAAuthorizationView(AuthorizationView):
         return hints.in_ui_locales(request.GET.get("ui_locales"), lambda: self._dispatch(request, *args, **kwargs))
 
     def _dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        # RFC 9126 (mfa_oauth.par): a request_uri of ours stands for the pushed parameters; foreign
+        # ones and a PAR-required client's plain request are refused.
+        refusal = self._use_pushed_request(request)
+        if refusal is not None:
+            return refusal
+        # RFC 9396 (mfa_oauth.rar): authorization_details checked before anything is shown or issued.
+        refusal = self._check_authorization_details(request)
+        if refusal is not None:
+            return refusal
         params = request.GET if request.method == "GET" else request.POST
         auth_request = AuthRequest.from_params(params)
         # Loaded once; every error answer of this request reuses it.
-        self.application = application = self._application(params.get("client_id"))
+        self.application = application = self._client(params.get("client_id"))
 
         if request.method == "GET" and application is not None and not params.get("redirect_uri"):
             if "openid" in params.get("scope", "").split():
@@ -239,6 +249,9 @@ class MFAAuthorizationView(AuthorizationView):
 
     def _unsupported(self, request, params) -> tuple[str, str] | None:
         """An error for a parameter this provider cannot honour (never silently ignored)."""
+        if getattr(self, "request_uri", None):
+            # RFC 9126 §4: the request_uri of a pushed request of ours was resolved in _use_pushed_request.
+            params = {name: value for name, value in params.items() if name != "request_uri"}
         refused = request_objects.refusal(params)  # OIDC Core §6.1, §6.2
         if refused is not None:
             return refused
@@ -311,6 +324,90 @@ class MFAAuthorizationView(AuthorizationView):
         separator = "&" if "?" in redirect_uri else "?"
         return self.redirect(redirect_uri + separator + urlencode(response_params), application)
 
+    # --- pushed authorization requests (RFC 9126, mfa_oauth.par) ------------------------------
+
+    def _use_pushed_request(self, request) -> HttpResponse | None:
+        """Put the pushed parameters in place of the request's (GET query or consent form)."""
+        self.request_uri = None
+        params = request.GET if request.method == "GET" else request.POST
+        request_uri = params.get("request_uri")
+        application = self._client(params.get("client_id"))
+        if not par.is_pushed_request_uri(request_uri):
+            # No request_uri, or one that is not this server's PAR reference (a request object by
+            # reference): the latter is refused as request_uri_not_supported (OIDC Core §6.2) by
+            # _unsupported(), with state and iss at the redirect URI.
+            if application is not None and par.required_for(application):
+                self.application = application
+                return self._error_redirect(
+                    request, params, "invalid_request", "This client must push its authorization requests (PAR)"
+                )
+            return None
+        if application is None:
+            # RFC 9126 §4: client_id accompanies request_uri; without a client nothing is redirected.
+            error = {"error": "invalid_request", "description": "client_id is missing or unknown"}
+            return self.render_to_response({"error": error}, status=400)
+        try:
+            pushed = par.parameters_for_browser(request, application.client_id, request_uri)
+        except par.PushedRequestError as error:
+            # The redirect URI is not known for sure before the pushed request is: shown, not redirected.
+            return self.render_to_response(
+                {"error": {"error": error.error, "description": error.description}}, status=400
+            )
+        self.request_uri = request_uri
+        merged = QueryDict(mutable=True)
+        merged.update({**pushed, "request_uri": request_uri})
+        # DOT hands oauthlib the URL's query, never a POST body: the pushed parameters (dpop_jkt,
+        # authorization_details, ...) must be there for the consent POST too, whatever URL it went to.
+        request.META["QUERY_STRING"] = merged.urlencode()
+        if request.method == "GET":
+            request.GET = merged
+        else:
+            request.GET = merged.copy()
+            posted = request.POST
+            merged = merged.copy()
+            for name in ("allow", "csrfmiddlewaretoken", *rar.CONSENT_FIELDS):
+                if name in posted:
+                    merged.setlist(name, posted.getlist(name))
+            request.POST = merged
+        merged._mutable = False
+        return None
+
+    def get_context_data(self, **kwargs):
+        # The consent form posts the request_uri back, so its POST is checked against the pushed request.
+        context = super().get_context_data(**kwargs)
+        context["request_uri"] = getattr(self, "request_uri", None)
+        # RFC 9396: what will be granted, in plain words (exactly what the code will carry).
+        context["authorization_details_choices"] = rar.consent_choices(getattr(self, "authorization_details", []))
+        return context
+
+    def _check_authorization_details(self, request) -> HttpResponse | None:
+        self.authorization_details = []
+        params = request.GET if request.method == "GET" else request.POST
+        raw = params.get("authorization_details")
+        if raw is None and request.method == "POST":
+            raw = request.GET.get("authorization_details")  # the consent form posts to the same URL
+        application = self._client(params.get("client_id"))
+        if raw is None or application is None:
+            return None
+        try:
+            self.authorization_details = rar.parse(raw, application)
+        except rar.InvalidAuthorizationDetails as error:
+            self.application = application
+            return self._error_redirect(request, params, error.error, error.description)
+        if request.method == "POST":
+            # The accounts the user ticked; oauthlib reads the code's details from the query.
+            chosen = rar.narrowed(self.authorization_details, request.POST)
+            if chosen != self.authorization_details:
+                query = request.GET.copy()
+                if chosen:
+                    query["authorization_details"] = json.dumps(chosen)
+                else:
+                    query.pop("authorization_details", None)
+                request.META["QUERY_STRING"] = query.urlencode()
+                request.GET = query
+                self.authorization_details = chosen
+        return None
+
     # --- helpers ------------------------------------------------------------------------------
 
     def _validation_error(self, request, auth_request: AuthRequest) -> HttpResponse | None:
@@ -333,12 +430,20 @@ class MFAAuthorizationView(AuthorizationView):
             return cached
         return super().validate_authorization_request(request)
 
+    def _client(self, client_id):
+        # Loaded once per request: the PAR step and the gate ask for the same client.
+        loaded = getattr(self, "_loaded_application", None)
+        if loaded is None or loaded[0] != client_id:
+            loaded = self._loaded_application = (client_id, self._application(client_id))
+        return loaded[1]
+
     @staticmethod
     def _application(client_id):
         if not client_id or len(client_id) > 200:
             return None
         Application = get_application_model()
-        return Application.objects.select_related("mfa_policy").filter(client_id=client_id).first()
+        # mfa_security: whether the client must use PAR (mfa_oauth.par), read with the policy.
+        return Application.objects.select_related("mfa_policy", "mfa_security").filter(client_id=client_id).first()
 
     @staticmethod
     def _consent_given(request, application, params) -> bool:
@@ -366,6 +471,7 @@ class MFAAuthorizationView(AuthorizationView):
             "claims",
             "response_mode",
             "ui_locales",
+            "request_uri",
         )
         query = {k: params[k] for k in keep if params.get(k)}
         return f"{reverse('oauth2_provider:authorize')}?{urlencode(query)}"
@@ -384,6 +490,8 @@ class MFAAuthorizationView(AuthorizationView):
         if context is None:
             raise PermissionDenied("mfa_oauth: no authorization without the second-factor gate's approval")
         credentials["mfa_context"] = context
+        # RFC 9126 §4: the pushed request is spent once its authorization response goes out.
+        par.finish(request, getattr(self, "request_uri", None))
         return super().create_authorization_response(request, scopes, credentials, allow)
 
 
@@ -440,7 +548,11 @@ class MFAServerMetadataView(OAuthServerMetadataView):
         if apps.is_installed("mfa_oauth.device"):
             # RFC 8628 §4: the device authorization endpoint is RFC 8414 metadata too.
             data["device_authorization_endpoint"] = self._get_endpoint_url(request, "device-authorization")
-        enriched = JsonResponse(truthful_metadata(data))
+        truthful_metadata(data)
+        par.metadata(request, data)  # RFC 9126 §5, RFC 7523 (mfa_oauth.par, mfa_oauth.client_auth)
+        dpop.metadata(data)  # RFC 9449 §5.1 (mfa_oauth.dpop)
+        rar.metadata(data)  # RFC 9396 §10 (mfa_oauth.rar)
+        enriched = JsonResponse(data)
         for header in ("Access-Control-Allow-Origin", "Cache-Control"):
             if header in response:
                 enriched[header] = response[header]
@@ -464,6 +576,9 @@ class MFADiscoveryView(ConnectDiscoveryInfoView):
             # OIDC Discovery §3 allows the RFC 8414 fields too; they match the RFC 8414 document.
             data[key] = self._get_endpoint_url(request, view_name)
         truthful_metadata(data)
+        par.metadata(request, data)  # RFC 9126 §5, RFC 7523 (mfa_oauth.par, mfa_oauth.client_auth)
+        dpop.metadata(data)  # RFC 9449 §5.1 (mfa_oauth.dpop)
+        rar.metadata(data)  # RFC 9396 §10 (mfa_oauth.rar)
         enriched = JsonResponse(data)
         enriched["Access-Control-Allow-Origin"] = "*"
         return enriched

@@ -9,8 +9,8 @@ from functools import wraps
 
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from oauth2_provider.utils import parse_bearer_token
 
+from ..dpop import resource as dpop_resource
 from .challenge import INSUFFICIENT, Requirement, StepUp, bearer_challenge, evaluate_requirements
 from .tokens import TokenInfo, TokenValidator, ValidatorUnavailable, default_validator
 
@@ -24,11 +24,15 @@ class Refusal:
     error: str
     description: str
     step_up: StepUp | None = None
+    # RFC 9449 §8: a fresh DPoP-Nonce sent with a use_dpop_nonce challenge.
+    dpop_nonce: str | None = None
 
     def response(self) -> JsonResponse:
         response = JsonResponse({"error": self.error, "error_description": self.description}, status=self.status)
         if self.www_authenticate:
             response["WWW-Authenticate"] = self.www_authenticate
+        if self.dpop_nonce:
+            response["DPoP-Nonce"] = self.dpop_nonce
         response["Cache-Control"] = "no-store"
         return response
 
@@ -46,12 +50,21 @@ def check_request(
     scopes: Iterable[str] = (),
     validator: TokenValidator | None = None,
     now: float | None = None,
+    http_request: HttpRequest | None = None,
 ) -> tuple[TokenInfo | None, Refusal | None]:
-    """Validate the ``Authorization`` header against the requirements (shared with the DRF permission)."""
+    """Validate the ``Authorization`` header against the requirements (shared with the DRF permission).
+
+    ``http_request`` lets a DPoP-bound token's proof be checked (RFC 9449 §7; mfa_oauth.dpop.resource):
+    without it such a token is refused."""
+    info, refusal = _check_request(authorization, alternatives, scopes, validator, now, http_request)
+    return info, dpop_resource.as_dpop_challenge(info, refusal)
+
+
+def _check_request(authorization, alternatives, scopes, validator, now, http_request):
     if not authorization:
         # RFC 6750 §3.1: a request without authentication gets no error code.
         return None, Refusal(401, bearer_challenge(), "invalid_request", "A bearer access token is required")
-    token = parse_bearer_token(authorization)
+    dpop_scheme, token = dpop_resource.token_of(authorization)
     if token is None:
         return None, Refusal(
             400,
@@ -66,6 +79,10 @@ def check_request(
     if not info.active:
         description = "The access token is invalid, expired or revoked"
         return None, Refusal(401, bearer_challenge("invalid_token", description), "invalid_token", description)
+    # RFC 9449 §7: a DPoP-bound token only with the DPoP scheme and a valid proof by its key.
+    refused = dpop_resource.check(info, token, dpop_scheme, http_request)
+    if refused is not None:
+        return None, Refusal(401, refused.challenge, refused.error, refused.description, dpop_nonce=refused.nonce)
     missing = [s for s in scopes if s not in info.scope]
     if missing:
         description = "The access token lacks a required scope"
@@ -112,7 +129,11 @@ def require_authentication(
         @wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs):
             info, refusal = check_request(
-                request.META.get("HTTP_AUTHORIZATION"), alternatives, scope_list, _resolve(validator)
+                request.META.get("HTTP_AUTHORIZATION"),
+                alternatives,
+                scope_list,
+                _resolve(validator),
+                http_request=request,  # the DPoP proof (RFC 9449 §7)
             )
             if refusal is not None:
                 return refusal.response()

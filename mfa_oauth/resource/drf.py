@@ -40,7 +40,11 @@ class StepUpPermission(permissions.BasePermission):
 
     def has_permission(self, request, view) -> bool:
         info, refusal = check_request(
-            request.META.get("HTTP_AUTHORIZATION"), self.alternatives, self.scopes, self.validator
+            request.META.get("HTTP_AUTHORIZATION"),
+            self.alternatives,
+            self.scopes,
+            self.validator,
+            http_request=request,  # DRF's Request proxies META, method and build_absolute_uri (RFC 9449 §7)
         )
         if refusal is not None:
             raise StepUpRequired(refusal.status, refusal.error, refusal.description, refusal.www_authenticate)

@@ -20,6 +20,10 @@ class TokenInfo:
     client_id: str = ""
     username: str = ""
     exp: int | None = None
+    # RFC 9449: the thumbprint of the DPoP key the token is bound to (introspection's cnf.jkt); None: bearer.
+    jkt: str | None = None
+    # RFC 9396 §9.1: the authorization details granted with the token (a tuple of JSON objects).
+    authorization_details: tuple = ()
     # The DOT AccessToken when validated locally (None through introspection).
     token: Any = field(default=None, compare=False, repr=False)
 
@@ -40,7 +44,22 @@ class TokenInfo:
             client_id=str(data.get("client_id") or ""),
             username=str(data.get("username") or ""),
             exp=exp if isinstance(exp, int) and not isinstance(exp, bool) else None,
+            jkt=_cnf_jkt(data.get("cnf")),
+            authorization_details=_details(data.get("authorization_details")),
         )
+
+
+def _details(value: Any) -> tuple:
+    return (
+        tuple(d for d in value if isinstance(d, dict) and isinstance(d.get("type"), str))
+        if isinstance(value, list)
+        else ()
+    )
+
+
+def _cnf_jkt(cnf: Any) -> str | None:
+    jkt = cnf.get("jkt") if isinstance(cnf, dict) else None
+    return jkt if isinstance(jkt, str) and jkt else None
 
 
 class TokenValidator(Protocol):
@@ -72,6 +91,8 @@ class LocalValidator:
             return TokenInfo(active=False)
         link = AccessTokenAuthentication.objects.select_related("record").filter(access_token=access_token).first()
         claims = link.record.claims() if link is not None else {}
+        jkt = (link.record.dpop_jkt or None) if link is not None else None
+        details = _details(link.record.authorization_details) if link is not None else ()
         return TokenInfo(
             active=True,
             scope=frozenset((access_token.scope or "").split()),
@@ -81,6 +102,8 @@ class LocalValidator:
             client_id=access_token.application.client_id if access_token.application else "",
             username=access_token.user.get_username() if access_token.user else "",
             exp=int(access_token.expires.timestamp()),
+            jkt=jkt,
+            authorization_details=details,
             token=access_token,
         )
 
