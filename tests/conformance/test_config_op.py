@@ -65,6 +65,7 @@ def test_oidcc_discovery_truthful_optional_fields(op):
         "client_secret_basic",
         "client_secret_post",
         "none",
+        "private_key_jwt",  # RFC 7523 §2.2 (mfa_oauth.client_auth)
     }
     assert config["code_challenge_methods_supported"] == ["S256"]
     assert set(config["prompt_values_supported"]) == {"none", "login"}

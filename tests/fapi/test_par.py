@@ -88,10 +88,32 @@ def test_expired_request_uri_is_refused(live_server, user):
 
 
 def test_foreign_request_uri_is_refused(live_server, user):
+    """A request object by reference (not a PAR reference of ours) is never fetched: OIDC Core §6.2's
+    request_uri_not_supported at the client's registered redirect URI, and no code."""
     make_client(live_server.url)
     answer = requests.get(
         f"{live_server.url}/o/authorize/",
-        params={"client_id": "bank-app", "request_uri": "https://attacker.example/request.jwt"},
+        params={
+            "client_id": "bank-app",
+            "response_type": "code",
+            "redirect_uri": f"{live_server.url}/cb",
+            "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            "code_challenge_method": "S256",
+            "request_uri": "https://attacker.example/request.jwt",
+        },
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert answer.status_code == 302
+    query = parse_qs(urlsplit(answer.headers["Location"]).query)
+    assert query["error"] == ["request_uri_not_supported"] and "code" not in query
+
+
+def test_unknown_par_reference_is_refused(live_server, user):
+    make_client(live_server.url)
+    answer = requests.get(
+        f"{live_server.url}/o/authorize/",
+        params={"client_id": "bank-app", "request_uri": "urn:ietf:params:oauth:request_uri:not-one-of-ours"},
         allow_redirects=False,
         timeout=10,
     )
