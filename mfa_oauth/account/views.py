@@ -15,6 +15,7 @@ from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import devices_for_user
@@ -125,7 +126,7 @@ def security(request):
     )
 
 
-@fresh_mfa_required
+@fresh_mfa_required(reason=gettext_lazy("rename this factor"))
 def rename(request, persistent_id: str):
     if request.method != "POST":
         # Back from the step-up with a GET: the form lives on the security page.
@@ -156,7 +157,7 @@ def rename(request, persistent_id: str):
 
 
 @never_cache
-@fresh_mfa_required
+@fresh_mfa_required(reason=gettext_lazy("remove this factor"))
 def remove(request, persistent_id: str):
     if request.method not in ("GET", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
@@ -199,7 +200,7 @@ def remove(request, persistent_id: str):
 
 
 @never_cache
-@fresh_mfa_required
+@fresh_mfa_required(reason=gettext_lazy("create new backup codes"))
 def backup_codes(request):
     """GET: confirm; POST: a new set (the old one stops working), shown once on the answer to this POST."""
     if request.method not in ("GET", "POST"):

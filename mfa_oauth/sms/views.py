@@ -12,6 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.decorators.cache import never_cache
 
@@ -31,7 +32,7 @@ VERIFYING_SESSION_KEY = "mfa_oauth.sms.verifying"
 
 
 @method_decorator(never_cache, name="dispatch")
-@method_decorator(fresh_mfa_required, name="dispatch")
+@method_decorator(fresh_mfa_required(reason=gettext_lazy("add a phone number")), name="dispatch")
 class AddNumberView(View):
     template_name = "mfa_oauth_sms/add.html"
 
@@ -200,7 +201,7 @@ def confirm_with_code(request, device: SMSDevice, raw_token: str) -> tuple[str, 
 
 
 @method_decorator(never_cache, name="dispatch")
-@method_decorator(fresh_mfa_required, name="dispatch")
+@method_decorator(fresh_mfa_required(reason=gettext_lazy("verify this phone number")), name="dispatch")
 class VerifyNumberView(AddNumberView):
     """Verify a number that is already listed but unconfirmed (an operator entered it, or the user
     left the add page before typing the code): send a code to it, type it back.

@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 
 from .. import pending
 from ..context import get_context
-from ..freshness import needs_fresh_mfa, step_up_redirect
+from ..freshness import needs_fresh_mfa, resume, step_up_redirect
 from ..redirects import safe_next
 from ..signals import factor_added
 from ..verify.flows import complete, normalize_token
@@ -28,7 +28,8 @@ class EnrollTOTPView(View):
             return redirect_to_login(request.get_full_path())
         self.next_url = safe_next(request, request.GET.get("next") or request.POST.get("next"))
         if needs_fresh_mfa(request):
-            return step_up_redirect(request)
+            return step_up_redirect(request, reason=_("add an authenticator app"), keep_post=True)
+        resume(request)
         if pending.expired(get_context(request)):
             # The confirmed device would become this password-only session's second factor: past
             # the half-authenticated state's limit the password comes first (docs/security.md).

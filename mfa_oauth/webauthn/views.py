@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -59,7 +60,7 @@ def _stale() -> JsonResponse:
 
 
 @method_decorator(never_cache, name="dispatch")
-@method_decorator(fresh_mfa_required, name="dispatch")
+@method_decorator(fresh_mfa_required(reason=gettext_lazy("add or remove a security key")), name="dispatch")
 class RegisterView(View):
     """The standalone page to add and remove security keys and passkeys (the security page links here)."""
 
