@@ -28,6 +28,7 @@ from ..conf import settings as mfa_settings
 from ..enrollment import available
 from ..freshness import complete_sign_in_required, fresh_mfa_required
 from ..methods import confirmed_devices, method_of
+from ..redirects import safe_next, with_next
 from ..signals import factor_removed, factor_renamed
 from .forms import RenameForm
 from .rules import is_recovery, removal_refusal, requirement
@@ -105,7 +106,11 @@ def security(request):
     devices = [d for d in confirmed_devices(request.user) if d.confirmed]
     entries = [_entry(d) for d in devices]
     rule = requirement(request.user)
-    next_url = _security_url()
+    # Sent here to add a factor on the way somewhere (an app asking for a security key): each
+    # enrollment comes back here, and the page offers the way on.
+    continue_url = safe_next(request, request.GET.get("next"), default=_security_url())
+    continue_url = "" if continue_url == _security_url() else continue_url
+    next_url = with_next(_security_url(), continue_url) if continue_url else _security_url()
     query = urlencode({"next": next_url})
     enrollments = [{"enrollment": e, "url": f"{reverse(e.url_name)}?{query}"} for e in available()]
     pending = pending_entries(request.user)
@@ -122,6 +127,7 @@ def security(request):
             "enrollments": enrollments,
             "requirement": rule,
             "fresh_minutes": max(1, mfa_settings.FRESH_MFA_WINDOW // 60),
+            "continue_url": continue_url,
         },
     )
 

@@ -23,7 +23,7 @@ from ..enrollment import available
 from ..freshness import fresh_mfa_required
 from ..redirects import safe_next
 from ..signals import challenge_sent, factor_added
-from ..verify.flows import complete, normalize_token
+from ..verify.flows import complete, normalize_token, retry_after, throttle_message
 from . import api, phone, service
 from .models import SMSDevice, SMSMessage
 
@@ -181,7 +181,7 @@ def confirm_with_code(request, device: SMSDevice, raw_token: str) -> tuple[str, 
     attempt = service.login_attempt_id(request, create=False)
     with transaction.atomic():
         locked = SMSDevice.objects.select_for_update().get(pk=device.pk)
-        allowed, _info = locked.verify_is_allowed()
+        allowed, info = locked.verify_is_allowed()
         ok = bool(allowed and token and attempt and service.check_code(locked, attempt, token))
         if ok:
             if api.held_elsewhere(locked):
@@ -196,7 +196,7 @@ def confirm_with_code(request, device: SMSDevice, raw_token: str) -> tuple[str, 
     if ok:
         return "", 200
     if not allowed:
-        return _("Too many wrong codes. Wait a little, then try again."), 429
+        return throttle_message(retry_after(info)), 429
     return _("That code did not work. Check it, or ask for a new one."), 200
 
 

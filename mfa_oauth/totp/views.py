@@ -15,7 +15,7 @@ from ..context import get_context
 from ..freshness import needs_fresh_mfa, resume, step_up_redirect
 from ..redirects import safe_next
 from ..signals import factor_added
-from ..verify.flows import complete, normalize_token
+from ..verify.flows import complete, normalize_token, retry_after, throttle_message
 from . import flows
 
 
@@ -49,6 +49,12 @@ class EnrollTOTPView(View):
             return self.render(
                 flows.start(request), error=_("That setup page expired. Scan this new code."), status=400
             )
+        allowed, info = device.verify_is_allowed()
+        if not allowed:
+            # django-otp's throttle after a wrong code: say so, not "check the time" (the code is not checked).
+            response = self.render(device, error=throttle_message(retry_after(info)), status=429)
+            response["Retry-After"] = str(retry_after(info) or 1)
+            return response
         token = normalize_token(device, request.POST.get("token", ""))
         if token is None or not flows.confirm(request, device, token):
             # The same secret stays on screen for a typo; a reload (GET) replaces it.

@@ -162,6 +162,26 @@ def _just_used(device: Device) -> bool:
     return last is not None and abs((timezone.now() - last).total_seconds()) < 5
 
 
+def throttle_message(seconds: int | None) -> str:
+    """What a throttled code check tells the person: that it is a pause against guessing, and how long.
+
+    django-otp's ThrottlingMixin doubles the wait after each wrong code (RFC 4226 §7.3); a right code
+    typed during the wait is not checked, so the message must not read like a wrong code."""
+    from django.utils.translation import ngettext
+
+    seconds = max(1, seconds or 1)
+    return ngettext(
+        "Too many attempts: codes are paused for a moment to stop guessing. Try again in %(seconds)d second.",
+        "Too many attempts: codes are paused for a moment to stop guessing. Try again in %(seconds)d seconds.",
+        seconds,
+    ) % {"seconds": seconds}
+
+
+def retry_after(info) -> int | None:
+    """Seconds until django-otp's throttle lets a code be checked again (from verify_is_allowed's info)."""
+    return _retry_after(info)
+
+
 def _retry_after(info) -> int | None:
     from django.utils import timezone
 

@@ -17,7 +17,7 @@ from ..freshness import interrupted_reason
 from ..methods import confirmed_device, confirmed_devices, method_of, token_may_match
 from ..redirects import safe_next
 from . import extras
-from .flows import Status, code_ready, normalize_token, pick_device, verify
+from .flows import Status, code_ready, normalize_token, pick_device, throttle_message, verify
 from .forms import ChallengeForm
 
 MESSAGES = {
@@ -77,8 +77,7 @@ class VerifyView(View):
         if attempt.status is Status.EXPIRED:
             return pending.restart(request, self.next_url)
         if attempt.status is Status.THROTTLED:
-            message = _("Too many attempts. Try again in %(seconds)d seconds.") % {"seconds": attempt.retry_after or 1}
-            response = self.render(form, error=message, status=429)
+            response = self.render(form, error=throttle_message(attempt.retry_after), status=429)
             response["Retry-After"] = str(attempt.retry_after or 1)
             return response
         if attempt.status is Status.UNAVAILABLE:
