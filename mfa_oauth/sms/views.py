@@ -7,6 +7,7 @@ shows the risks of SMS and links to stronger factors before anything is bound (N
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -136,6 +137,9 @@ class AddNumberView(View):
                 complete(request, device)  # the code just typed proves this session's second factor
             except pending.PendingSessionExpired:  # the limit passed during this request
                 return pending.restart(request, self.next_url)
+        messages.success(
+            request, _("%(number)s verified. It receives sign-in codes from now on.") % {"number": device.masked_number}
+        )
         response = HttpResponse(status=303)
         response["Location"] = self.next_url
         return response

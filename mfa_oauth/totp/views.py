@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -71,6 +72,7 @@ class EnrollTOTPView(View):
                 complete(request, device)
             except pending.PendingSessionExpired:  # the limit passed during this request
                 return pending.restart(request, self.next_url)
+        messages.success(request, _("Authenticator app added. It works for signing in from now on."))
         response = HttpResponse(status=303)
         response["Location"] = self.next_url
         return response

@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import wraps
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -105,6 +106,7 @@ def register_verify(request: HttpRequest) -> JsonResponse:
     except CeremonyError as error:
         return _error(error)
     factor_added.send(sender=WebAuthnCredential, request=request, user=request.user, device=device, method="webauthn")
+    messages.success(request, _("Security key or passkey added. It works for signing in from now on."))
     # Unlike a confirmed TOTP code, a registration does not count as this session's second factor:
     # with "none" attestation nothing is signed (not even the UV flag), so it proves neither the
     # private key nor user verification. The first assertion does; the gate asks for it.
