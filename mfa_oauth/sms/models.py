@@ -196,6 +196,8 @@ class SMSMessage(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        verbose_name = _("text message")
+        verbose_name_plural = _("text messages (outbox)")
 
     def __str__(self) -> str:
         return f"SMS #{self.pk} to {phone.mask(self.to)}: {self.status}"

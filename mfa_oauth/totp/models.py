@@ -64,6 +64,7 @@ class OATHTOTPDevice(TimestampMixin, ThrottlingMixin, Device):
 
     class Meta(Device.Meta):
         verbose_name = _("TOTP token (SHA-1/256/512)")
+        verbose_name_plural = _("TOTP tokens (SHA-1/256/512)")
 
     @property
     def bin_key(self) -> bytes:
