@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -148,6 +150,11 @@ class VerifyView(View):
             # site says otherwise (docs/security.md, "Second-factor lockout").
             entries = [e for e in entries if lockout.usable_while_locked(e["method"])]
         ready = [e for e in entries if e["ready"]]
+        # The one code field lists what it takes: a factor's own name only where the user has two of a kind.
+        kinds = Counter(e["method"].name for e in ready)
+        for e in ready:
+            name = e["device"].name if kinds[e["method"].name] > 1 else ""
+            e["display"] = f"{e['method'].label}: {name}" if name else str(e["method"].label)
         if selected is None or not any(e["device"] == selected for e in ready):
             selected = ready[0]["device"] if ready else None
         context = {
