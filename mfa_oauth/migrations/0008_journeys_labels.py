@@ -4,17 +4,16 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mfa_oauth', '0007_seed_encrypt_otp_seeds'),
+        ("mfa_oauth", "0007_seed_encrypt_otp_seeds"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='oathtotpdevice',
+            name="oathtotpdevice",
             options={
-                'verbose_name': 'TOTP token (SHA-1/256/512)',
-                'verbose_name_plural': 'TOTP tokens (SHA-1/256/512)',
+                "verbose_name": "TOTP token (SHA-1/256/512)",
+                "verbose_name_plural": "TOTP tokens (SHA-1/256/512)",
             },
         ),
     ]

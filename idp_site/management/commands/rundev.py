@@ -33,4 +33,6 @@ class Command(RunserverCommand):
         second.set_app(self.get_handler(**self._handler_options))
         second.daemon_threads = True
         threading.Thread(target=second.serve_forever, name="rundev-ipv6", daemon=True).start()
-        self.stdout.write(f"Also serving IPv6 loopback http://[::1]:{server_port}/ (open http://localhost:{server_port}/)\n")
+        self.stdout.write(
+            f"Also serving IPv6 loopback http://[::1]:{server_port}/ (open http://localhost:{server_port}/)\n"
+        )

@@ -4,14 +4,13 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mfa_oauth_sms', '0002_assigned'),
+        ("mfa_oauth_sms", "0002_assigned"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='smsmessage',
-            options={'verbose_name': 'text message', 'verbose_name_plural': 'text messages (outbox)'},
+            name="smsmessage",
+            options={"verbose_name": "text message", "verbose_name_plural": "text messages (outbox)"},
         ),
     ]
