@@ -85,7 +85,7 @@ def resume(request) -> bool:
     passed Django's CSRF check, so carrying it out on the way back from the challenge adds nothing
     another site could trigger (the id is unguessable and is consumed here)."""
     token = request.GET.get(RESUME_PARAM) if request.method == "GET" else None
-    if not token:
+    if not token or not request.user.is_authenticated:
         return False
     entry = request.session.get(INTERRUPTED_KEY)
     if (
@@ -96,10 +96,24 @@ def resume(request) -> bool:
         or time.time() - entry.get("at", 0) > INTERRUPTED_TTL
     ):
         return False
+    if needs_fresh_mfa(request):  # still stale (the challenge was skipped): the entry waits
+        return False
     request.session.pop(INTERRUPTED_KEY, None)
     request.method = "POST"
     request.POST = QueryDict(entry.get("post", ""))
     return True
+
+
+def resumable(view: Callable) -> Callable:
+    """Decorator for outside a method check (``require_POST``): the way back from a step-up is a
+    GET, which :func:`resume` turns into the kept POST before the method check sees it."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        resume(request)
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def fresh_mfa_required(view: Callable | None = None, *, reason: str | None = None):

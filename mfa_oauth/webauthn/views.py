@@ -21,7 +21,7 @@ from django_otp import login as otp_login
 
 from .. import pending
 from ..context import get_context
-from ..freshness import fresh_mfa_required, needs_fresh_mfa
+from ..freshness import fresh_mfa_required, needs_fresh_mfa, resumable
 from ..redirects import safe_next
 from ..signals import factor_added, factor_removed, second_factor_verified
 from ..verify.flows import complete
@@ -119,8 +119,9 @@ def register_verify(request: HttpRequest) -> JsonResponse:
 
 
 @never_cache
+@resumable  # a removal interrupted by a step-up comes back as a GET (freshness.resume)
 @require_POST
-@fresh_mfa_required
+@fresh_mfa_required(reason=gettext_lazy("remove this security key"))
 def remove(request: HttpRequest, pk: int) -> HttpResponse:
     device = get_object_or_404(WebAuthnCredential, pk=pk, user=request.user)
     device.delete()
