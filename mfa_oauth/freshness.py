@@ -68,14 +68,15 @@ def step_up_redirect(
     return response
 
 
-def interrupted_reason(request, next_url: str) -> str:
-    """Why the challenge asks, when it was reached from a step-up on the way to ``next_url``."""
+def interrupted(request, next_url: str) -> dict:
+    """Why the challenge asks, when reached from a step-up on the way to ``next_url``: ``reason``
+    ("" when not) and ``kept`` (a POST waits to be carried out after it)."""
     entry = request.session.get(INTERRUPTED_KEY) if hasattr(request, "session") else None
     if not isinstance(entry, dict) or entry.get("back") != next_url:
-        return ""
+        return {"reason": "", "kept": False}
     if time.time() - entry.get("at", 0) > INTERRUPTED_TTL:
-        return ""
-    return str(entry.get("reason") or "")
+        return {"reason": "", "kept": False}
+    return {"reason": str(entry.get("reason") or ""), "kept": bool(entry.get("token"))}
 
 
 def resume(request) -> bool:

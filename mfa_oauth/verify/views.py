@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 
 from .. import lockout, pending
 from ..context import LEVEL_MFA, get_context
-from ..freshness import interrupted_reason
+from ..freshness import interrupted
 from ..methods import confirmed_device, confirmed_devices, method_of, token_may_match
 from ..redirects import safe_next
 from . import extras
@@ -168,7 +168,7 @@ class VerifyView(View):
             "send_entries": [e for e in entries if e["method"].sends_challenge],
             # The factor the code is tried on first (a hint: see code_device).
             "selected": selected,
-            "reason": interrupted_reason(self.request, self.next_url),
+            "interrupted": interrupted(self.request, self.next_url),
             "next": self.next_url,
             "error": error,
             "info": info,

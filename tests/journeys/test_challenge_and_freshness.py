@@ -33,6 +33,7 @@ def test_a_rename_refused_for_freshness_is_carried_out_after_the_second_factor(c
     challenge = client.get(refused["Location"])
     page = challenge.content.decode()
     assert "Confirm it&#x27;s you to rename this factor" in page or "Confirm it's you to rename this factor" in page
+    assert "What you entered is kept" in page
     totp_device.refresh_from_db()
     assert totp_device.name == "phone"  # nothing done before the second factor
 
@@ -117,3 +118,10 @@ def test_the_challenge_has_one_code_field_and_no_device_radio_for_codes(client, 
     page = client.get("/mfa/verify/?next=/").content.decode()
     assert page.count('name="token"') == 1
     assert 'type="radio"' not in page
+
+
+def test_a_step_up_that_keeps_nothing_does_not_say_it_does(client, totp_device):
+    give_mfa(client, totp_device.user, totp_device, age=3600)
+    refused = client.get(f"/account/security/factors/{totp_device.persistent_id}/remove/")
+    page = client.get(refused["Location"]).content.decode()
+    assert "remove this factor" in page and "What you entered is kept" not in page
