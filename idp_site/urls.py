@@ -1,8 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.templatetags.static import static
 from django.urls import include, path, re_path
-from django.views.generic import RedirectView
 
 from . import views
 from .ops.views import healthz
@@ -19,6 +17,6 @@ urlpatterns = [
     path("mfa/trust/", include("mfa_oauth.trust.urls")),
     path("account/", include("mfa_oauth.account.urls")),
     # Browsers ask for /favicon.ico on pages without a <link rel="icon"> (the admin's).
-    path("favicon.ico", RedirectView.as_view(url=static("mfa_oauth/favicon.svg"), permanent=True)),
+    path("favicon.ico", views.favicon),
     re_path(r"^healthz/?$", healthz, name="healthz"),  # load balancers: database, cache, broker
 ]

@@ -1,5 +1,8 @@
 from django.contrib.auth import views as auth_views
+from django.http import HttpResponsePermanentRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
+from django.views.decorators.http import require_GET
 
 from mfa_oauth.context import get_context
 from mfa_oauth.methods import confirmed_devices, method_of
@@ -27,3 +30,12 @@ class LoginView(ThrottledLoginViewMixin, auth_views.LoginView):
         # Straight to the second-factor step when the authorization endpoint would send the user
         # there: one redirect fewer (mfa_oauth.oauth.after_login).
         return next_after_login(self.request, super().get_success_url())
+
+
+@require_GET
+def favicon(request):
+    """/favicon.ico, which browsers ask for on pages without a <link rel="icon"> (the admin's).
+
+    The static URL is resolved per request: in production it names the hashed file of the manifest,
+    which does not exist yet when ``migrate`` imports the URLconf before ``collectstatic``."""
+    return HttpResponsePermanentRedirect(static("mfa_oauth/favicon.svg"))
