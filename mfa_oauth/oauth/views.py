@@ -163,9 +163,7 @@ class MFAAuthorizationView(AuthorizationView):
         if get_context(request) is None or decision.required_level > LEVEL_PHISHING_RESISTANT:
             return None
         allowed = decision.allowed_methods
-        return next(
-            (e for e in available() if e.phishing_resistant and (not allowed or e.method in allowed)), None
-        )
+        return next((e for e in available() if e.phishing_resistant and (not allowed or e.method in allowed)), None)
 
     def _offer_enrollment(self, request, params, offer, error: str, description: str) -> HttpResponse:
         back = request.get_full_path()

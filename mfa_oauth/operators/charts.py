@@ -110,10 +110,7 @@ def daily_columns(
     legend = format_html_join(
         "",
         '<rect x="{}" y="6" width="10" height="10" fill="{}"/><text x="{}" y="15" font-size="11">{}</text>',
-        (
-            (left + i * 110, colour(i), left + i * 110 + 14, name)
-            for i, (name, _) in enumerate(series)
-        ),
+        ((left + i * 110, colour(i), left + i * 110 + 14, name) for i, (name, _) in enumerate(series)),
     )
     return _svg(width, height, title, mark_safe("".join(parts) + legend))
 
