@@ -1,11 +1,13 @@
 # The two commands a newcomer needs:
-#   make run    set everything up and run the reference IdP at http://127.0.0.1:8000 (embedded default)
+#   make run    set everything up and run the reference IdP at http://localhost:8000/ (embedded default;
+#               another port: make run PORT=8001; another address: make run HOST=...)
 #   make test   set everything up and run the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-HOST ?= 127.0.0.1
+# localhost, not 127.0.0.1: a WebAuthn relying party id cannot be an IP address (passkeys need it).
+HOST ?= localhost
 PORT ?= 8000
 
 .PHONY: run test setup setup-dev lint bench clean prod
@@ -25,12 +27,14 @@ $(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed
 
 setup: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput -v0
-	$(PY) manage.py seed_demo --base-url http://localhost:$(PORT)  # localhost: a WebAuthn RP ID may not be an IP
+	$(PY) manage.py seed_demo --base-url http://$(HOST):$(PORT)  # localhost: a WebAuthn RP ID may not be an IP
 
 setup-dev: $(VENV)/.installed-dev
 
 run: setup
-	$(PY) manage.py runserver --insecure $(HOST):$(PORT)  # --insecure: serve static files without DEBUG
+	@echo "Open http://$(HOST):$(PORT)/demo/"
+	WEBAUTHN_ORIGINS=$${WEBAUTHN_ORIGINS:-http://$(HOST):$(PORT)} \
+	  $(PY) manage.py rundev --insecure $(HOST):$(PORT)  # --insecure: serve static files without DEBUG
 
 test: setup-dev
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -584,12 +584,12 @@ def complete_authorization(
                 verify_url = location(answer, "mfa_redirect", "/mfa/verify/")
             page = step("challenge_get", "GET", verify_url, (200,))
             inputs = _Inputs(page.text)
-            if not inputs.radios.get("device"):
-                raise FlowError("challenge_get: 200 without a device to choose")
+            if not inputs.hidden.get("device"):  # the one code field names the factor it tries first
+                raise FlowError("challenge_get: 200 without a code form")
             now = time.time()
             result.totp_step = int(now) // TOTP_PERIOD
             code = account.totp().at(now)
-            form = {**inputs.hidden, "device": inputs.radios["device"][0], "token": code, "action": "verify"}
+            form = {**inputs.hidden, "token": code, "action": "verify"}
             answer = step("challenge_post", "POST", verify_url, (302, 303), data=form)
             next_url = location(answer, "challenge_post", "/o/authorize/")
         else:
@@ -812,7 +812,7 @@ def signed_in_session(
         inputs = _Inputs(go("GET", verify_url, 200).text)
         now = time.time()
         totp_step = int(now) // TOTP_PERIOD
-        form = {**inputs.hidden, "device": inputs.radios["device"][0], "token": account.totp().at(now)}
+        form = {**inputs.hidden, "token": account.totp().at(now)}
         answer = session.post(
             urljoin(site.base_url, verify_url),
             data=form,

@@ -40,8 +40,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_hotp",
+    "idp_site.otp_apps.TOTPConfig",  # django_otp.plugins.otp_totp, named for the admin
+    "idp_site.otp_apps.HOTPConfig",  # django_otp.plugins.otp_hotp
     "oauth2_provider",
     "mfa_oauth",
     "mfa_oauth.backup_codes",

@@ -18,5 +18,7 @@ urlpatterns = [
     path("api/", include("idp_site.api.urls")),
     path("mfa/trust/", include("mfa_oauth.trust.urls")),
     path("account/", include("mfa_oauth.account.urls")),
+    # Browsers ask for /favicon.ico on pages without a <link rel="icon"> (the admin's).
+    path("favicon.ico", views.favicon),
     re_path(r"^healthz/?$", healthz, name="healthz"),  # load balancers: database, cache, broker
 ]

@@ -199,3 +199,35 @@ def _types_present(user, models: list, limit: int | None = None) -> list[int]:
 def _forget_compiled(**kwargs) -> None:
     # A plugin's devices_for_user may read settings (mfa_oauth.sms: SMS_ENABLED).
     _compiled.clear()
+
+
+def token_may_match(device: Device, token: str) -> bool | None:
+    """Whether ``device`` would accept ``token`` now, computed without saving or counting anything.
+
+    Lets one code field serve all of a user's code factors: the challenge finds which device a code
+    belongs to, then checks it on that device alone under the usual locks (``verify.flows``). A
+    factor plugin answers through a ``token_may_match(token)`` method; django-otp's TOTP and HOTP
+    devices are answered here with django-otp's own ``oath`` functions and the device's replay
+    bounds (RFC 6238 §5.2: no step at or before ``last_t``; RFC 4226 §7.2: no counter before
+    ``counter``). None: the device cannot tell without checking for real (SMS, backup codes)."""
+    own = getattr(device, "token_may_match", None)
+    try:
+        if callable(own):
+            return own(token)
+        label = device.model_label()
+        if label not in ("otp_totp.totpdevice", "otp_hotp.hotpdevice"):
+            return None
+        value = int(token)
+        key = device.bin_key
+    except Exception:  # an unreadable seed or a non-numeric code: let the real check answer
+        return None
+    from django_otp.oath import TOTP, hotp
+
+    if label == "otp_totp.totpdevice":
+        totp = TOTP(key, device.step, device.t0, device.digits, device.drift)
+        totp.time = time.time()
+        return bool(totp.verify(value, device.tolerance, device.last_t + 1))
+    return any(
+        hotp(key, counter, device.digits) == value
+        for counter in range(device.counter, device.counter + device.tolerance + 1)
+    )

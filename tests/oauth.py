@@ -76,6 +76,23 @@ def consent(client, request: AuthorizationRequest, url: str | None = None):
     return client.post(url, fields)
 
 
+def declining_the_offer(response):
+    """Past the IdP's "Add a security key" page (an unmet request a user could meet by adding a key):
+    the answer its "Not now" link gives, the client's redirect URI with the error."""
+    import html
+    import re
+
+    from django.http import HttpResponse
+
+    if response.status_code != 200:
+        return response
+    found = re.search(r'id="mfa-unmet-decline" href="([^"]+)"', response.content.decode())
+    assert found, "no way back to the client on the offer page"
+    declined = HttpResponse(status=302)
+    declined["Location"] = html.unescape(found.group(1))
+    return declined
+
+
 def callback_params(response) -> dict[str, str]:
     assert response.status_code == 302, response.status_code
     location = response["Location"]

@@ -15,7 +15,11 @@ from django.views.decorators.http import require_POST
 from .client import DemoClientError, OIDCClient, PendingLogin
 
 PENDING_COOKIE = "demo_pending"
-SESSION_RESULT = "demo.result"
+# The demo's tokens, in its own signed cookie like PENDING_COOKIE: a relying party's sign-in outlives
+# the IdP session it shares this site with (a step-up abandoned half-way, "Not you? Start again" and
+# an expired half-authenticated login all end that session). httponly, and only this browser's.
+RESULT_COOKIE = "demo_result"
+RESULT_MAX_AGE = 8 * 3600
 SESSION_API = "demo.api"
 # The sample resource server's operations (idp_site.api): name -> (path, HTTP method).
 API_CALLS = {"balance": ("api/balance", "GET"), "transfer": ("api/transfer", "POST")}
@@ -30,7 +34,7 @@ def _client(request) -> OIDCClient:
 
 @never_cache
 def index(request):
-    result = request.session.get(SESSION_RESULT)
+    result = _result(request)
     claims = (result or {}).get("id_token_claims")
     readable = None
     if claims:
@@ -88,19 +92,37 @@ def callback(request):
     except DemoClientError as error:
         return _fail(request, str(error))
     request.session.pop(SESSION_API, None)  # an answer given to the previous token
-    request.session[SESSION_RESULT] = {
+    result = {
         "access_token": tokens.get("access_token"),
         "refresh_token": tokens.get("refresh_token"),
         "scope": tokens.get("scope"),
         "id_token_claims": tokens["id_token_claims"],
     }
-    return _done(redirect("demo:index"))
+    response = redirect("demo:index")
+    response.set_cookie(
+        RESULT_COOKIE,
+        signing.dumps(result, salt=RESULT_COOKIE, compress=True),
+        max_age=RESULT_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
+    return _done(response)
 
 
 def forget(request):
-    request.session.pop(SESSION_RESULT, None)
     request.session.pop(SESSION_API, None)
-    return redirect("demo:index")
+    response = redirect("demo:index")
+    response.delete_cookie(RESULT_COOKIE, samesite="Lax")
+    return response
+
+
+def _result(request) -> dict | None:
+    try:
+        data = signing.loads(request.COOKIES[RESULT_COOKIE], salt=RESULT_COOKIE, max_age=RESULT_MAX_AGE)
+    except (KeyError, ValueError, signing.BadSignature):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("id_token_claims"), dict) else None
 
 
 @require_POST
@@ -109,7 +131,7 @@ def call_api(request, name: str):
     that starts a new authorization with the requested acr_values/max_age (RFC 9470 §4)."""
     if name not in API_CALLS:
         return _fail(request, "Unknown API operation.")
-    token = (request.session.get(SESSION_RESULT) or {}).get("access_token")
+    token = (_result(request) or {}).get("access_token")
     if not token:
         return _fail(request, "Sign in first: there is no access token to call the API with.")
     path, method = API_CALLS[name]

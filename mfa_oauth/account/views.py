@@ -15,6 +15,7 @@ from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import devices_for_user
@@ -27,6 +28,7 @@ from ..conf import settings as mfa_settings
 from ..enrollment import available
 from ..freshness import complete_sign_in_required, fresh_mfa_required
 from ..methods import confirmed_devices, method_of
+from ..redirects import safe_next, with_next
 from ..signals import factor_removed, factor_renamed
 from .forms import RenameForm
 from .rules import is_recovery, removal_refusal, requirement
@@ -104,7 +106,11 @@ def security(request):
     devices = [d for d in confirmed_devices(request.user) if d.confirmed]
     entries = [_entry(d) for d in devices]
     rule = requirement(request.user)
-    next_url = _security_url()
+    # Sent here to add a factor on the way somewhere (an app asking for a security key): each
+    # enrollment comes back here, and the page offers the way on.
+    continue_url = safe_next(request, request.GET.get("next"), default=_security_url())
+    continue_url = "" if continue_url == _security_url() else continue_url
+    next_url = with_next(_security_url(), continue_url) if continue_url else _security_url()
     query = urlencode({"next": next_url})
     enrollments = [{"enrollment": e, "url": f"{reverse(e.url_name)}?{query}"} for e in available()]
     pending = pending_entries(request.user)
@@ -121,11 +127,12 @@ def security(request):
             "enrollments": enrollments,
             "requirement": rule,
             "fresh_minutes": max(1, mfa_settings.FRESH_MFA_WINDOW // 60),
+            "continue_url": continue_url,
         },
     )
 
 
-@fresh_mfa_required
+@fresh_mfa_required(reason=gettext_lazy("rename this factor"))
 def rename(request, persistent_id: str):
     if request.method != "POST":
         # Back from the step-up with a GET: the form lives on the security page.
@@ -156,7 +163,7 @@ def rename(request, persistent_id: str):
 
 
 @never_cache
-@fresh_mfa_required
+@fresh_mfa_required(reason=gettext_lazy("remove this factor"))
 def remove(request, persistent_id: str):
     if request.method not in ("GET", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
@@ -199,7 +206,7 @@ def remove(request, persistent_id: str):
 
 
 @never_cache
-@fresh_mfa_required
+@fresh_mfa_required(reason=gettext_lazy("create new backup codes"))
 def backup_codes(request):
     """GET: confirm; POST: a new set (the old one stops working), shown once on the answer to this POST."""
     if request.method not in ("GET", "POST"):

@@ -19,8 +19,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.middleware.csrf import CsrfViewMiddleware
-from django.shortcuts import resolve_url
-from django.urls import reverse
+from django.shortcuts import render, resolve_url
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
@@ -34,7 +34,8 @@ from oauth2_provider.views.oidc import ConnectDiscoveryInfoView
 
 from .. import dpop, par, rar
 from ..conf import settings as mfa_settings
-from ..context import ACR_LEVELS, get_context
+from ..context import ACR_LEVELS, LEVEL_PHISHING_RESISTANT, get_context
+from ..enrollment import available
 from ..policy import AuthRequest, Decision, EffectivePolicy, Outcome, gate_decision
 from ..redirects import with_next
 from . import gate, hints, reauthentication, request_objects, responses
@@ -201,12 +202,12 @@ class MFAAuthorizationView(AuthorizationView):
         if outcome is Outcome.INVALID:
             return self._error_redirect(request, params, "invalid_request", decision.reason)
         if outcome is Outcome.UNMET:
-            return self._error_redirect(
-                request,
-                params,
-                "unmet_authentication_requirements",
-                "The requested authentication level cannot be reached",
-            )
+            error = "unmet_authentication_requirements"
+            description = "The requested authentication level cannot be reached"
+            offer = self._enrollment_offer(request, decision, prompt)
+            if offer is not None:
+                return self._offer_enrollment(request, params, offer, error, description)
+            return self._error_redirect(request, params, error, description)
         if "none" in prompt:
             if outcome is Outcome.LOGIN:
                 return self._error_redirect(request, params, "login_required", "The user is not logged in")
@@ -227,6 +228,38 @@ class MFAAuthorizationView(AuthorizationView):
         if outcome is Outcome.ENROLL:
             return self._redirect_local(with_next(reverse(mfa_settings.ENROLL_URL), back))
         return self._redirect_local(challenge_url(back, decision))
+
+    def _enrollment_offer(self, request, decision: Decision, prompt):
+        """The phishing-resistant factor a signed-in user could add to reach ``decision``'s level.
+
+        OpenID Connect EAP ACR Values 1.0 §5 lets the OP interact with the user before answering
+        ``unmet_authentication_requirements``; the user is offered the enrollment first and the
+        error reaches the client only if they decline. Not for prompt=none (no interaction), an
+        anonymous user, a POST (the consent form) or a level a new key may not reach (hardware)."""
+        if request.method != "GET" or "none" in prompt or not request.user.is_authenticated:
+            return None
+        if get_context(request) is None or decision.required_level > LEVEL_PHISHING_RESISTANT:
+            return None
+        allowed = decision.allowed_methods
+        return next((e for e in available() if e.phishing_resistant and (not allowed or e.method in allowed)), None)
+
+    def _offer_enrollment(self, request, params, offer, error: str, description: str) -> HttpResponse:
+        back = request.get_full_path()
+        try:
+            add_url = with_next(reverse("mfa_oauth_account:security"), back)
+        except NoReverseMatch:  # the security page is optional (mfa_oauth.account)
+            add_url = with_next(reverse(offer.url_name), back)
+        declined = self._error_redirect(request, params, error, description)
+        return render(
+            request,
+            "mfa_oauth/unmet.html",
+            {
+                "application": self.application,
+                "enrollment": offer,
+                "add_url": add_url,
+                "decline_url": declined.get("Location", ""),
+            },
+        )
 
     def _restart_login(self, request, drop: set[str]) -> HttpResponse:
         """``prompt=login`` and ``max_age=0``: a new password and second factor, whatever the session.

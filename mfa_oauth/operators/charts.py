@@ -12,6 +12,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 PALETTE = ("#3b6ea5", "#c0392b", "#e67e22", "#27ae60", "#8e44ad")
+# Colours that mean something: red only for what went wrong, green for what arrived.
+NEUTRAL, GOOD, WARNING, BAD = "#3b6ea5", "#27ae60", "#e67e22", "#c0392b"
 
 
 def horizontal_bars(
@@ -50,9 +52,22 @@ def horizontal_bars(
 
 
 def daily_columns(
-    days: Sequence[str], series: Sequence[tuple[str, Sequence[int]]], *, title: str, width: int = 620, height: int = 200
+    days: Sequence[str],
+    series: Sequence[tuple[str, Sequence[int]]],
+    *,
+    title: str,
+    width: int = 620,
+    height: int = 200,
+    colours: Sequence[str] = (),
 ) -> SafeString:
-    """Grouped columns: one group per day, one column per series, with a legend."""
+    """Grouped columns: one group per day, one column per series, with a legend.
+
+    ``colours``: one per series (else the palette after its first colour). Every other day is
+    labelled, counted from the last one, so today always has its label."""
+
+    def colour(index: int) -> str:
+        return colours[index] if index < len(colours) else PALETTE[(index + 1) % len(PALETTE)]
+
     left, bottom, top = 34, 34, 30
     plot_h = height - top - bottom
     peak = max([v for _, values in series for v in values] + [1])
@@ -77,13 +92,13 @@ def daily_columns(
                     top + plot_h - h,
                     round(col_w - 1, 1),
                     h,
-                    PALETTE[(s + 1) % len(PALETTE)],
+                    colour(s),
                     day,
                     name,
                     value,
                 )
             )
-        if d % 2 == 0 or len(days) <= 7:
+        if (len(days) - 1 - d) % 2 == 0 or len(days) <= 7:
             parts.append(
                 format_html(
                     '<text x="{}" y="{}" text-anchor="middle" font-size="10">{}</text>',
@@ -95,10 +110,7 @@ def daily_columns(
     legend = format_html_join(
         "",
         '<rect x="{}" y="6" width="10" height="10" fill="{}"/><text x="{}" y="15" font-size="11">{}</text>',
-        (
-            (left + i * 110, PALETTE[(i + 1) % len(PALETTE)], left + i * 110 + 14, name)
-            for i, (name, _) in enumerate(series)
-        ),
+        ((left + i * 110, colour(i), left + i * 110 + 14, name) for i, (name, _) in enumerate(series)),
     )
     return _svg(width, height, title, mark_safe("".join(parts) + legend))
 

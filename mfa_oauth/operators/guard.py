@@ -72,7 +72,8 @@ def operator_step_up(request) -> HttpResponse | None:
     if needs_fresh_mfa(request):
         if request.method == "POST":
             messages.warning(request, _("Nothing was changed: confirm your second factor, then try again."))
-        return step_up_redirect(request)
+        # The admin's own forms are not kept (the warning says so); the challenge says what it is for.
+        return step_up_redirect(request, reason=_("change another user's sign-in"))
     return None
 
 

@@ -17,9 +17,10 @@ from ..audit.models import AuthEvent, EventKind
 from ..methods import method_of
 from ..models import UserMFAState
 from . import services
-from .charts import daily_columns, horizontal_bars
+from .charts import BAD, GOOD, NEUTRAL, WARNING, daily_columns, horizontal_bars
 
 DAYS = 14
+SMS_COLOURS = {"sent": NEUTRAL, "delivered": GOOD, "failed": BAD}
 
 
 def enrollment_by_method() -> list[tuple[str, int]]:
@@ -91,13 +92,19 @@ def overview_view(request):
         "enrollment": enrollment,
         "enrollment_chart": horizontal_bars(enrollment, title="Users by second-factor method"),
         "failures_chart": daily_columns(
-            days, [("Failures", failures), ("Lockouts", lockouts)], title="Second-factor failures and lockouts per day"
+            days,
+            [("Failures", failures), ("Lockouts", lockouts)],
+            title="Second-factor failures and lockouts per day",
+            colours=(WARNING, BAD),
         ),
         "failures_total": sum(failures),
         "lockouts_total": sum(lockouts),
         "locked_now": UserMFAState.objects.filter(lockout.locked_now()).count(),
         "sms_chart": daily_columns(
-            sms[0], [(k.capitalize(), v) for k, v in sms[1].items()], title="SMS sent, delivered and failed per day"
+            sms[0],
+            [(k.capitalize(), v) for k, v in sms[1].items()],
+            title="SMS sent, delivered and failed per day",
+            colours=[SMS_COLOURS.get(k, NEUTRAL) for k in sms[1]],
         )
         if sms
         else None,

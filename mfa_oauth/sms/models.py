@@ -113,6 +113,19 @@ class SMSDevice(TimestampMixin, ThrottlingMixin, Device):
         # Without the request there is no login attempt to bind the code to, so nothing matches.
         return False
 
+    def challenge_sent_for_request(self, request) -> bool:
+        """Whether a code sent for this login attempt can still be typed (the challenge page then
+        takes it in its one code field; before that it offers only "Send me a code")."""
+        from django.utils import timezone
+
+        from . import service
+
+        attempt = service.login_attempt_id(request, create=False)
+        if not attempt:
+            return False
+        live = {"used_at__isnull": True, "superseded_at__isnull": True, "expires_at__gt": timezone.now()}
+        return SMSCode.objects.filter(device=self, attempt=attempt, **live).exists()
+
     def verify_token_for_request(self, request, token: str) -> bool:
         from . import service
 
@@ -183,6 +196,8 @@ class SMSMessage(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        verbose_name = _("text message")
+        verbose_name_plural = _("text messages (outbox)")
 
     def __str__(self) -> str:
         return f"SMS #{self.pk} to {phone.mask(self.to)}: {self.status}"

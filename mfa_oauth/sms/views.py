@@ -7,11 +7,13 @@ shows the risks of SMS and links to stronger factors before anything is bound (N
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.decorators.cache import never_cache
 
@@ -22,7 +24,7 @@ from ..enrollment import available
 from ..freshness import fresh_mfa_required
 from ..redirects import safe_next
 from ..signals import challenge_sent, factor_added
-from ..verify.flows import complete, normalize_token
+from ..verify.flows import complete, normalize_token, retry_after, throttle_message
 from . import api, phone, service
 from .models import SMSDevice, SMSMessage
 
@@ -31,7 +33,7 @@ VERIFYING_SESSION_KEY = "mfa_oauth.sms.verifying"
 
 
 @method_decorator(never_cache, name="dispatch")
-@method_decorator(fresh_mfa_required, name="dispatch")
+@method_decorator(fresh_mfa_required(reason=gettext_lazy("add a phone number")), name="dispatch")
 class AddNumberView(View):
     template_name = "mfa_oauth_sms/add.html"
 
@@ -135,6 +137,9 @@ class AddNumberView(View):
                 complete(request, device)  # the code just typed proves this session's second factor
             except pending.PendingSessionExpired:  # the limit passed during this request
                 return pending.restart(request, self.next_url)
+        messages.success(
+            request, _("%(number)s verified. It receives sign-in codes from now on.") % {"number": device.masked_number}
+        )
         response = HttpResponse(status=303)
         response["Location"] = self.next_url
         return response
@@ -180,7 +185,7 @@ def confirm_with_code(request, device: SMSDevice, raw_token: str) -> tuple[str, 
     attempt = service.login_attempt_id(request, create=False)
     with transaction.atomic():
         locked = SMSDevice.objects.select_for_update().get(pk=device.pk)
-        allowed, _info = locked.verify_is_allowed()
+        allowed, info = locked.verify_is_allowed()
         ok = bool(allowed and token and attempt and service.check_code(locked, attempt, token))
         if ok:
             if api.held_elsewhere(locked):
@@ -195,12 +200,12 @@ def confirm_with_code(request, device: SMSDevice, raw_token: str) -> tuple[str, 
     if ok:
         return "", 200
     if not allowed:
-        return _("Too many wrong codes. Wait a little, then try again."), 429
+        return throttle_message(retry_after(info)), 429
     return _("That code did not work. Check it, or ask for a new one."), 200
 
 
 @method_decorator(never_cache, name="dispatch")
-@method_decorator(fresh_mfa_required, name="dispatch")
+@method_decorator(fresh_mfa_required(reason=gettext_lazy("verify this phone number")), name="dispatch")
 class VerifyNumberView(AddNumberView):
     """Verify a number that is already listed but unconfirmed (an operator entered it, or the user
     left the add page before typing the code): send a code to it, type it back.

@@ -15,9 +15,10 @@ from ..conf import settings as mfa_settings
 PENDING_SESSION_KEY = "mfa_oauth.totp.pending"
 
 
-def start(request, name: str = "Authenticator app") -> TOTPDevice:
+def start(request, name: str = "") -> TOTPDevice:
     """A new unconfirmed device; any earlier unconfirmed one of this session is discarded, so a
-    reload shows a new secret rather than the old one again."""
+    reload shows a new secret rather than the old one again. Unnamed by default: the pages call it by
+    its kind ("Authenticator app"), and the user may name it on the security page."""
     discard_pending(request)
     device = TOTPDevice.objects.create(user=request.user, name=name[:64], confirmed=False)
     request.session[PENDING_SESSION_KEY] = device.pk

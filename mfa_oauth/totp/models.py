@@ -64,6 +64,7 @@ class OATHTOTPDevice(TimestampMixin, ThrottlingMixin, Device):
 
     class Meta(Device.Meta):
         verbose_name = _("TOTP token (SHA-1/256/512)")
+        verbose_name_plural = _("TOTP tokens (SHA-1/256/512)")
 
     @property
     def bin_key(self) -> bytes:
@@ -74,6 +75,22 @@ class OATHTOTPDevice(TimestampMixin, ThrottlingMixin, Device):
 
         return getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1)
 
+    def token_may_match(self, token: str) -> bool:
+        """Whether verify_token would accept ``token`` now; saves and counts nothing (mfa_oauth.methods)."""
+        return self._matching_step(int(token)) is not None
+
+    def _matching_step(self, value: int) -> int | None:
+        digest = DIGESTS[self.algorithm]
+        now = (int(time.time()) - self.t0) // self.step
+        window = min(self.tolerance, 2)
+        for t in range(now - window, now + window + 1):
+            # Each step once, and never an older step after a newer one (RFC 6238 §5.2).
+            if t > self.last_t and hmac.compare_digest(
+                f"{hotp(self.bin_key, t, self.digits, digest):0{self.digits}d}", f"{value:0{self.digits}d}"
+            ):
+                return t
+        return None
+
     def verify_token(self, token) -> bool:
         allowed, _info = self.verify_is_allowed()
         if not allowed:
@@ -83,18 +100,12 @@ class OATHTOTPDevice(TimestampMixin, ThrottlingMixin, Device):
         except (TypeError, ValueError):
             self.throttle_increment()
             return False
-        digest = DIGESTS[self.algorithm]
-        now = (int(time.time()) - self.t0) // self.step
-        window = min(self.tolerance, 2)
-        for t in range(now - window, now + window + 1):
-            # Each step once, and never an older step after a newer one (RFC 6238 §5.2).
-            if t > self.last_t and hmac.compare_digest(
-                f"{hotp(self.bin_key, t, self.digits, digest):0{self.digits}d}", f"{value:0{self.digits}d}"
-            ):
-                self.last_t = t
-                self.throttle_reset(commit=False)
-                self.set_last_used_timestamp(commit=False)
-                self.save()
-                return True
+        t = self._matching_step(value)
+        if t is not None:
+            self.last_t = t
+            self.throttle_reset(commit=False)
+            self.set_last_used_timestamp(commit=False)
+            self.save()
+            return True
         self.throttle_increment()
         return False

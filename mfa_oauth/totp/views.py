@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -12,10 +13,10 @@ from django.views.decorators.cache import never_cache
 
 from .. import pending
 from ..context import get_context
-from ..freshness import needs_fresh_mfa, step_up_redirect
+from ..freshness import needs_fresh_mfa, resume, step_up_redirect
 from ..redirects import safe_next
 from ..signals import factor_added
-from ..verify.flows import complete, normalize_token
+from ..verify.flows import complete, normalize_token, retry_after, throttle_message
 from . import flows
 
 
@@ -28,7 +29,8 @@ class EnrollTOTPView(View):
             return redirect_to_login(request.get_full_path())
         self.next_url = safe_next(request, request.GET.get("next") or request.POST.get("next"))
         if needs_fresh_mfa(request):
-            return step_up_redirect(request)
+            return step_up_redirect(request, reason=_("add an authenticator app"), keep_post=True)
+        resume(request)
         if pending.expired(get_context(request)):
             # The confirmed device would become this password-only session's second factor: past
             # the half-authenticated state's limit the password comes first (docs/security.md).
@@ -48,6 +50,12 @@ class EnrollTOTPView(View):
             return self.render(
                 flows.start(request), error=_("That setup page expired. Scan this new code."), status=400
             )
+        allowed, info = device.verify_is_allowed()
+        if not allowed:
+            # django-otp's throttle after a wrong code: say so, not "check the time" (the code is not checked).
+            response = self.render(device, error=throttle_message(retry_after(info)), status=429)
+            response["Retry-After"] = str(retry_after(info) or 1)
+            return response
         token = normalize_token(device, request.POST.get("token", ""))
         if token is None or not flows.confirm(request, device, token):
             # The same secret stays on screen for a typo; a reload (GET) replaces it.
@@ -64,6 +72,7 @@ class EnrollTOTPView(View):
                 complete(request, device)
             except pending.PendingSessionExpired:  # the limit passed during this request
                 return pending.restart(request, self.next_url)
+        messages.success(request, _("Authenticator app added. It works for signing in from now on."))
         response = HttpResponse(status=303)
         response["Location"] = self.next_url
         return response

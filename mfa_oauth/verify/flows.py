@@ -15,7 +15,7 @@ from django_otp.models import Device
 
 from .. import lockout, pending
 from ..context import AuthContext, Factor, add_factor, get_context
-from ..methods import factor_for, method_of
+from ..methods import factor_for, method_of, token_may_match
 from ..seeds.keyring import seed_unreadable
 from ..signals import second_factor_failed, second_factor_verified
 
@@ -48,6 +48,40 @@ def normalize_token(device: Device, raw: str) -> str | None:
     if not token or len(token) > 64 or not re.fullmatch(pattern, token, flags=re.ASCII | re.IGNORECASE):
         return None
     return token
+
+
+def code_ready(request, device: Device) -> bool:
+    """Whether a typed code can answer ``device`` now: a factor that sends its code (SMS) only once
+    one was sent for this login attempt (its ``challenge_sent_for_request``)."""
+    if not method_of(device).sends_challenge:
+        return True
+    sent = getattr(device, "challenge_sent_for_request", None)
+    return bool(sent(request)) if callable(sent) else True
+
+
+def pick_device(candidates: list[Device], raw_token: str) -> Device | None:
+    """The one device of ``candidates`` that checks ``raw_token``; None when it fits none's shape.
+
+    The shape decides between kinds (a backup code is 20 letters and digits, an app's code 6 to 8
+    digits), so a backup code still costs one slow hash. Among devices of the same shape the one
+    that would accept the code (:func:`~mfa_oauth.methods.token_may_match`, nothing saved) is chosen;
+    a throttled one answers for all of them, so a second device gives no extra guesses (RFC 4226 §7.3)."""
+    shaped = [(device, token) for device in candidates if (token := normalize_token(device, raw_token)) is not None]
+    if len(shaped) <= 1:
+        return shaped[0][0] if shaped else None
+    for device, _token in shaped:
+        if not device.verify_is_allowed()[0]:
+            return device
+    unknown = None
+    for device, token in shaped:
+        match = token_may_match(device, token)
+        if match:
+            return device
+        if match is None and unknown is None:
+            unknown = device
+    # No device says yes: one that can only tell by checking (an SMS sent), else the first one,
+    # whose failure is then counted as usual.
+    return unknown or shaped[0][0]
 
 
 def verify(request, device: Device, raw_token: str) -> Attempt:
@@ -126,6 +160,26 @@ def _just_used(device: Device) -> bool:
 
     last = getattr(device, "last_used_at", None)
     return last is not None and abs((timezone.now() - last).total_seconds()) < 5
+
+
+def throttle_message(seconds: int | None) -> str:
+    """What a throttled code check tells the person: that it is a pause against guessing, and how long.
+
+    django-otp's ThrottlingMixin doubles the wait after each wrong code (RFC 4226 §7.3); a right code
+    typed during the wait is not checked, so the message must not read like a wrong code."""
+    from django.utils.translation import ngettext
+
+    seconds = max(1, seconds or 1)
+    return ngettext(
+        "Too many attempts: codes are paused for a moment to stop guessing. Try again in %(seconds)d second.",
+        "Too many attempts: codes are paused for a moment to stop guessing. Try again in %(seconds)d seconds.",
+        seconds,
+    ) % {"seconds": seconds}
+
+
+def retry_after(info) -> int | None:
+    """Seconds until django-otp's throttle lets a code be checked again (from verify_is_allowed's info)."""
+    return _retry_after(info)
 
 
 def _retry_after(info) -> int | None:

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ChallengeForm(forms.Form):
+    # The factor to send a code to, or the one the page tries a typed code on first (a hint).
     device = forms.CharField(max_length=200)
     token = forms.CharField(
         label=_("Code"),

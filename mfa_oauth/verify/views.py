@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -13,15 +15,16 @@ from django.views.decorators.cache import never_cache
 
 from .. import lockout, pending
 from ..context import LEVEL_MFA, get_context
-from ..methods import confirmed_device, confirmed_devices, method_of
+from ..freshness import interrupted
+from ..methods import confirmed_device, confirmed_devices, method_of, token_may_match
 from ..redirects import safe_next
 from . import extras
-from .flows import Status, verify
+from .flows import Status, code_ready, normalize_token, pick_device, throttle_message, verify
 from .forms import ChallengeForm
 
 MESSAGES = {
     Status.WRONG: gettext_lazy("That code did not work. Check it and try again."),
-    Status.MALFORMED: gettext_lazy("That does not look like a code for this factor. Check it and try again."),
+    Status.MALFORMED: gettext_lazy("That does not look like a code for any of your factors. Check it and try again."),
 }
 
 
@@ -63,15 +66,20 @@ class VerifyView(View):
             return self.render(form, status=400)
         device = form.cleaned_data["device"]
         if form.cleaned_data.get("action") == "send":
+            if not method_of(device).sends_challenge:
+                return self.render(form, error=_("Choose where to send the code."), status=400)
             return self.send_challenge(form, device)
-        attempt = verify(request, device, form.cleaned_data.get("token", ""))
+        raw = form.cleaned_data.get("token", "")
+        device = self.code_device(device, raw)
+        if device is None:
+            return self.render(form, error=MESSAGES[Status.MALFORMED])
+        attempt = verify(request, device, raw)
         if attempt.status is Status.OK:
             return _see_other(self.next_url)
         if attempt.status is Status.EXPIRED:
             return pending.restart(request, self.next_url)
         if attempt.status is Status.THROTTLED:
-            message = _("Too many attempts. Try again in %(seconds)d seconds.") % {"seconds": attempt.retry_after or 1}
-            response = self.render(form, error=message, status=429)
+            response = self.render(form, error=throttle_message(attempt.retry_after), status=429)
             response["Retry-After"] = str(attempt.retry_after or 1)
             return response
         if attempt.status is Status.UNAVAILABLE:
@@ -81,6 +89,22 @@ class VerifyView(View):
             # The page's lock notice says it all, and until when (mfa_oauth.lockout.message).
             return self.render(form, status=403, selected=device, lock=attempt.lock)
         return self.render(form, error=MESSAGES[attempt.status], selected=device)
+
+    def code_device(self, hint, raw: str):
+        """Which of the user's code factors checks ``raw``: one code field takes them all.
+
+        The page names its first ready factor (``hint``): when the code has that factor's shape and
+        would be accepted by it, it is the one (one statement, as before). Otherwise the code's shape
+        and the user's other factors decide (:func:`~mfa_oauth.verify.flows.pick_device`); either way
+        exactly one device is then checked, locked and saved by :func:`verify`."""
+        if hint is not None and method_of(hint).takes_code and code_ready(self.request, hint):
+            token = normalize_token(hint, raw)
+            if token is not None and token_may_match(hint, token):
+                return hint
+        takes_code = [d for d in self.eligible_devices() if method_of(d).takes_code]
+        ready = [d for d in takes_code if code_ready(self.request, d)]
+        # A code for a factor not ready (an SMS whose code expired) is that factor's wrong code.
+        return pick_device(ready, raw) or pick_device(takes_code, raw)
 
     def send_challenge(self, form, device) -> HttpResponse:
         allowed, _info = device.generate_is_allowed()
@@ -116,19 +140,35 @@ class VerifyView(View):
             form.devices = {d.persistent_id: d for d in self.devices}
             if selected is not None:
                 selected = next((d for d in self.devices if d.persistent_id == selected.persistent_id), None)
-        entries = [{"device": d, "method": method_of(d)} for d in self.devices]
+        entries = [
+            {"device": d, "method": method_of(d), "ready": method_of(d).takes_code and code_ready(self.request, d)}
+            for d in self.devices
+        ]
         lock = lock if lock is not None else lockout.state(self.request.user)
         if lock.locked:
             # Codes are not checked while locked; a user-verified WebAuthn key still is, unless the
             # site says otherwise (docs/security.md, "Second-factor lockout").
             entries = [e for e in entries if lockout.usable_while_locked(e["method"])]
+        ready = [e for e in entries if e["ready"]]
+        # The one code field lists what it takes: a factor's own name only where the user has two of a kind.
+        kinds = Counter(e["method"].name for e in ready)
+        for e in ready:
+            name = e["device"].name if kinds[e["method"].name] > 1 else ""
+            e["display"] = f"{e['method'].label}: {name}" if name else str(e["method"].label)
+        if selected is None or not any(e["device"] == selected for e in ready):
+            selected = ready[0]["device"] if ready else None
         context = {
             "form": form,
             "entries": entries,
-            # No code form when every eligible factor is answered otherwise (WebAuthn at level phr).
-            "takes_code": any(e["method"].takes_code for e in entries),
-            # The first factor answered by a typed code (a WebAuthn entry has no radio button).
-            "selected": selected or next((d for d in self.devices if method_of(d).takes_code), None),
+            # The one code field, for every factor answered by a typed code that can be answered now
+            # (an SMS only once a code was sent); none when every eligible factor is answered
+            # otherwise (WebAuthn at level phr) or only "Send me a code" is possible yet.
+            "takes_code": bool(ready),
+            "code_entries": ready,
+            "send_entries": [e for e in entries if e["method"].sends_challenge],
+            # The factor the code is tried on first (a hint: see code_device).
+            "selected": selected,
+            "interrupted": interrupted(self.request, self.next_url),
             "next": self.next_url,
             "error": error,
             "info": info,

@@ -6,12 +6,14 @@ from __future__ import annotations
 from functools import wraps
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -19,7 +21,7 @@ from django_otp import login as otp_login
 
 from .. import pending
 from ..context import get_context
-from ..freshness import fresh_mfa_required, needs_fresh_mfa
+from ..freshness import fresh_mfa_required, needs_fresh_mfa, resumable
 from ..redirects import safe_next
 from ..signals import factor_added, factor_removed, second_factor_verified
 from ..verify.flows import complete
@@ -59,7 +61,7 @@ def _stale() -> JsonResponse:
 
 
 @method_decorator(never_cache, name="dispatch")
-@method_decorator(fresh_mfa_required, name="dispatch")
+@method_decorator(fresh_mfa_required(reason=gettext_lazy("add or remove a security key")), name="dispatch")
 class RegisterView(View):
     """The standalone page to add and remove security keys and passkeys (the security page links here)."""
 
@@ -104,6 +106,7 @@ def register_verify(request: HttpRequest) -> JsonResponse:
     except CeremonyError as error:
         return _error(error)
     factor_added.send(sender=WebAuthnCredential, request=request, user=request.user, device=device, method="webauthn")
+    messages.success(request, _("Security key or passkey added. It works for signing in from now on."))
     # Unlike a confirmed TOTP code, a registration does not count as this session's second factor:
     # with "none" attestation nothing is signed (not even the UV flag), so it proves neither the
     # private key nor user verification. The first assertion does; the gate asks for it.
@@ -116,8 +119,9 @@ def register_verify(request: HttpRequest) -> JsonResponse:
 
 
 @never_cache
+@resumable  # a removal interrupted by a step-up comes back as a GET (freshness.resume)
 @require_POST
-@fresh_mfa_required
+@fresh_mfa_required(reason=gettext_lazy("remove this security key"))
 def remove(request: HttpRequest, pk: int) -> HttpResponse:
     device = get_object_or_404(WebAuthnCredential, pk=pk, user=request.user)
     device.delete()

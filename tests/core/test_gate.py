@@ -13,6 +13,7 @@ from tests.oauth import (
     AuthorizationRequest,
     callback_params,
     consent,
+    declining_the_offer,
     form_fields,
     full_authorization,
     jwt_payload,
@@ -184,7 +185,7 @@ def test_malformed_max_age_is_an_oauth_error(client, application, totp_device, v
 
 def test_acr_values_above_reach_yields_unmet_authentication_requirements(client, application, totp_device):
     full_authorization(client, totp_device)
-    params = callback_params(client.get(AuthorizationRequest().url(acr_values="phr")))
+    params = callback_params(declining_the_offer(client.get(AuthorizationRequest().url(acr_values="phr"))))
     assert params["error"] == "unmet_authentication_requirements"
     assert "code" not in params
 
@@ -312,7 +313,7 @@ def test_when_enrolled_client_restricted_to_another_method_gives_no_code_on_the_
     make_application(mfa_mode="when_enrolled", allowed_methods=["webauthn"], skip_authorization=True)
     request = AuthorizationRequest()
     login(client)
-    params = callback_params(client.get(request.url()))
+    params = callback_params(declining_the_offer(client.get(request.url())))
     assert params["error"] == "unmet_authentication_requirements"
     assert params["state"] == request.state
     assert "code" not in params
@@ -323,7 +324,7 @@ def test_always_client_restricted_to_a_method_the_enroll_url_cannot_add_is_unmet
     # Enrolling another TOTP would not satisfy the client: no endless trip through enrollment.
     make_application(mfa_mode="always", allowed_methods=["webauthn"])
     login(client)
-    params = callback_params(client.get(AuthorizationRequest().url()))
+    params = callback_params(declining_the_offer(client.get(AuthorizationRequest().url())))
     assert params["error"] == "unmet_authentication_requirements"
     assert "code" not in params
 

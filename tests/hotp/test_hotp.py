@@ -14,6 +14,7 @@ from django_otp.plugins.otp_hotp.models import HOTPDevice
 
 from mfa_oauth.context import AuthContext
 from tests.conftest import PASSWORD
+from tests.oauth import declining_the_offer
 
 # RFC 4226 Appendix D: secret "12345678901234567890" (ASCII), HOTP values for counters 0-9.
 RFC_SECRET_HEX = b"12345678901234567890".hex()
@@ -127,7 +128,7 @@ def test_hotp_does_not_satisfy_a_phishing_resistant_request(client, token, appli
         "/o/authorize/?response_type=code&client_id=rp&redirect_uri=https://rp.example/cb&scope=openid"
         "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&acr_values=phr"
     )
-    assert "error=unmet_authentication_requirements" in response["Location"]
+    assert "error=unmet_authentication_requirements" in declining_the_offer(response)["Location"]
 
 
 # --- admin enrollment by secret ----------------------------------------------------------------

@@ -28,7 +28,8 @@ def run(rp, second=None, **extra):
 
 def test_an_essential_acr_the_user_cannot_reach_fails_the_request(rp, totp_device):
     trip, pending = run(rp, use_totp(totp_device), claims=essential(ACR_PHISHING_RESISTANT))
-    assert trip.steps == ["login", "callback"]
+    # The user is offered to add a key first (an OP may interact before the error); they decline.
+    assert trip.steps == ["login", "offer", "callback"]
     assert trip.callback["error"] == "unmet_authentication_requirements"
     assert trip.callback["state"] == pending.state
     assert "code" not in trip.callback

@@ -13,6 +13,7 @@ import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.conftest import CLIENT_SECRET, REDIRECT_URI, totp_for
+from tests.oauth import declining_the_offer
 
 from .conftest import ORIGIN, password_login, post_json, register
 from .soft_authenticator import SoftAuthenticator
@@ -75,7 +76,10 @@ def with_key(client, user, application, hardware_key):
 def test_phr_request_is_unmet_for_a_totp_only_user(client, user, totp_device, application):
     password_login(client)
     url, _ = authorize_url(acr_values="phr")
-    response = client.get(url)
+    offer = client.get(url)
+    # Before the client gets the error, the user is offered the way to meet the request.
+    assert offer.status_code == 200 and 'id="mfa-add-key"' in offer.content.decode()
+    response = declining_the_offer(offer)
     assert response.status_code == 302
     query = parse_qs(urlparse(response["Location"]).query)
     assert response["Location"].startswith(REDIRECT_URI)
@@ -161,7 +165,7 @@ def test_challenge_page_with_webauthn_and_totp(client, user, with_key):
     page = client.get("/mfa/verify/?next=/").content.decode()
     # Both offered; the code form preselects the TOTP device, the key has its own button.
     assert 'data-webauthn="authenticate"' in page and 'id="mfa-verify-form"' in page
-    assert f'value="{totp_device.persistent_id}" checked' in page
+    assert f'name="device" value="{totp_device.persistent_id}"' in page
     # At phr only WebAuthn qualifies: no empty code form.
     page = client.get("/mfa/verify/?next=/&level=2").content.decode()
     assert 'data-webauthn="authenticate"' in page and 'id="mfa-verify-form"' not in page

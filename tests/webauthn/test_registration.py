@@ -169,3 +169,34 @@ def test_registration_page_explains_a_wrong_address(client, user):
     html = client.get(reverse("mfa_oauth:webauthn-register"), HTTP_HOST="127.0.0.1:8000").content.decode()
     assert "webauthn-wrong-origin" in html and 'href="http://localhost:8000/mfa/webauthn/"' in html
     assert 'id="webauthn-register"' not in html
+
+
+def test_a_key_removal_interrupted_for_freshness_is_carried_out_after_the_second_factor(client, registered):
+    import dataclasses
+    import time
+
+    from mfa_oauth.context import SESSION_KEY, AuthContext, password_factor
+    from mfa_oauth.methods import factor_for
+
+    client.force_login(registered.user)
+    session = client.session
+    old = int(time.time()) - 3600  # the key was used an hour ago: too old for a change
+    factor = dataclasses.replace(factor_for(registered), at=old)
+    session[SESSION_KEY] = AuthContext(user_id=registered.user_id, factors=(password_factor(old), factor)).to_dict()
+    session.save()
+    url = reverse("mfa_oauth:webauthn-remove", args=[registered.pk])
+    refused = client.post(url, HTTP_HOST="localhost:8000")
+    assert refused.status_code == 302 and refused["Location"].startswith("/mfa/verify/")
+    assert WebAuthnCredential.objects.filter(pk=registered.pk).exists()
+    back = refused["Location"].split("next=", 1)[1]
+    from urllib.parse import unquote
+
+    session = client.session
+    fresh = int(time.time())
+    session[SESSION_KEY] = AuthContext(
+        user_id=registered.user_id, factors=(password_factor(old), dataclasses.replace(factor, at=fresh))
+    ).to_dict()
+    session.save()
+    done = client.get(unquote(back), HTTP_HOST="localhost:8000")
+    assert done.status_code == 303
+    assert not WebAuthnCredential.objects.filter(pk=registered.pk).exists()

@@ -34,7 +34,7 @@ class Command(BaseCommand):
     help = "Create or refresh the reference IdP's demo data and print how to use it."
 
     def add_arguments(self, parser):
-        parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+        parser.add_argument("--base-url", default="http://localhost:8000")
         parser.add_argument("--quiet", action="store_true")
 
     def handle(self, *args, base_url: str, quiet: bool, **options):

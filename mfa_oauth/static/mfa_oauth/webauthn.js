@@ -13,6 +13,19 @@
     AbortError: "The request was cancelled."
   };
 
+  function message(root, error) {
+    var site = root.dataset.siteAddress;
+    if (error && error.name === "SecurityError" && site && site.indexOf(window.location.origin + "/") !== 0) {
+      // The browser refuses keys on any origin but the site's own (WebAuthn L2 §13.4.9): name it.
+      return "Security keys and passkeys work only at this site's own address, " + site +
+        " (this page is open at " + window.location.origin + "/). Open the site there and try again.";
+    }
+    if (error && error.name === "SecurityError" && site) {
+      return "This page's address cannot use security keys. Open the site at " + site + " and try again.";
+    }
+    return MESSAGES[error && error.name] || (error && error.message) || "Something went wrong.";
+  }
+
   function supported() {
     return !!(window.PublicKeyCredential && navigator.credentials &&
       PublicKeyCredential.parseCreationOptionsFromJSON && PublicKeyCredential.parseRequestOptionsFromJSON);
@@ -90,7 +103,7 @@
           return;
         }
         button.disabled = false;
-        status(root, MESSAGES[error && error.name] || (error && error.message) || "Something went wrong.", true);
+        status(root, message(root, error), true);
       });
     });
   }
