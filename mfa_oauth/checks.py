@@ -1,10 +1,19 @@
 """System checks for settings that would silently weaken the provider."""
 
 from django.conf import settings
+from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.core.checks import Error, Warning, register
 from django.utils.module_loading import import_string
 
 from .conf import MAX_FAILED_ATTEMPTS_CEILING
+from .hashers import GeneratedSecretHasher
+
+
+def _is_subclass(path: object, base: type) -> bool:
+    """Whether the dotted path (or class) ``path`` names ``base`` or a subclass of it (a project's own
+    subclass counts; a name that merely contains the base's name does not)."""
+    cls, _shown = _resolve(path)
+    return isinstance(cls, type) and issubclass(cls, base)
 
 
 @register()
@@ -23,7 +32,7 @@ def check_settings(app_configs, **kwargs):
     messages.extend(_check_dot_classes())
     hashers = list(getattr(settings, "PASSWORD_HASHERS", []) or [])
     messages.extend(_check_argon2(hashers))
-    if hashers and hashers[0] == "mfa_oauth.hashers.GeneratedSecretHasher":
+    if hashers and _is_subclass(hashers[0], GeneratedSecretHasher):
         messages.append(
             Error(
                 "PASSWORD_HASHERS starts with mfa_oauth.hashers.GeneratedSecretHasher, so user passwords "
@@ -37,7 +46,7 @@ def check_settings(app_configs, **kwargs):
 
 def _check_argon2(hashers: list) -> list[Error]:
     """An Argon2 hasher without argon2-cffi fails at the first password set or checked (a 500)."""
-    argon2_hashers = [h for h in hashers if isinstance(h, str) and "argon2" in h.lower()]
+    argon2_hashers = [h for h in hashers if _is_subclass(h, Argon2PasswordHasher)]
     if not argon2_hashers:
         return []
     try:
@@ -153,3 +162,4 @@ def check_lockout(app_configs, **kwargs):
 
 
 from .throttle import checks as _login_throttle_checks  # noqa: E402,F401  (mfa_oauth.W020-W022, E020-E022)
+from . import settings_checks as _settings_checks  # noqa: E402,F401  (mfa_oauth.E120-E129, W120-W129)

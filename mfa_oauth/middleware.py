@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from .conf import settings as mfa_settings
+
 DEFAULT_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
@@ -18,7 +20,8 @@ DEFAULT_CSP = (
 class SecurityHeadersMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
-        self.csp = getattr(settings, "MFA_OAUTH_CSP", DEFAULT_CSP)
+        csp = mfa_settings.CSP  # MFA_OAUTH["CSP"]; None: the strict default, "": no header
+        self.csp = DEFAULT_CSP if csp is None else csp
         # Never "no-referrer" by default: Chromium then sends "Origin: null" on same-site form POSTs,
         # which Django's CSRF origin check refuses. same-origin still sends nothing cross-origin.
         self.referrer_policy = getattr(settings, "SECURE_REFERRER_POLICY", None) or "same-origin"

@@ -10,13 +10,21 @@ from __future__ import annotations
 import enum
 import json
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import pending
+from .adapter import get_adapter
 from .conf import settings as mfa_settings
-from .context import LEVEL_MFA, LEVEL_PASSWORD, REMEMBERED_METHOD, AuthContext, add_factor, level_for_acr
+from .context import (
+    LEVEL_MFA,
+    LEVEL_PASSWORD,
+    REMEMBERED_METHOD,
+    AuthContext,
+    Factor,
+    add_factor,
+    level_for_acr,
+)
 from .enrollment import methods_at
 from .methods import confirmed_devices, method_of
 from .models import ClientPolicy, MFAMode
@@ -217,24 +225,12 @@ def _methods_allowed(context: AuthContext, allowed: tuple[str, ...], required: i
 
 
 # --- second-factor substitutes ---------------------------------------------------------------
-# A feature app (mfa_oauth.trust: "remember this browser") may satisfy a SECOND_FACTOR decision
-# without a challenge. Each substitute is called as ``fn(request, *, application, policy,
-# auth_request, decision)`` and returns a Factor to record in the session, or None. The gate
-# re-evaluates afterwards, so a substitute can never lower what the policy demands.
-_second_factor_substitutes: list[Callable[..., Any]] = []
-
-
-def register_second_factor_substitute(fn: Callable[..., Any]) -> None:
-    if fn not in _second_factor_substitutes:
-        _second_factor_substitutes.append(fn)
-
-
-def substitute_second_factor(request, **kwargs: Any):
-    for fn in _second_factor_substitutes:
-        factor = fn(request, **kwargs)
-        if factor is not None:
-            return factor
-    return None
+# The adapter (mfa_oauth.trust's "remember this browser" by default) may satisfy a SECOND_FACTOR
+# decision without a challenge: DefaultMFAOAuthAdapter.substitute_second_factor returns a Factor to
+# record in the session, or None. The gate re-evaluates afterwards, so a substitute can never lower
+# what the policy demands.
+def substitute_second_factor(request: Any, **kwargs: Any) -> Factor | None:
+    return get_adapter().substitute_second_factor(request, **kwargs)
 
 
 def gate_decision(

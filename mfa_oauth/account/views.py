@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from django_otp import devices_for_user
 from django_otp.models import Device
 
+from ..adapter import get_adapter, get_form_class
 from ..backup_codes import flows as backup_flows
 from ..backup_codes import sealing
 from ..backup_codes.models import BackupCodeDevice
@@ -28,8 +29,7 @@ from ..enrollment import available
 from ..freshness import complete_sign_in_required, fresh_mfa_required
 from ..methods import confirmed_devices, method_of
 from ..signals import factor_removed, factor_renamed
-from .forms import RenameForm
-from .rules import is_recovery, removal_refusal, requirement
+from .rules import is_recovery, requirement
 
 # The one-time id of the download form of the set just shown (never the codes: they are sealed in
 # the page, mfa_oauth.backup_codes.sealing).
@@ -94,7 +94,7 @@ def _entry(device) -> dict:
         "created_at": getattr(device, "created_at", None),
         "last_used_at": getattr(device, "last_used_at", None),
         "remaining": device.remaining if isinstance(device, BackupCodeDevice) else None,
-        "rename_form": RenameForm(initial={"name": device.name}, prefix=_prefix(device)),
+        "rename_form": get_form_class("rename")(initial={"name": device.name}, prefix=_prefix(device)),
     }
 
 
@@ -134,7 +134,7 @@ def rename(request, persistent_id: str):
     if device is None:
         messages.error(request, _("That factor is not one of yours."))
         return _see_other(_security_url())
-    form = RenameForm(request.POST, prefix=_prefix(device))
+    form = get_form_class("rename")(request.POST, prefix=_prefix(device))
     if not form.is_valid():
         messages.error(request, " ".join(form.errors.get("name", [_("Choose another name.")])))
         return _see_other(_security_url())
@@ -165,7 +165,7 @@ def remove(request, persistent_id: str):
         messages.error(request, _("That factor is not one of yours."))
         return _see_other(_security_url())
     # An unconfirmed device protects nothing, so removing it is never refused.
-    refusal = removal_refusal(request.user, device) if device.confirmed else None
+    refusal = get_adapter().get_removal_refusal(request.user, device) if device.confirmed else None
     if request.method == "GET" or refusal:
         return render(
             request,
@@ -176,7 +176,7 @@ def remove(request, persistent_id: str):
     with transaction.atomic():
         # The user row lock serialises two removals racing to leave no factor behind.
         get_user_model()._default_manager.select_for_update().filter(pk=request.user.pk).first()
-        refusal = removal_refusal(request.user, device) if device.confirmed else None
+        refusal = get_adapter().get_removal_refusal(request.user, device) if device.confirmed else None
         if refusal is None:
             pk = device.pk
             device.delete()

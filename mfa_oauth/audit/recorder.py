@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from ..client_ip import client_ip as shared_client_ip
+from ..adapter import get_adapter
 from ..signals import audit_event_recorded
 from .models import AuthEvent
 
@@ -15,7 +15,7 @@ logger = logging.getLogger("mfa_oauth.audit")
 
 def client_ip(request) -> str | None:
     """REMOTE_ADDR, or the trusted proxy's X-Forwarded-For entry (mfa_oauth.client_ip)."""
-    return shared_client_ip(request)
+    return get_adapter().get_client_ip(request)
 
 
 def record(

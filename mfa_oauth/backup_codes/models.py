@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 
+from ..conf import settings as mfa_settings
 from ..methods import Method
 from . import hashing
 
@@ -29,9 +30,7 @@ class BackupCodeDevice(TimestampMixin, ThrottlingMixin, Device):
         verbose_name = _("backup code set")
 
     def get_throttle_factor(self) -> int:
-        from django.conf import settings
-
-        return getattr(settings, "OTP_BACKUP_CODE_THROTTLE_FACTOR", 1)
+        return int(mfa_settings.BACKUP_CODE_THROTTLE_FACTOR)
 
     @property
     def remaining(self) -> int:

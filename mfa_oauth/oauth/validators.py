@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 from django.core.exceptions import PermissionDenied
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
+from ..adapter import get_adapter
 from ..context import AuthContext, level_for_acr
 from ..models import (
     AccessTokenAuthentication,
@@ -181,6 +182,7 @@ class MFAOAuth2Validator(OAuth2Validator):
             claims["email"] = user.email
         if getattr(user, "username", ""):
             claims["preferred_username"] = user.get_username()
+        claims.update(get_adapter().get_extra_claims(request, user))  # before the record: it cannot override acr/amr
         record = self._record_for(request)
         if record is not None:
             claims.update(record.claims())

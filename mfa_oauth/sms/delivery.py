@@ -16,6 +16,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from ..adapter import get_adapter
 from ..conf import settings as mfa_settings
 from . import codes, phone
 from .gateways import GatewayError, OutgoingSMS, get_gateway
@@ -39,12 +40,12 @@ class Outcome:
 def build_body(message: SMSMessage) -> str | None:
     site = mfa_settings.SMS_SITE_NAME
     if message.purpose == SMSMessage.Purpose.TEST:
-        return f"{site}: this is a test message. You do not need to do anything."
+        return get_adapter().format_sms_test(site_name=site)
     code = codes.unseal(message.sealed_code) if message.sealed_code else None
     if code is None:
         return None
     minutes = max(1, round((message.expires_at - message.created_at).total_seconds() / 60))
-    return f"{code} is your {site} code. It expires in {minutes} min. Never share it."
+    return get_adapter().format_sms_code(code=code, site_name=site, minutes=minutes)
 
 
 def backoff(attempt: int) -> float:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp import device_classes
 from django_otp.models import Device, DeviceManager, ThrottlingMixin, TimestampMixin
 
+from ..conf import settings as mfa_settings
 from ..methods import Method
 from . import phone
 
@@ -92,7 +93,7 @@ class SMSDevice(TimestampMixin, ThrottlingMixin, Device):
         return reverse("mfa_oauth:sms-verify", args=[self.pk])
 
     def get_throttle_factor(self) -> int:
-        return getattr(settings, "OTP_SMS_THROTTLE_FACTOR", 1)
+        return int(mfa_settings.SMS_THROTTLE_FACTOR)
 
     # --- django-otp Device API ---------------------------------------------------------------
     def generate_challenge_for_request(self, request) -> str:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import lockout
-from ..client_ip import client_ip as shared_client_ip
+from ..adapter import get_adapter
 from ..conf import settings as mfa_settings
 from ..signals import challenge_sent
 from . import codes, limits, phone
@@ -54,7 +54,7 @@ def login_attempt_id(request, *, create: bool = True) -> str | None:
 def client_ip(request) -> str | None:
     # One notion of the client for every limit: REMOTE_ADDR, or the proxy's header when the operator
     # trusts that proxy (mfa_oauth.client_ip, MFA_OAUTH["TRUSTED_PROXIES"]).
-    return shared_client_ip(request)
+    return get_adapter().get_client_ip(request)
 
 
 def send_login_code(request, device: SMSDevice) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 
+from ..adapter import get_form_class
 from .backends import refusal_of
 from .forms import ThrottledAuthenticationForm
 
@@ -26,6 +27,10 @@ class ThrottledLoginViewMixin:
     """For a subclass of ``django.contrib.auth.views.LoginView``."""
 
     form_class = ThrottledAuthenticationForm
+
+    def get_form_class(self) -> type:
+        # MFA_OAUTH["FORMS"]["login"] swaps it (mfa_oauth.adapter.get_form_class).
+        return get_form_class("login")
 
     def form_invalid(self, form):
         return mark_throttled(self.request, super().form_invalid(form))

@@ -10,7 +10,7 @@ import qrcode.image.svg
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from ..conf import settings as mfa_settings
+from ..adapter import get_adapter
 
 PENDING_SESSION_KEY = "mfa_oauth.totp.pending"
 
@@ -54,7 +54,7 @@ def base32_secret(device: TOTPDevice) -> str:
 
 
 def otpauth_uri(device: TOTPDevice) -> str:
-    issuer = mfa_settings.TOTP_ISSUER
+    issuer = get_adapter().get_totp_issuer(device)
     label = quote(f"{issuer}:{device.user.get_username()}")
     return (
         f"otpauth://totp/{label}?secret={base32_secret(device)}&issuer={quote(issuer)}"

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.util import hex_validator, random_hex
 
+from ..conf import settings as mfa_settings
 from ..methods import Method
 from ..seeds.fields import SealedSeedField
 
@@ -70,9 +71,7 @@ class OATHTOTPDevice(TimestampMixin, ThrottlingMixin, Device):
         return unhexlify(self.key.encode())
 
     def get_throttle_factor(self) -> int:
-        from django.conf import settings
-
-        return getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1)
+        return int(mfa_settings.TOTP_THROTTLE_FACTOR)
 
     def verify_token(self, token) -> bool:
         allowed, _info = self.verify_is_allowed()

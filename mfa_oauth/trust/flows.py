@@ -74,7 +74,7 @@ def trusted_browser(request) -> TrustedBrowser | None:
 
 
 def remembered_factor(request, *, application, policy, auth_request, decision) -> Factor | None:
-    """The gate's substitute hook (mfa_oauth.policy.register_second_factor_substitute)."""
+    """The remembered browser as a second-factor stand-in (DefaultMFAOAuthAdapter.substitute_second_factor)."""
     if cookies.cookie_name() not in request.COOKIES:
         return None  # nothing to recall: spare the client-policy query on every challenge
     days = trust_days(application)
@@ -130,7 +130,7 @@ def application_of_next(next_url: str):
 
 
 def checkbox_offer(request, next_url: str) -> dict | None:
-    """The verify page's extra field (mfa_oauth.verify.extras) when the client allows trust."""
+    """The verify page's extra field (DefaultMFAOAuthAdapter.get_challenge_extras) when the client allows trust."""
     days = trust_days(application_of_next(next_url))
     if not days:
         return None

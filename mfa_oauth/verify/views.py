@@ -12,12 +12,11 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 
 from .. import lockout, pending
+from ..adapter import get_adapter, get_form_class
 from ..context import LEVEL_MFA, get_context
 from ..methods import confirmed_device, confirmed_devices, method_of
 from ..redirects import safe_next
-from . import extras
 from .flows import Status, verify
-from .forms import ChallengeForm
 
 MESSAGES = {
     Status.WRONG: gettext_lazy("That code did not work. Check it and try again."),
@@ -55,10 +54,10 @@ class VerifyView(View):
         return devices
 
     def get(self, request, *args, **kwargs):
-        return self.render(ChallengeForm(devices=self.devices))
+        return self.render(get_form_class("challenge")(devices=self.devices))
 
     def post(self, request, *args, **kwargs):
-        form = ChallengeForm(request.POST, devices=self.devices)
+        form = get_form_class("challenge")(request.POST, devices=self.devices)
         if not form.is_valid():
             return self.render(form, status=400)
         device = form.cleaned_data["device"]
@@ -102,7 +101,7 @@ class VerifyView(View):
                 return response
             raise
         return self.render(
-            ChallengeForm(devices=self.devices, initial={"device": device.persistent_id}),
+            get_form_class("challenge")(devices=self.devices, initial={"device": device.persistent_id}),
             info=str(message or _("Code sent.")),
             selected=device,
         )
@@ -135,7 +134,7 @@ class VerifyView(View):
             "locked": lock.locked,
             "lock": lock,
             "locked_message": lockout.message(lock, passkey=bool(entries)) if lock.locked else "",
-            "extras": extras.collect(self.request, self.next_url),
+            "extras": get_adapter().get_challenge_extras(self.request, self.next_url),
         }
         return render(self.request, self.template_name, context, status=status)
 

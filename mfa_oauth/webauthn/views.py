@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from functools import wraps
 
-from django.conf import settings
 from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from .. import pending
+from ..adapter import get_adapter
 from ..context import get_context
 from ..freshness import fresh_mfa_required, needs_fresh_mfa
 from ..redirects import safe_next
@@ -189,7 +189,7 @@ def passkey_verify(request: HttpRequest) -> JsonResponse:
     # mfa_oauth.receivers starts the session's context with this factor instead of a password:
     # possession + user verification is multi-factor on its own.
     request.mfa_oauth_login_factor = verified.factor
-    login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    login(request, user, backend=get_adapter().get_login_backend(request, user))
     otp_login(request, device)
     second_factor_verified.send(
         sender=WebAuthnCredential,
