@@ -161,5 +161,5 @@ def check_lockout(app_configs, **kwargs):
     return messages
 
 
-from .throttle import checks as _login_throttle_checks  # noqa: E402,F401  (mfa_oauth.W020-W022, E020-E022)
 from . import settings_checks as _settings_checks  # noqa: E402,F401  (mfa_oauth.E120-E129, W120-W129)
+from .throttle import checks as _login_throttle_checks  # noqa: E402,F401  (mfa_oauth.W020-W022, E020-E022)

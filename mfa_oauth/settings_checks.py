@@ -139,7 +139,9 @@ def _forms(project: dict[str, Any]) -> list[CheckMessage]:
         if name not in FORM_DEFAULTS:
             close = difflib.get_close_matches(str(name), list(FORM_DEFAULTS), n=1)
             hint = f"Did you mean {close[0]!r}?" if close else f"Known forms: {', '.join(sorted(FORM_DEFAULTS))}."
-            messages.append(Error(f"MFA_OAUTH['FORMS'] names an unknown form {name!r}.", hint=hint, id="mfa_oauth.E122"))
+            messages.append(
+                Error(f"MFA_OAUTH['FORMS'] names an unknown form {name!r}.", hint=hint, id="mfa_oauth.E122")
+            )
             continue
         try:
             cls = import_string(path)
