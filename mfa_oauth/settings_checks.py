@@ -54,7 +54,9 @@ def expected_type(name: str) -> str:
 def _type_ok(value: Any, expected: str) -> bool:
     accepted = {
         "bool": lambda v: isinstance(v, bool),
-        "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        # Seconds and counts: a whole number is expected, but a float is not a mistake worth an error
+        # (the settings that must be whole say so in their own checks, e.g. mfa_oauth.E001).
+        "int": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
         "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
         "str": lambda v: isinstance(v, str),
         "dict": lambda v: isinstance(v, dict),

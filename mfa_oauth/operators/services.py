@@ -19,16 +19,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .. import lockout
 from ..backup_codes import flows as backup_flows
+from ..errors import UserFacingError
 from ..methods import method_of
 from ..signals import factor_added, factor_removed, second_factor_unlocked
 
 
-class EnrollmentError(Exception):
+class EnrollmentError(UserFacingError):
     """Bad operator input; ``user_message`` says what to fix."""
-
-    def __init__(self, user_message: str):
-        super().__init__(user_message)
-        self.user_message = user_message
 
 
 def sms_installed() -> bool:

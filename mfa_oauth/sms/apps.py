@@ -8,4 +8,14 @@ class SMSConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the system checks)
+        from . import (
+            checks,  # noqa: F401  (registers the system checks)
+            models,
+            outbox,
+            service,
+            tasks,
+        )
+
+        # The callbacks that keep models -> service -> outbox -> tasks -> delivery free of import cycles.
+        outbox.connect(tasks.enqueue)
+        models.connect_service(send_login_code=service.send_login_code, verify_login_code=service.verify_login_code)

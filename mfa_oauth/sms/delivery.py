@@ -21,6 +21,7 @@ from ..conf import settings as mfa_settings
 from . import codes, phone
 from .gateways import GatewayError, OutgoingSMS, get_gateway
 from .models import SMSMessage
+from .outbox import publish
 
 logger = logging.getLogger("mfa_oauth.sms")
 Status = SMSMessage.Status
@@ -172,8 +173,6 @@ def _after_error(message: SMSMessage, error: GatewayError) -> Outcome:
 def sweep(now: datetime | None = None) -> dict[str, int]:
     """Expire dead rows and re-enqueue rows stuck in queued (broker was down) or in sending
     (worker died and the broker lost the message) while their code is still valid."""
-    from .service import publish
-
     now = now or timezone.now()
     counts = {"expired": 0, "requeued": 0, "broker_down": 0}
     for pk in SMSMessage.objects.filter(status__in=(Status.QUEUED, Status.SENDING), expires_at__lte=now).values_list(

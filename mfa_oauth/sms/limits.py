@@ -19,16 +19,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from ..conf import settings as mfa_settings
+from . import phone
+from .exceptions import LimitReached
 from .models import SMSMessage
 
+__all__ = ["LimitReached", "check", "serialize"]
+
 ADVISORY_LOCK_ID = 0x6D66_6173  # "mfas"
-
-
-class LimitReached(Exception):
-    def __init__(self, user_message: str, retry_after: int):
-        super().__init__(user_message)
-        self.user_message = user_message
-        self.retry_after = retry_after
 
 
 def serialize(device=None) -> None:
@@ -64,8 +61,6 @@ def check(*, user, device, to: str, client_ip: str | None, now: datetime) -> Non
 
     The cooldown and every window are read with one statement (conditional aggregates over the
     rows any of them counts); only a refusal asks again, for when the window frees a slot."""
-    from . import phone
-
     allowed = {c.upper() for c in mfa_settings.SMS_ALLOWED_COUNTRIES}
     if allowed and phone.country_of(to) not in allowed:
         raise LimitReached(_("We cannot send text messages to that country. Use another factor."), 0)

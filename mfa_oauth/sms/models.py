@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
@@ -13,6 +16,16 @@ from django_otp.models import Device, DeviceManager, ThrottlingMixin, TimestampM
 from ..conf import settings as mfa_settings
 from ..methods import Method
 from . import phone
+from .exceptions import SMSRefused
+
+# mfa_oauth.sms.service imports these models; the device reaches the service through callbacks that
+# SMSConfig.ready() connects (connect_service), so the models never import the service.
+_service: dict[str, Callable[..., Any]] = {}
+
+
+def connect_service(*, send_login_code: Callable[..., str], verify_login_code: Callable[..., bool]) -> None:
+    _service.update(send_login_code=send_login_code, verify_login_code=verify_login_code)
+
 
 
 class SMSDeviceManager(DeviceManager):
@@ -100,14 +113,10 @@ class SMSDevice(TimestampMixin, ThrottlingMixin, Device):
         """Queue a code for this login attempt; the challenge page shows the returned text.
 
         Raises an exception with ``user_message`` when a limit or the broker says no."""
-        from . import service
-
-        return service.send_login_code(request, self)
+        return _service["send_login_code"](request, self)
 
     def generate_challenge(self):
         # A code is bound to the login attempt of a request; there is none here.
-        from .service import SMSRefused
-
         raise SMSRefused(_("Ask for a code from the sign-in page."))
 
     def verify_token(self, token) -> bool:
@@ -115,9 +124,7 @@ class SMSDevice(TimestampMixin, ThrottlingMixin, Device):
         return False
 
     def verify_token_for_request(self, request, token: str) -> bool:
-        from . import service
-
-        return service.verify_login_code(request, self, token)
+        return _service["verify_login_code"](request, self, token)
 
 
 class SMSCode(models.Model):

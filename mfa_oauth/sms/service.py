@@ -20,26 +20,13 @@ from ..adapter import get_adapter
 from ..conf import settings as mfa_settings
 from ..signals import challenge_sent
 from . import codes, limits, phone
+from .exceptions import BrokerUnavailable, SMSRefused
 from .models import SMSCode, SMSDevice, SMSMessage
+from .outbox import publish
 
 logger = logging.getLogger("mfa_oauth.sms")
 
 ATTEMPT_SESSION_KEY = "mfa_oauth.sms.attempt"
-# Publishing gives up fast when the broker is down: the row stays queued and the sweep sends it.
-PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
-
-
-class SMSRefused(Exception):
-    """Nothing was sent; ``user_message`` says why (the challenge page shows it)."""
-
-    def __init__(self, user_message: str, retry_after: int | None = None):
-        super().__init__(user_message)
-        self.user_message = user_message
-        self.retry_after = retry_after
-
-
-class BrokerUnavailable(SMSRefused):
-    """The code was stored and its row stays queued; the sweep sends it once the broker is back."""
 
 
 def login_attempt_id(request, *, create: bool = True) -> str | None:
@@ -158,22 +145,6 @@ def _publish_on_commit(message: SMSMessage) -> dict:
     outcome: dict = {}
     transaction.on_commit(lambda: outcome.update(ok=publish(message)))
     return outcome
-
-
-def publish(message: SMSMessage) -> bool:
-    """Hand the row's id to the broker; False (and the row stays queued) when the broker is down."""
-    from .tasks import send_sms
-
-    try:
-        send_sms.apply_async(
-            args=[message.pk], expires=message.expires_at, retry=True, retry_policy=PUBLISH_RETRY_POLICY
-        )
-    except Exception as error:  # kombu/redis raise several unrelated classes for "broker down"
-        logger.warning(
-            "SMS %s stays queued, the broker is unavailable (%s: %s)", message.pk, type(error).__name__, error
-        )
-        return False
-    return True
 
 
 def verify_login_code(request, device: SMSDevice, token: str) -> bool:

@@ -13,6 +13,8 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from . import delivery
+from .models import SMSMessage
+from .outbox import PUBLISH_RETRY_POLICY
 
 SOFT_TIME_LIMIT = 20
 TIME_LIMIT = 30  # below SMS_SENDING_LEASE, so a live worker's claim is never taken over
@@ -44,3 +46,9 @@ def send_sms(self, message_id: int) -> str:
 @shared_task(name="mfa_oauth.sms.sweep", ignore_result=True, soft_time_limit=60, time_limit=90)
 def sweep_outbox() -> dict[str, int]:
     return delivery.sweep()
+
+
+def enqueue(message: SMSMessage) -> None:
+    """The outbox publisher (connected by SMSConfig.ready()): the row's id, never the code, expiring
+    with the code; raises when the broker is down (mfa_oauth.sms.outbox.publish reports it)."""
+    send_sms.apply_async(args=[message.pk], expires=message.expires_at, retry=True, retry_policy=PUBLISH_RETRY_POLICY)

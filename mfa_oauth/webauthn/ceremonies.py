@@ -40,6 +40,7 @@ from webauthn.helpers.structs import (
 
 from .. import lockout
 from ..context import Factor
+from ..errors import UserFacingError
 from ..signals import authenticator_clone_suspected, second_factor_failed
 from . import attestation, challenges, config, trust
 from .models import WebAuthnCredential, WebAuthnUserHandle, credential_id_hash, factor_from_assertion
@@ -53,12 +54,11 @@ MAX_NAME_LENGTH = 64
 KNOWN_TRANSPORTS = {t.value for t in AuthenticatorTransport}
 
 
-class CeremonyError(Exception):
+class CeremonyError(UserFacingError):
     """A response that cannot be accepted; ``user_message`` is safe to show, nothing was stored."""
 
-    def __init__(self, user_message: str, status: int = 400):
+    def __init__(self, user_message: str, status: int = 400) -> None:
         super().__init__(user_message)
-        self.user_message = user_message
         self.status = status
 
 
