@@ -11,15 +11,43 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
 from .conf import settings as mfa_settings
 from .context import get_context
 from .methods import has_second_factor
 from .redirects import with_next
+
+
+def password_step_passed(request: HttpRequest) -> bool:
+    """Signed in with this package's authentication context started (the password step, or a passkey
+    sign-in, passed in this session)."""
+    return bool(request.user.is_authenticated) and get_context(request) is not None
+
+
+def password_step_required(
+    view: Callable[..., HttpResponse] | None = None,
+    *,
+    refuse: Callable[[HttpRequest], HttpResponse] | None = None,
+) -> Any:
+    """Decorator: the view runs only after :func:`password_step_passed`; otherwise ``refuse(request)``
+    answers (default: the login page, coming back here). Works on a view function, and on a class's
+    ``dispatch`` through ``method_decorator``."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not password_step_passed(request):
+                return refuse(request) if refuse is not None else redirect_to_login(request.get_full_path())
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate(view) if view is not None else decorate
 
 
 def needs_fresh_mfa(request) -> bool:
@@ -40,10 +68,9 @@ def step_up_redirect(request, back: str | None = None) -> HttpResponse:
 def fresh_mfa_required(view):
     """Decorator: log in first, then a fresh second factor when the user has one."""
 
+    @password_step_required
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        if not request.user.is_authenticated or get_context(request) is None:
-            return redirect_to_login(request.get_full_path())
         if needs_fresh_mfa(request):
             return step_up_redirect(request)
         return view(request, *args, **kwargs)
@@ -53,10 +80,10 @@ def fresh_mfa_required(view):
 
 def sign_in_complete(request) -> bool:
     """Signed in, and past a second factor proved in this session when the user has one."""
-    context = get_context(request)
-    if not request.user.is_authenticated or context is None:
+    if not password_step_passed(request):
         return False
-    return context.mfa_time is not None or not has_second_factor(request.user)
+    context = get_context(request)
+    return context is not None and context.mfa_time is not None or not has_second_factor(request.user)
 
 
 def complete_sign_in_required(view: Callable | None = None, *, back_to: str = ""):
@@ -72,7 +99,7 @@ def complete_sign_in_required(view: Callable | None = None, *, back_to: str = ""
             if sign_in_complete(request):
                 return view(request, *args, **kwargs)
             back = request.get_full_path() if request.method == "GET" or not back_to else reverse(back_to)
-            if not request.user.is_authenticated or get_context(request) is None:
+            if not password_step_passed(request):
                 return redirect_to_login(back)
             return step_up_redirect(request, back)
 

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from .conf import settings as mfa_settings
 from .context import AuthContext
-from .redirects import with_next
+from .redirects import see_other, with_next
 
 
 class PendingSessionExpired(Exception):
@@ -66,9 +66,7 @@ def _end_session(request) -> None:
 def restart(request, next_url: str) -> HttpResponse:
     """Log out and send the browser to the login page, ``next`` kept (a 303, also after a POST)."""
     _end_session(request)
-    response = HttpResponse(status=303)
-    response["Location"] = _login_url(next_url)
-    return response
+    return see_other(_login_url(next_url))
 
 
 def restart_json(request, next_url: str) -> JsonResponse:

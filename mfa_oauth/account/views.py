@@ -28,6 +28,7 @@ from ..conf import settings as mfa_settings
 from ..enrollment import available
 from ..freshness import complete_sign_in_required, fresh_mfa_required
 from ..methods import confirmed_devices, method_of
+from ..redirects import see_other
 from ..signals import factor_removed, factor_renamed
 from .rules import is_recovery, requirement
 
@@ -38,12 +39,6 @@ DOWNLOAD_ID_KEY = "mfa_oauth.account.backup_codes_download"
 
 def _security_url() -> str:
     return reverse("mfa_oauth_account:security")
-
-
-def _see_other(url: str) -> HttpResponse:
-    response = HttpResponse(status=303)
-    response["Location"] = url
-    return response
 
 
 def _own_device(request, persistent_id: str, *, pending_ok: bool = False) -> Device | None:
@@ -129,15 +124,15 @@ def security(request):
 def rename(request, persistent_id: str):
     if request.method != "POST":
         # Back from the step-up with a GET: the form lives on the security page.
-        return _see_other(_security_url())
+        return see_other(_security_url())
     device = _own_device(request, persistent_id)
     if device is None:
         messages.error(request, _("That factor is not one of yours."))
-        return _see_other(_security_url())
+        return see_other(_security_url())
     form = get_form_class("rename")(request.POST, prefix=_prefix(device))
     if not form.is_valid():
         messages.error(request, " ".join(form.errors.get("name", [_("Choose another name.")])))
-        return _see_other(_security_url())
+        return see_other(_security_url())
     old_name, new_name = device.name, form.cleaned_data["name"]
     if new_name != old_name:
         type(device).objects.filter(pk=device.pk).update(name=new_name)
@@ -152,7 +147,7 @@ def rename(request, persistent_id: str):
             new_name=new_name,
         )
     messages.success(request, _("Renamed to “%(name)s”.") % {"name": new_name})
-    return _see_other(_security_url())
+    return see_other(_security_url())
 
 
 @never_cache
@@ -163,7 +158,7 @@ def remove(request, persistent_id: str):
     device = _own_device(request, persistent_id, pending_ok=True)
     if device is None:
         messages.error(request, _("That factor is not one of yours."))
-        return _see_other(_security_url())
+        return see_other(_security_url())
     # An unconfirmed device protects nothing, so removing it is never refused.
     refusal = get_adapter().get_removal_refusal(request.user, device) if device.confirmed else None
     if request.method == "GET" or refusal:
@@ -195,7 +190,7 @@ def remove(request, persistent_id: str):
             request, "mfa_oauth/account/remove.html", {"entry": _entry(device), "refusal": refusal}, status=409
         )
     messages.success(request, _("Removed. It can no longer be used to sign in."))
-    return _see_other(_security_url())
+    return see_other(_security_url())
 
 
 @never_cache
@@ -209,7 +204,7 @@ def backup_codes(request):
         return render(request, "mfa_oauth/account/backup_codes_confirm.html", {"existing": existing})
     if not any(not is_recovery(d) for d in confirmed_devices(request.user)):
         messages.error(request, _("Add an authenticator app or another factor first: backup codes back one up."))
-        return _see_other(_security_url())
+        return see_other(_security_url())
     codes = backup_flows.generate(request.user, request=request)
     # Shown in this response only; the download form carries them sealed, the session only the
     # form's one-time id (docs/security.md "Backup codes").
@@ -238,7 +233,7 @@ def backup_codes_download(request):
         messages.error(
             request, _("Those codes can no longer be downloaded. Create a new set if you did not save them.")
         )
-        return _see_other(_security_url())
+        return see_other(_security_url())
     request.session.pop(DOWNLOAD_ID_KEY, None)  # once
     username = request.user.get_username()
     lines = [
@@ -258,4 +253,4 @@ def backup_codes_download(request):
 @complete_sign_in_required
 def backup_codes_done(request):
     request.session.pop(DOWNLOAD_ID_KEY, None)  # the page's download form stops working
-    return _see_other(_security_url())
+    return see_other(_security_url())

@@ -26,6 +26,7 @@ from oauth2_provider.views import device as dot_device
 
 from mfa_oauth.conf import settings as mfa_settings
 from mfa_oauth.context import get_context
+from mfa_oauth.freshness import password_step_passed
 from mfa_oauth.policy import AuthRequest, EffectivePolicy, Outcome, gate_decision
 from mfa_oauth.redirects import with_next
 
@@ -36,7 +37,7 @@ def gate(request: HttpRequest, application) -> HttpResponse | None:
     """None when the session may act for ``application``; otherwise where the browser goes next.
 
     The context the decision was made on is left in ``request.mfa_oauth_context`` for the approval."""
-    if not request.user.is_authenticated or get_context(request) is None:
+    if not password_step_passed(request):
         return redirect_to_login(request.get_full_path())
     decision, request.mfa_oauth_context = gate_decision(
         request,

@@ -29,8 +29,7 @@ from django.utils.translation import gettext as _
 from django_otp.models import Device
 
 from ..conf import settings as mfa_settings
-from ..context import get_context
-from ..freshness import needs_fresh_mfa, step_up_redirect
+from ..freshness import needs_fresh_mfa, password_step_passed, step_up_redirect
 from ..methods import has_second_factor
 from ..redirects import with_next
 from .authority import Authority, authority_over, refusals
@@ -61,7 +60,7 @@ def is_credential_model(model) -> bool:
 
 def operator_step_up(request) -> HttpResponse | None:
     """None when the operator may act now; otherwise the response that sends them to prove it."""
-    if not request.user.is_authenticated or get_context(request) is None:
+    if not password_step_passed(request):
         return redirect_to_login(request.get_full_path())
     if not has_second_factor(request.user):
         # Unlike an account page, an operator without any second factor is not waved through:

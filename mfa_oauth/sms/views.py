@@ -20,7 +20,7 @@ from ..conf import settings as mfa_settings
 from ..context import get_context
 from ..enrollment import available
 from ..freshness import fresh_mfa_required
-from ..redirects import safe_next
+from ..redirects import safe_next, see_other
 from ..signals import challenge_sent, factor_added
 from ..verify.flows import complete, normalize_token
 from . import api, phone, service
@@ -135,9 +135,7 @@ class AddNumberView(View):
                 complete(request, device)  # the code just typed proves this session's second factor
             except pending.PendingSessionExpired:  # the limit passed during this request
                 return pending.restart(request, self.next_url)
-        response = HttpResponse(status=303)
-        response["Location"] = self.next_url
-        return response
+        return see_other(self.next_url)
 
     def replace_pending(self, earlier: SMSDevice | None, device: SMSDevice) -> None:
         if earlier is not None and earlier.pk != device.pk and not earlier.assigned:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
@@ -12,20 +11,19 @@ from django.views.decorators.cache import never_cache
 
 from .. import pending
 from ..context import get_context
-from ..freshness import needs_fresh_mfa, step_up_redirect
-from ..redirects import safe_next
+from ..freshness import needs_fresh_mfa, password_step_required, step_up_redirect
+from ..redirects import safe_next, see_other
 from ..signals import factor_added
 from ..verify.flows import complete, normalize_token
 from . import flows
 
 
 @method_decorator(never_cache, name="dispatch")
+@method_decorator(password_step_required, name="dispatch")
 class EnrollTOTPView(View):
     template_name = "mfa_oauth/enroll_totp.html"
 
     def dispatch(self, request, *args, **kwargs):
-        if not request.user.is_authenticated or get_context(request) is None:
-            return redirect_to_login(request.get_full_path())
         self.next_url = safe_next(request, request.GET.get("next") or request.POST.get("next"))
         if needs_fresh_mfa(request):
             return step_up_redirect(request)
@@ -64,9 +62,7 @@ class EnrollTOTPView(View):
                 complete(request, device)
             except pending.PendingSessionExpired:  # the limit passed during this request
                 return pending.restart(request, self.next_url)
-        response = HttpResponse(status=303)
-        response["Location"] = self.next_url
-        return response
+        return see_other(self.next_url)
 
     def render(self, device, *, error: str = "", status: int = 200) -> HttpResponse:
         uri = flows.otpauth_uri(device)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
@@ -14,8 +13,9 @@ from django.views.decorators.cache import never_cache
 from .. import lockout, pending
 from ..adapter import get_adapter, get_form_class
 from ..context import LEVEL_MFA, get_context
+from ..freshness import password_step_required
 from ..methods import confirmed_device, confirmed_devices, method_of
-from ..redirects import safe_next
+from ..redirects import safe_next, see_other
 from .flows import Status, verify
 
 MESSAGES = {
@@ -25,12 +25,11 @@ MESSAGES = {
 
 
 @method_decorator(never_cache, name="dispatch")
+@method_decorator(password_step_required, name="dispatch")
 class VerifyView(View):
     template_name = "mfa_oauth/verify.html"
 
     def dispatch(self, request, *args, **kwargs):
-        if not request.user.is_authenticated or get_context(request) is None:
-            return redirect_to_login(request.get_full_path())
         self.next_url = safe_next(request, request.GET.get("next") or request.POST.get("next"))
         if pending.expired(get_context(request)):
             # Past the half-authenticated state's limit the page offers nothing: no code is checked,
@@ -65,7 +64,7 @@ class VerifyView(View):
             return self.send_challenge(form, device)
         attempt = verify(request, device, form.cleaned_data.get("token", ""))
         if attempt.status is Status.OK:
-            return _see_other(self.next_url)
+            return see_other(self.next_url)
         if attempt.status is Status.EXPIRED:
             return pending.restart(request, self.next_url)
         if attempt.status is Status.THROTTLED:
@@ -137,13 +136,6 @@ class VerifyView(View):
             "extras": get_adapter().get_challenge_extras(self.request, self.next_url),
         }
         return render(self.request, self.template_name, context, status=status)
-
-
-def _see_other(url: str) -> HttpResponse:
-    # 303: a POST carrying a code is never answered with 307 (RFC 9700 §4.12).
-    response = HttpResponse(status=303)
-    response["Location"] = url
-    return response
 
 
 def _int(value, default: int) -> int:

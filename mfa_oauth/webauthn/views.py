@@ -3,8 +3,6 @@ sign in with a passkey alone. The browser side is mfa_oauth/static/mfa_oauth/web
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -19,8 +17,8 @@ from django_otp import login as otp_login
 from .. import pending
 from ..adapter import get_adapter
 from ..context import get_context
-from ..freshness import fresh_mfa_required, needs_fresh_mfa
-from ..redirects import safe_next
+from ..freshness import fresh_mfa_required, needs_fresh_mfa, password_step_required
+from ..redirects import safe_next, see_other
 from ..signals import factor_added, factor_removed, second_factor_verified
 from ..verify.flows import complete
 from . import ceremonies, config
@@ -39,16 +37,12 @@ def _level(value) -> int:
         return 0
 
 
-def _json_login_required(view):
-    """Like fresh_mfa_required/login_required, but answering JSON: the caller is our script."""
+def _sign_in_first(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"error": _("Sign in first.")}, status=401)
 
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs):
-        if not request.user.is_authenticated or get_context(request) is None:
-            return JsonResponse({"error": _("Sign in first.")}, status=401)
-        return view(request, *args, **kwargs)
 
-    return wrapped
+# Like fresh_mfa_required/login_required, but answering JSON: the caller is our script.
+_json_login_required = password_step_required(refuse=_sign_in_first)
 
 
 def _stale() -> JsonResponse:
@@ -122,9 +116,7 @@ def remove(request: HttpRequest, pk: int) -> HttpResponse:
     device = get_object_or_404(WebAuthnCredential, pk=pk, user=request.user)
     device.delete()
     factor_removed.send(sender=WebAuthnCredential, request=request, user=request.user, device=device, method="webauthn")
-    response = HttpResponse(status=303)
-    response["Location"] = reverse("mfa_oauth:webauthn-register")
-    return response
+    return see_other(reverse("mfa_oauth:webauthn-register"))
 
 
 # --- second factor at the challenge step -----------------------------------------------------
