@@ -13,12 +13,15 @@ SMS, WebAuthn, backup codes, those of plugins; the lock state; the remembered br
 registers it: an operator changes such a row only with authority over its user and a fresh second
 factor of their own (``docs/security.md``, "Operator actions"). django-oauth-toolkit's codes and
 tokens get :class:`~mfa_oauth.operators.guard.IssuedCredentialGuardMixin`: viewed and revoked, never
-added or edited, since no second-factor gate approved a token typed into a form.
+added or edited, since no second-factor gate approved a token typed into a form. The user model's admin,
+the project's own included, gets :class:`~mfa_oauth.operators.user_admin.MFAUserAdminMixin` (the factor
+panel and the operator actions).
 """
 
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.db.models.base import ModelBase
 from django.http import HttpResponse
 from django.urls import path, reverse
@@ -32,6 +35,7 @@ from ..redirects import safe_next, with_next
 from ..throttle.forms import ThrottledAdminAuthenticationForm
 from ..throttle.views import mark_throttled
 from .guard import IssuedCredentialGuardMixin, OperatorGuardMixin, is_credential_model, is_factor_model
+from .user_admin import MFAUserAdminMixin
 
 
 def staff_mfa_verified(request) -> bool:
@@ -53,7 +57,9 @@ class MFAAdminSite(admin.AdminSite):
         for model in models:
             admin_class_for_model = admin_class or admin.ModelAdmin
             guard = None
-            if is_credential_model(model) and not issubclass(admin_class_for_model, IssuedCredentialGuardMixin):
+            if model is get_user_model() and not issubclass(admin_class_for_model, MFAUserAdminMixin):
+                guard = MFAUserAdminMixin  # the factor panel and operator actions, on the project's admin
+            elif is_credential_model(model) and not issubclass(admin_class_for_model, IssuedCredentialGuardMixin):
                 guard = IssuedCredentialGuardMixin
             elif is_factor_model(model) and not issubclass(admin_class_for_model, OperatorGuardMixin):
                 guard = OperatorGuardMixin
