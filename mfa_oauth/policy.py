@@ -144,65 +144,98 @@ def _essential_acr(raw_claims: Any) -> tuple[tuple[str, ...], str]:
 
 def evaluate(
     *,
-    user,
+    user: Any,
     context: AuthContext | None,
     policy: EffectivePolicy,
     auth_request: AuthRequest,
     now: int | None = None,
-    devices: list | None = None,
+    devices: list[Any] | None = None,
 ) -> Decision:
+    """What the request needs from this session, in four named steps: the request and the login
+    (:func:`_login_decision`), the level required (:func:`required_level`), whether the session meets
+    it (:func:`_satisfied`), and otherwise the way there (:func:`_way_to_level`)."""
     now = int(now or time.time())
+    early = _login_decision(user, context, auth_request, now)
+    if early is not None or context is None:
+        return early or Decision(Outcome.LOGIN, reason="not logged in")
+    factors = _UserDevices(user, devices, policy.allowed_methods)
+    required = required_level(policy, context, auth_request, factors)
+    if _satisfied(policy, context, required, now):
+        return Decision(Outcome.SATISFIED, required_level=required, allowed_methods=policy.allowed_methods)
+    return _way_to_level(context, required, factors, now)
+
+
+def _login_decision(user: Any, context: AuthContext | None, auth_request: AuthRequest, now: int) -> Decision | None:
+    """INVALID for a malformed request, LOGIN without a login or past ``max_age``; None: go on."""
     if auth_request.errors:
         return Decision(Outcome.INVALID, reason="; ".join(auth_request.errors))
     if user is None or not user.is_authenticated or context is None:
         return Decision(Outcome.LOGIN, reason="not logged in")
     if auth_request.max_age is not None and now - context.auth_time > auth_request.max_age:
         return Decision(Outcome.LOGIN, reason="authentication older than max_age")
-    allowed = policy.allowed_methods
-    cache: dict[str, list] = {}
+    return None
 
-    def enrolled() -> list:
-        # Loaded only when the answer depends on it: the hot path (a session that already
-        # passed its second factor) costs no device queries.
-        if "enrolled" not in cache:
-            cache["enrolled"] = confirmed_devices(user) if devices is None else list(devices)
-        return cache["enrolled"]
 
-    def usable() -> list:
-        return [d for d in enrolled() if not allowed or method_of(d).name in allowed]
+class _UserDevices:
+    """The user's confirmed devices, loaded only when the answer depends on them: the hot path (a
+    session that already passed its second factor) costs no device queries."""
 
+    def __init__(self, user: Any, devices: list[Any] | None, allowed: tuple[str, ...]) -> None:
+        self.user = user
+        self.allowed = allowed
+        self._enrolled = None if devices is None else list(devices)
+
+    def enrolled(self) -> list[Any]:
+        if self._enrolled is None:
+            self._enrolled = confirmed_devices(self.user)
+        return self._enrolled
+
+    def usable(self) -> list[Any]:
+        return [d for d in self.enrolled() if not self.allowed or method_of(d).name in self.allowed]
+
+
+def required_level(
+    policy: EffectivePolicy, context: AuthContext, auth_request: AuthRequest, factors: _UserDevices
+) -> int:
+    """The level the client's policy and the request's ``acr_values``/essential ``acr`` demand."""
     required = policy.min_level
     if policy.mode == MFAMode.ALWAYS:
         required = max(required, LEVEL_MFA)
-    elif policy.mode == MFAMode.WHEN_ENROLLED and required < LEVEL_MFA and (context.level >= LEVEL_MFA or enrolled()):
+    elif (
+        policy.mode == MFAMode.WHEN_ENROLLED
+        and required < LEVEL_MFA
+        and (context.level >= LEVEL_MFA or factors.enrolled())
+    ):
         # Any factor of the user, allowed here or not (docs/security.md, "Allowed methods"): a user
         # whose factors this client does not accept passes an allowed one, enrolls one, or is
         # refused, never waved through on the password.
         required = LEVEL_MFA
-    requested = auth_request.requested_level()
-    if requested is not None:
-        required = max(required, requested)
-    essential = auth_request.essential_level()
-    if essential is not None:
-        required = max(required, essential)
+    asked = [level for level in (auth_request.requested_level(), auth_request.essential_level()) if level is not None]
+    return max([required, *asked])
 
+
+def _satisfied(policy: EffectivePolicy, context: AuthContext, required: int, now: int) -> bool:
+    """The session reaches ``required``, recently enough for ``max_mfa_age``, with allowed methods."""
+    if required <= LEVEL_PASSWORD:
+        return True
     fresh_enough = True
     if policy.max_mfa_age is not None and required >= LEVEL_MFA:
         mfa_time = context.mfa_time
         fresh_enough = mfa_time is not None and now - mfa_time <= policy.max_mfa_age
+    return context.level >= required and fresh_enough and _methods_allowed(context, policy.allowed_methods, required)
 
-    if context.level >= required and fresh_enough and _methods_allowed(context, allowed, required):
-        return Decision(Outcome.SATISFIED, required_level=required, allowed_methods=allowed)
 
-    if required <= LEVEL_PASSWORD:
-        return Decision(Outcome.SATISFIED, required_level=required, allowed_methods=allowed)
+def _way_to_level(context: AuthContext, required: int, factors: _UserDevices, now: int) -> Decision:
+    """For a session below ``required``: the challenge, enrollment, a new login, or UNMET."""
+    allowed = factors.allowed
     if pending.expired(context, now):
         # The half-authenticated state expires (docs/security.md, "The half-authenticated state"):
         # start again from the password.
         return Decision(Outcome.LOGIN, required_level=required, reason="second factor not given in time")
-    if any(method_of(d).level >= required for d in usable()):
+    usable = factors.usable()
+    if any(method_of(d).level >= required for d in usable):
         return Decision(Outcome.SECOND_FACTOR, required_level=required, allowed_methods=allowed)
-    if not usable() and required == LEVEL_MFA and _enrollable(allowed):
+    if not usable and required == LEVEL_MFA and _enrollable(allowed):
         return Decision(Outcome.ENROLL, required_level=required, allowed_methods=allowed)
     return Decision(
         Outcome.UNMET,

@@ -32,23 +32,30 @@ _INT_OR_NONE = {
 _SEQUENCE_OR_STR = {"TRUSTED_PROXIES", "SEED_KEYS", "SMS_ALLOWED_COUNTRIES", "WEBAUTHN_ORIGINS"}
 
 
+# Settings whose default is None but that take a string.
+_STR_OR_NONE = {"CSP", "SMS_DEFAULT_REGION"}
+# The type names of the defaults; bool before int (a bool is an int).
+_TYPE_NAMES: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (bool, "bool"),
+    (float, "float"),
+    (int, "int"),
+    (str, "str"),
+    (dict, "dict"),
+    ((list, tuple), "list"),
+)
+
+
 def expected_type(name: str) -> str:
     """The type of ``MFA_OAUTH[name]`` as docs/extending.md names it."""
-    default = DEFAULTS[name]
-    if name == "CSP" or name == "SMS_DEFAULT_REGION":
+    if name in _STR_OR_NONE:
         return "str | None"
-    if isinstance(default, bool):
-        return "bool"
-    if isinstance(default, (int, float)):
-        base = "float" if isinstance(default, float) else "int"
-        return f"{base} | None" if name in _INT_OR_NONE else base
-    if isinstance(default, str):
-        return "str"
-    if isinstance(default, dict):
-        return "dict"
-    if isinstance(default, (list, tuple)):
-        return "list | str" if name in _SEQUENCE_OR_STR else "list"
-    return "any"
+    default = DEFAULTS[name]
+    base = next((label for kind, label in _TYPE_NAMES if isinstance(default, kind)), "any")
+    if name in _INT_OR_NONE:
+        return f"{base} | None"
+    if name in _SEQUENCE_OR_STR:
+        return "list | str"
+    return base
 
 
 def _type_ok(value: Any, expected: str) -> bool:

@@ -45,6 +45,19 @@ def staff_mfa_verified(request) -> bool:
     return bool(callable(is_verified) and is_verified() and context is not None and context.second_factors)
 
 
+def _guard_for(model: type, admin_class: type) -> type | None:
+    """The mixin ``admin_class`` lacks for ``model``, or None."""
+    if model is get_user_model():
+        wanted: type = MFAUserAdminMixin  # the factor panel and operator actions, on the project's admin
+    elif is_credential_model(model):
+        wanted = IssuedCredentialGuardMixin
+    elif is_factor_model(model):
+        wanted = OperatorGuardMixin
+    else:
+        return None
+    return None if issubclass(admin_class, wanted) else wanted
+
+
 class MFAAdminSite(admin.AdminSite):
     index_template = "admin/mfa_oauth/index.html"
     # The password throttle is in the authentication backend (mfa_oauth.throttle); this form says
@@ -56,13 +69,7 @@ class MFAAdminSite(admin.AdminSite):
         models = [model_or_iterable] if isinstance(model_or_iterable, ModelBase) else list(model_or_iterable)
         for model in models:
             admin_class_for_model = admin_class or admin.ModelAdmin
-            guard = None
-            if model is get_user_model() and not issubclass(admin_class_for_model, MFAUserAdminMixin):
-                guard = MFAUserAdminMixin  # the factor panel and operator actions, on the project's admin
-            elif is_credential_model(model) and not issubclass(admin_class_for_model, IssuedCredentialGuardMixin):
-                guard = IssuedCredentialGuardMixin
-            elif is_factor_model(model) and not issubclass(admin_class_for_model, OperatorGuardMixin):
-                guard = OperatorGuardMixin
+            guard = _guard_for(model, admin_class_for_model)
             if guard is not None:
                 admin_class_for_model = type(
                     admin_class_for_model.__name__,
