@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from django.apps import apps
 from django.conf import settings as django_settings
@@ -38,8 +38,12 @@ if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
     from django.http import HttpRequest
     from django_otp.models import Device
+    from django_stubs_ext import StrOrPromise
 
+    from .account.forms import RenameForm
     from .context import Factor
+    from .throttle.forms import ThrottledAuthenticationForm
+    from .verify.forms import ChallengeForm
 
 
 @dataclass(frozen=True)
@@ -47,9 +51,9 @@ class Enrollment:
     """A factor a user can add (:meth:`DefaultMFAOAuthAdapter.get_enrollments`)."""
 
     method: str  # the Method.name of the devices it creates
-    label: str
+    label: StrOrPromise
     url_name: str  # a view that takes ?next=
-    description: str = ""
+    description: StrOrPromise = ""
     order: int = 100
     phishing_resistant: bool = False
 
@@ -216,6 +220,16 @@ FORM_DEFAULTS: dict[str, str] = {
 }
 
 
+@overload
+def get_form_class(name: Literal["challenge"]) -> type[ChallengeForm]: ...
+@overload
+def get_form_class(name: Literal["rename"]) -> type[RenameForm]: ...
+@overload
+def get_form_class(name: Literal["login"]) -> type[ThrottledAuthenticationForm]: ...
+@overload
+def get_form_class(name: str) -> type[forms.BaseForm]: ...
+
+
 def get_form_class(name: str) -> type[forms.BaseForm]:
     """The form class for ``name``: ``MFA_OAUTH["FORMS"][name]`` if the project set it, else the default.
 
@@ -228,7 +242,7 @@ def get_form_class(name: str) -> type[forms.BaseForm]:
 
 @lru_cache(maxsize=32)
 def _import_form(path: str) -> type[forms.BaseForm]:
-    return import_string(path)  # type: ignore[no-any-return]
+    return import_string(path)
 
 
 @receiver(setting_changed)

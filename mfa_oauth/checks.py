@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth.hashers import Argon2PasswordHasher
-from django.core.checks import Error, Warning, register
+from django.core.checks import CheckMessage, Error, Warning, register
 from django.utils.module_loading import import_string
 
 from .conf import MAX_FAILED_ATTEMPTS_CEILING
@@ -18,7 +18,7 @@ def _is_subclass(path: object, base: type) -> bool:
 
 @register()
 def check_settings(app_configs, **kwargs):
-    messages = []
+    messages: list[CheckMessage] = []
     overrides = getattr(settings, "MFA_OAUTH", {}) or {}
     cap = overrides.get("MAX_FAILED_ATTEMPTS")
     if cap is not None and (not isinstance(cap, int) or cap > MAX_FAILED_ATTEMPTS_CEILING or cap < 1):
@@ -44,7 +44,7 @@ def check_settings(app_configs, **kwargs):
     return messages
 
 
-def _check_argon2(hashers: list) -> list[Error]:
+def _check_argon2(hashers: list) -> list[CheckMessage]:
     """An Argon2 hasher without argon2-cffi fails at the first password set or checked (a 500)."""
     argon2_hashers = [h for h in hashers if _is_subclass(h, Argon2PasswordHasher)]
     if not argon2_hashers:
@@ -95,7 +95,7 @@ def _server_class_setting(oidc_enabled: bool):
     return _DOT_DEFAULT_CLASSES["OAUTH2_SERVER_CLASS"]
 
 
-def _check_dot_classes() -> list[Error]:
+def _check_dot_classes() -> list[CheckMessage]:
     """DOT builds these classes itself; any other than ours would issue codes or tokens past the gate.
 
     The server is checked for both values of ``OIDC_ENABLED``: turning OIDC off must not bring back
@@ -104,7 +104,7 @@ def _check_dot_classes() -> list[Error]:
     from .oauth.server import GatedFlows
     from .oauth.validators import MFAOAuth2Validator
 
-    messages = []
+    messages: list[CheckMessage] = []
     for oidc_enabled in (True, False):
         cls, shown = _resolve(_server_class_setting(oidc_enabled))
         if not (isinstance(cls, type) and issubclass(cls, GatedFlows)):
@@ -136,7 +136,7 @@ def check_lockout(app_configs, **kwargs):
     from .conf import settings as mfa_settings
     from .lockout import valid_windows
 
-    messages = []
+    messages: list[CheckMessage] = []
     overrides = getattr(settings, "MFA_OAUTH", {}) or {}
     if "LOCKOUT_WINDOWS" in overrides and not valid_windows(overrides["LOCKOUT_WINDOWS"]):
         messages.append(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.apps import apps
@@ -53,7 +54,7 @@ def method_of(device: Device) -> Method:
     try:
         return _BUILTIN[device.model_label()]
     except KeyError:
-        return Method(device.model_label(), device._meta.verbose_name.capitalize(), ("otp",))
+        return Method(device.model_label(), str(device._meta.verbose_name).capitalize(), ("otp",))
 
 
 def factor_for(device: Device, at: int | None = None) -> Factor:
@@ -90,10 +91,14 @@ def confirmed_devices(user) -> list[Device]:
         if index in present
         for device in _fetch(
             ("devices", model._meta.label),
-            lambda u, model=model: model.objects.devices_for_user(u, confirmed=True),
+            partial(_confirmed_of, model),
             user,
         )
     ]
+
+
+def _confirmed_of(model: Any, user: Any) -> Any:
+    return model.objects.devices_for_user(user, confirmed=True)
 
 
 def has_second_factor(user) -> bool:
@@ -108,9 +113,9 @@ def confirmed_device(user, persistent_id: str) -> Device | None:
     if not getattr(user, "is_authenticated", False) or not isinstance(persistent_id, str):
         return None
     try:
-        label, pk = persistent_id.rsplit("/", 1)
+        label, raw_pk = persistent_id.rsplit("/", 1)
         model = apps.get_model(label)
-        pk = int(pk)
+        pk = int(raw_pk)  # one name per type: the text of the id, then the number
     except (ValueError, LookupError):
         return None
     if not issubclass(model, Device) or model._meta.proxy or not 0 < pk < 2**63:

@@ -290,7 +290,7 @@ def gate_decision(
             request, application=application, policy=policy, auth_request=auth_request, decision=decision
         )
         if factor is not None:
-            if not any(f.method == REMEMBERED_METHOD for f in session_context.factors):
+            if session_context is not None and not any(f.method == REMEMBERED_METHOD for f in session_context.factors):
                 add_factor(request, factor)  # new session id: the upgrade is never fixated
             context = context.with_factor(factor)
             decision = evaluate(user=user, context=context, policy=policy, auth_request=auth_request)

@@ -131,7 +131,7 @@ def rename(request, persistent_id: str):
         return see_other(_security_url())
     form = get_form_class("rename")(request.POST, prefix=_prefix(device))
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("name", [_("Choose another name.")])))
+        messages.error(request, " ".join(str(e) for e in form.errors.get("name", [_("Choose another name.")])))
         return see_other(_security_url())
     old_name, new_name = device.name, form.cleaned_data["name"]
     if new_name != old_name:

@@ -38,7 +38,7 @@ class BackupCodeDevice(TimestampMixin, ThrottlingMixin, Device):
 
     def regenerate(self, count: int) -> list[str]:
         """Replace the whole set; returns the new codes, the only time they exist in clear."""
-        plain = []
+        plain: list[str] = []
         lookups: set[str] = set()
         rows = []
         while len(plain) < count:
@@ -63,7 +63,12 @@ class BackupCodeDevice(TimestampMixin, ThrottlingMixin, Device):
         code = self.codes.filter(lookup=lookup, used_at__isnull=True).first()
         ok = hashing.check(secret, code.hash if code else hashing.DUMMY) and code is not None
         # The conditional update makes a code single-use even under concurrent requests.
-        if ok and BackupCode.objects.filter(pk=code.pk, used_at__isnull=True).update(used_at=timezone.now()):
+        claimed = (
+            ok
+            and code is not None
+            and BackupCode.objects.filter(pk=code.pk, used_at__isnull=True).update(used_at=timezone.now())
+        )
+        if claimed:
             self.throttle_reset(commit=False)
             self.set_last_used_timestamp(commit=False)
             self.save()

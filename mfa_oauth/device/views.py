@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import fields as dataclass_fields
+from typing import Any, cast
 
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -27,13 +28,14 @@ from oauth2_provider.views import device as dot_device
 from mfa_oauth.conf import settings as mfa_settings
 from mfa_oauth.context import get_context
 from mfa_oauth.freshness import password_step_passed
+from mfa_oauth.http import MFAHttpRequest
 from mfa_oauth.policy import AuthRequest, EffectivePolicy, Outcome, gate_decision
 from mfa_oauth.redirects import with_next
 
 from .flows import record_approval
 
 
-def gate(request: HttpRequest, application) -> HttpResponse | None:
+def gate(request: MFAHttpRequest, application: Any) -> HttpResponse | None:
     """None when the session may act for ``application``; otherwise where the browser goes next.
 
     The context the decision was made on is left in ``request.mfa_oauth_context`` for the approval."""
@@ -148,7 +150,11 @@ class DeviceConfirmView(dot_device.DeviceConfirmView):
             raise PermissionDenied("mfa_oauth: device approval without the second-factor gate")
         with transaction.atomic():
             # Frozen in the same transaction as the approval: an approved grant always has its record.
-            record_approval(self.get_object(), self.request.user, self.request.mfa_oauth_context)
+            request = cast(MFAHttpRequest, self.request)
+            context = request.mfa_oauth_context
+            if context is None:  # the gate never says yes without one; refuse rather than record nothing
+                raise PermissionDenied("mfa_oauth: device approval without an authentication context")
+            record_approval(self.get_object(), request.user, context)
             return super().form_valid(form)
 
 

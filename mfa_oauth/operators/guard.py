@@ -18,6 +18,7 @@ Two rules, for every admin view that changes an account or its factors (``docs/s
 from __future__ import annotations
 
 from functools import wraps
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
@@ -33,6 +34,11 @@ from ..freshness import needs_fresh_mfa, password_step_passed, step_up_redirect
 from ..methods import has_second_factor
 from ..redirects import with_next
 from .authority import Authority, authority_over, refusals
+
+if TYPE_CHECKING:  # a mixin for ModelAdmin: type-check it as one
+    from django.contrib.admin import ModelAdmin as _ModelAdminBase
+else:
+    _ModelAdminBase = object
 
 # Models that are not django-otp devices but still hold a user's second-factor state: the lock
 # (unlocking is a reset of the guessing budget) and the remembered browsers.
@@ -75,7 +81,7 @@ def operator_step_up(request) -> HttpResponse | None:
     return None
 
 
-class OperatorGuardMixin:
+class OperatorGuardMixin(_ModelAdminBase):
     """For a ``ModelAdmin`` whose objects belong to a user account (put it first in the bases)."""
 
     def operator_target(self, obj):
@@ -154,7 +160,7 @@ class OperatorGuardMixin:
     # --- the form and the actions ---------------------------------------------------------------
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
+        form: Any = super().get_form(request, obj, change=change, **kwargs)
         if "user" not in form.base_fields:
             return form
         operator = request.user
@@ -174,8 +180,9 @@ class OperatorGuardMixin:
 
     def get_actions(self, request):
         return {
-            name: (_guarded_action(func), name, description)
-            for name, (func, name, description) in super().get_actions(request).items()
+            name: (_guarded_action(action[0]), action[1], action[2])
+            for name, action in super().get_actions(request).items()
+            if action is not None
         }
 
 

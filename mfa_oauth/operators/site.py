@@ -20,6 +20,8 @@ panel and the operator actions).
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models.base import ModelBase
@@ -76,7 +78,7 @@ class MFAAdminSite(admin.AdminSite):
                     (guard, admin_class_for_model),
                     {"__module__": admin_class_for_model.__module__},
                 )
-            super().register(model, admin_class_for_model, **options)
+            super().register(cast(Any, model), admin_class_for_model, **options)
 
     def has_permission(self, request) -> bool:
         return super().has_permission(request) and staff_mfa_verified(request)

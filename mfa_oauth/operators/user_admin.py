@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import secrets
 from functools import wraps
+from typing import TYPE_CHECKING
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -42,6 +44,11 @@ from ..totp.flows import base32_secret, otpauth_uri, qr_svg
 from . import services
 from .forms import HOTPEnrollForm, SMSEnrollForm, TOTPEnrollForm
 from .guard import OperatorGuardMixin, _guarded_action, operator_step_up
+
+if TYPE_CHECKING:  # a mixin for UserAdmin: type-check it as one
+    from django.contrib.auth.admin import UserAdmin as _UserAdminBase
+else:
+    _UserAdminBase = object
 
 NONCE_KEY = "mfa_oauth.operators.nonces"
 OPERATOR_METHODS = ("GET", "POST")
@@ -96,7 +103,7 @@ def factor_rows(user) -> list[dict]:
 MFA_ACTIONS = ("reset_second_factor", "unlock_second_factor")
 
 
-class MFAUserAdminMixin(OperatorGuardMixin):
+class MFAUserAdminMixin(OperatorGuardMixin, _UserAdminBase):
     """For a ``UserAdmin`` (put it first in the bases): the factor panel and the operator actions."""
 
     change_form_template = "admin/mfa_oauth/user/change_form.html"
@@ -400,6 +407,6 @@ class MFAUserAdminMixin(OperatorGuardMixin):
             "question": question,
             "queryset": queryset,
             "action": action,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/mfa_oauth/user/bulk_confirm.html", context)

@@ -6,11 +6,13 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import wraps
+from typing import Any, cast
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.utils import parse_bearer_token
 
+from ..http import MFAHttpRequest
 from .challenge import INSUFFICIENT, Requirement, StepUp, bearer_challenge, evaluate_requirements
 from .tokens import TokenInfo, TokenValidator, ValidatorUnavailable, default_validator
 
@@ -110,13 +112,13 @@ def require_authentication(
     def decorate(view):
         @csrf_exempt  # bearer tokens, no cookies: CSRF does not apply
         @wraps(view)
-        def wrapped(request: HttpRequest, *args, **kwargs):
+        def wrapped(request: MFAHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             info, refusal = check_request(
                 request.META.get("HTTP_AUTHORIZATION"), alternatives, scope_list, _resolve(validator)
             )
             if refusal is not None:
                 return refusal.response()
-            request.token_info = info
+            request.token_info = cast(TokenInfo, info)  # check_request: a TokenInfo whenever no refusal
             return view(request, *args, **kwargs)
 
         return wrapped

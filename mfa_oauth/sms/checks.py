@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import CheckMessage, Error, Warning, register
 
 from ..conf import settings as mfa_settings
 from .gateways import ALIASES
@@ -11,7 +11,7 @@ from .gateways import ALIASES
 
 @register()
 def check_sms_settings(app_configs, **kwargs):
-    messages = []
+    messages: list[CheckMessage] = []
     backend = mfa_settings.SMS_BACKEND
     if backend not in ALIASES and "." not in str(backend):
         messages.append(

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from functools import reduce
 
 from django.db import connection
-from django.db.models import Count, Max, Q
+from django.db.models import Aggregate, Count, Max, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -92,14 +92,14 @@ def check(*, user, device, to: str, client_ip: str | None, now: datetime) -> Non
         ),
     ]
     # None or 0: that limit is off (SMS_ENABLED turns sending off).
-    windows = [
+    active: list[tuple[Q, timedelta, int, str]] = [
         (scope, span, cap, message) for scope, span, cap, message in windows if scope is not None and cap and cap > 0
     ]
     cooldown = int(mfa_settings.SMS_COOLDOWN)
     counted: dict[str, Q] = {
-        f"window{index}": scope & Q(created_at__gt=now - span) for index, (scope, span, _c, _m) in enumerate(windows)
+        f"window{index}": scope & Q(created_at__gt=now - span) for index, (scope, span, _c, _m) in enumerate(active)
     }
-    aggregates = {name: Count("pk", filter=rows) for name, rows in counted.items()}
+    aggregates: dict[str, Aggregate] = {name: Count("pk", filter=rows) for name, rows in counted.items()}
     if cooldown > 0:
         scope = Q(device=device) if device is not None and device.pk else Q(user=user, to=to)
         counted["cooldown"] = scope & Q(created_at__gt=now - timedelta(seconds=cooldown))
@@ -115,6 +115,6 @@ def check(*, user, device, to: str, client_ip: str | None, now: datetime) -> Non
             _("A code was sent a moment ago. You can ask for another in %(wait)s.") % {"wait": _wait_text(wait)},
             wait,
         )
-    for index, (scope, span, cap, message) in enumerate(windows):
+    for index, (scope, span, cap, message) in enumerate(active):
         if found[f"window{index}"] >= cap:
             _refuse(SMSMessage.objects.filter(scope), now, span, cap, message)

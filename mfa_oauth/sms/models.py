@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -43,7 +43,7 @@ class SMSDeviceManager(DeviceManager):
     """
 
     def devices_for_user(self, user, confirmed=None):
-        devices = self.model.objects.filter(user=user)
+        devices = self.get_queryset().filter(user=user)
         if confirmed is None:
             return devices
         from ..conf import settings as mfa_settings
@@ -56,7 +56,7 @@ class SMSDeviceManager(DeviceManager):
 
 def _no_confirmed_factor() -> Q:
     """True where the device's user has no confirmed device of any installed type."""
-    condition = Q()
+    condition: Any = Q()  # Q & ~Exists: a combined expression Django filters on
     for model in device_classes():
         # The base filter, not devices_for_user: this manager must not recurse into itself.
         condition &= ~Exists(model._default_manager.filter(user=OuterRef("user_id"), confirmed=True))
@@ -83,7 +83,7 @@ class SMSDevice(TimestampMixin, ThrottlingMixin, Device):
         help_text=_("Entered by an administrator, the CLI or an import; confirmed by the first code typed back."),
     )
 
-    objects = SMSDeviceManager()
+    objects: ClassVar[SMSDeviceManager] = SMSDeviceManager()
 
     class Meta:
         verbose_name = _("SMS device")
@@ -117,7 +117,7 @@ class SMSDevice(TimestampMixin, ThrottlingMixin, Device):
 
     def generate_challenge(self):
         # A code is bound to the login attempt of a request; there is none here.
-        raise SMSRefused(_("Ask for a code from the sign-in page."))
+        raise SMSRefused(str(_("Ask for a code from the sign-in page.")))
 
     def verify_token(self, token) -> bool:
         # Without the request there is no login attempt to bind the code to, so nothing matches.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import timedelta
+from typing import Any, Literal, overload
 
 from django.db import transaction
 from django.db.models import Q
@@ -29,7 +30,13 @@ logger = logging.getLogger("mfa_oauth.sms")
 ATTEMPT_SESSION_KEY = "mfa_oauth.sms.attempt"
 
 
-def login_attempt_id(request, *, create: bool = True) -> str | None:
+@overload
+def login_attempt_id(request: Any, *, create: Literal[True] = True) -> str: ...
+@overload
+def login_attempt_id(request: Any, *, create: bool) -> str | None: ...
+
+
+def login_attempt_id(request: Any, *, create: bool = True) -> str | None:
     """A random id for this browser's login attempt; codes are bound to it (OWASP ASVS 6.6.2)."""
     attempt = request.session.get(ATTEMPT_SESSION_KEY)
     if attempt is None and create:

@@ -130,7 +130,8 @@ class AddNumberView(View):
         if not device.assigned:
             # An assigned number was announced (audit, email) when the operator entered it.
             factor_added.send(sender=SMSDevice, request=request, user=request.user, device=device, method="sms")
-        if not get_context(request).second_factors:
+        context = get_context(request)
+        if context is None or not context.second_factors:
             try:
                 complete(request, device)  # the code just typed proves this session's second factor
             except pending.PendingSessionExpired:  # the limit passed during this request
@@ -254,11 +255,13 @@ class VerifyNumberView(AddNumberView):
         )
 
     def sent(self) -> None:
+        if self.device is None:  # get/post answered "gone" already
+            return
         self.request.session[VERIFYING_SESSION_KEY] = self.device.pk
         announce_code(self.request, self.device)
 
     def was_sent(self) -> bool:
-        return self.request.session.get(VERIFYING_SESSION_KEY) == self.device.pk
+        return self.device is not None and self.request.session.get(VERIFYING_SESSION_KEY) == self.device.pk
 
     def gone(self) -> HttpResponse:
         return self.render(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import CheckMessage, Error, Warning, register
 from django.utils.module_loading import import_string
 
 from ..client_ip import trusted_proxies
@@ -37,7 +37,7 @@ def _positive_int(name: str, *, allow_off: bool) -> bool:
 
 @register()
 def check_login_throttle(app_configs, **kwargs):
-    messages = []
+    messages: list[CheckMessage] = []
     if not _first_backend_throttles():
         messages.append(
             Warning(

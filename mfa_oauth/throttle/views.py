@@ -7,11 +7,18 @@ script is told in the header (NIST SP 800-63B-4 §3.2.2).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.http import HttpResponse
 
 from ..adapter import get_form_class
 from .backends import refusal_of
 from .forms import ThrottledAuthenticationForm
+
+if TYPE_CHECKING:  # a mixin for LoginView: type-check it as one
+    from django.contrib.auth.views import LoginView as _LoginViewBase
+else:
+    _LoginViewBase = object
 
 
 def mark_throttled(request, response: HttpResponse) -> HttpResponse:
@@ -23,7 +30,7 @@ def mark_throttled(request, response: HttpResponse) -> HttpResponse:
     return response
 
 
-class ThrottledLoginViewMixin:
+class ThrottledLoginViewMixin(_LoginViewBase):
     """For a subclass of ``django.contrib.auth.views.LoginView``."""
 
     form_class = ThrottledAuthenticationForm

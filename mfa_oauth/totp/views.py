@@ -54,7 +54,8 @@ class EnrollTOTPView(View):
                 error=_("That code did not work. Check the time on your phone and try again with the newest code."),
                 status=200,
             )
-        had_context_mfa = bool(get_context(request).second_factors)
+        context = get_context(request)
+        had_context_mfa = bool(context and context.second_factors)
         factor_added.send(sender=type(device), request=request, user=request.user, device=device, method="totp")
         if not had_context_mfa:
             # Proving the new device is this session's second factor.

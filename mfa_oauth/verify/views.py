@@ -78,7 +78,7 @@ class VerifyView(View):
         if attempt.status is Status.LOCKED:
             # The page's lock notice says it all, and until when (mfa_oauth.lockout.message).
             return self.render(form, status=403, selected=device, lock=attempt.lock)
-        return self.render(form, error=MESSAGES[attempt.status], selected=device)
+        return self.render(form, error=str(MESSAGES[attempt.status]), selected=device)
 
     def send_challenge(self, form, device) -> HttpResponse:
         allowed, _info = device.generate_is_allowed()
@@ -93,10 +93,11 @@ class VerifyView(View):
             send = getattr(device, "generate_challenge_for_request", None)
             message = send(self.request) if callable(send) else device.generate_challenge()
         except Exception as error:  # a factor refusing to send explains itself in str(error)
-            if getattr(error, "user_message", None):
-                response = self.render(form, error=error.user_message, status=429, selected=device)
-                if getattr(error, "retry_after", None):
-                    response["Retry-After"] = str(error.retry_after)
+            user_message, retry_after = getattr(error, "user_message", None), getattr(error, "retry_after", None)
+            if user_message:  # a UserFacingError (mfa_oauth.errors), or a plugin's own with the same attribute
+                response = self.render(form, error=str(user_message), status=429, selected=device)
+                if retry_after:
+                    response["Retry-After"] = str(retry_after)
                 return response
             raise
         return self.render(

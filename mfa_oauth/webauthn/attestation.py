@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import cast
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
@@ -138,7 +139,8 @@ def _certificate_acceptable(fmt: str, x5c: list[bytes], aaguid: bytes) -> bool:
         except x509.ExtensionNotFound:
             return True
         # The value is an OCTET STRING holding the 16 AAGUID bytes; it MUST NOT be critical.
-        if extension.critical or extension.value.value != b"\x04\x10" + aaguid:
+        value = cast(x509.UnrecognizedExtension, extension.value)  # an OID cryptography has no class for
+        if extension.critical or value.value != b"\x04\x10" + aaguid:
             return _refuse("id-fido-gen-ce-aaguid does not match the AAGUID in authenticatorData")
     except ValueError as error:  # cryptography's parse errors
         return _refuse(f"unreadable: {error}")

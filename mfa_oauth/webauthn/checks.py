@@ -98,7 +98,7 @@ def _check_development_and_verification() -> list[CheckMessage]:
 def check_attestation_trust(app_configs, **kwargs):
     """The operator's attestation anchors and MDS BLOB (trust.py): a configured source that cannot be
     used would silently make every key a software key, so it is an error (docs/security.md)."""
-    messages = []
+    messages: list[CheckMessage] = []
     roots = str(mfa_settings.WEBAUTHN_ATTESTATION_ROOTS or "")
     if roots:
         try:

@@ -19,6 +19,7 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
@@ -124,8 +125,12 @@ def _chain(x5c) -> list[bytes]:
     return chain
 
 
+def _text(value: str | bytes) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
 def _names(certificate: x509.Certificate) -> set[str]:
-    names = {a.value.lower() for a in certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)}
+    names = {_text(a.value).lower() for a in certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)}
     try:
         san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
         names.update(n.lower() for n in san.get_values_for_type(x509.DNSName))
@@ -150,14 +155,16 @@ def _entry(raw) -> MetadataEntry | None:
     # credentials are looked up by AAGUID only.
     if not isinstance(raw, dict) or not isinstance(raw.get("aaguid"), str):
         return None
-    statement = raw.get("metadataStatement") if isinstance(raw.get("metadataStatement"), dict) else {}
+    found = raw.get("metadataStatement")
+    statement: dict[str, Any] = found if isinstance(found, dict) else {}
     roots = []
     for text in _strings(statement.get("attestationRootCertificates")):
         try:
             roots.append(Anchor.from_der(base64.b64decode(text, validate=True)))
         except (binascii.Error, ValueError):
             logger.warning("MDS entry %s: an attestation root certificate cannot be read", raw["aaguid"])
-    reports = raw.get("statusReports") if isinstance(raw.get("statusReports"), list) else []
+    listed = raw.get("statusReports")
+    reports: list[Any] = listed if isinstance(listed, list) else []
     statuses = tuple(r["status"] for r in reports if isinstance(r, dict) and isinstance(r.get("status"), str))
     return MetadataEntry(
         aaguid=raw["aaguid"].lower(),

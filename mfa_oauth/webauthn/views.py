@@ -18,6 +18,7 @@ from .. import pending
 from ..adapter import get_adapter
 from ..context import get_context
 from ..freshness import fresh_mfa_required, needs_fresh_mfa, password_step_required
+from ..http import MFAHttpRequest
 from ..redirects import safe_next, see_other
 from ..signals import factor_added, factor_removed, second_factor_verified
 from ..verify.flows import complete
@@ -131,7 +132,8 @@ def authenticate_options(request: HttpRequest) -> JsonResponse:
         if pending.expired(get_context(request)):
             # No challenge for a password-only session past its limit (docs/security.md).
             return pending.restart_json(request, _next(request, payload))
-        device_id = payload.get("device") if isinstance(payload.get("device"), str) else ""
+        requested = payload.get("device")
+        device_id = requested if isinstance(requested, str) else ""
         return JsonResponse(ceremonies.authentication_options(request, _level(payload.get("level")), device_id))
     except CeremonyError as error:
         return _error(error)
@@ -171,7 +173,7 @@ def passkey_options(request: HttpRequest) -> JsonResponse:
 
 @never_cache
 @require_POST
-def passkey_verify(request: HttpRequest) -> JsonResponse:
+def passkey_verify(request: MFAHttpRequest) -> JsonResponse:
     try:
         payload = ceremonies.read_payload(request)
         verified = ceremonies.finish_passkey(request, payload)

@@ -22,6 +22,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -45,7 +46,7 @@ class Row:
     line: int
     username: str
     values: dict[str, str]
-    plan: dict[str, object] = field(default_factory=dict)
+    plan: dict[str, Any] = field(default_factory=dict)
 
 
 class Command(BaseCommand):
@@ -231,10 +232,10 @@ class Command(BaseCommand):
             services._added(device, request=None, actor=None, source="import", notify=self.notify)
         if "hotp" in row.plan:
             key, counter, digits = row.plan["hotp"]
-            device = HOTPDevice.objects.create(
+            token = HOTPDevice.objects.create(
                 user=user, name=name or "Hardware token", key=key, counter=counter, digits=digits, confirmed=True
             )
-            services._added(device, request=None, actor=None, source="import", notify=self.notify)
+            services._added(token, request=None, actor=None, source="import", notify=self.notify)
         if "sms" in row.plan:
             services.enroll_sms(user, row.plan["sms"], name=name, notify=self.notify)
 
