@@ -1,5 +1,7 @@
 """System checks for settings that would silently weaken the provider."""
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.core.checks import CheckMessage, Error, Warning, register
@@ -17,7 +19,7 @@ def _is_subclass(path: object, base: type) -> bool:
 
 
 @register()
-def check_settings(app_configs, **kwargs):
+def check_settings(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
     overrides = getattr(settings, "MFA_OAUTH", {}) or {}
     cap = overrides.get("MAX_FAILED_ATTEMPTS")
@@ -131,7 +133,7 @@ def _check_dot_classes() -> list[CheckMessage]:
 
 
 @register()
-def check_lockout(app_configs, **kwargs):
+def check_lockout(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     """Second-factor lockout windows (mfa_oauth.lockout; docs/security.md, "Second-factor lockout")."""
     from .conf import settings as mfa_settings
     from .lockout import valid_windows

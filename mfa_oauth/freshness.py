@@ -50,7 +50,7 @@ def password_step_required(
     return decorate(view) if view is not None else decorate
 
 
-def needs_fresh_mfa(request) -> bool:
+def needs_fresh_mfa(request: HttpRequest) -> bool:
     """True when the user has a second factor and has not proved one in this session within FRESH_MFA_WINDOW."""
     if not has_second_factor(request.user):
         return False
@@ -59,7 +59,7 @@ def needs_fresh_mfa(request) -> bool:
     return mfa_time is None or time.time() - mfa_time > mfa_settings.FRESH_MFA_WINDOW
 
 
-def step_up_redirect(request, back: str | None = None) -> HttpResponse:
+def step_up_redirect(request: HttpRequest, back: str | None = None) -> HttpResponse:
     response = HttpResponse(status=302)
     response["Location"] = with_next(reverse(mfa_settings.VERIFY_URL), back or request.get_full_path())
     return response
@@ -78,7 +78,7 @@ def fresh_mfa_required(view):
     return wrapped
 
 
-def sign_in_complete(request) -> bool:
+def sign_in_complete(request: HttpRequest) -> bool:
     """Signed in, and past a second factor proved in this session when the user has one."""
     if not password_step_passed(request):
         return False

@@ -7,6 +7,8 @@ browsers send ``Origin: null`` on form posts, which Django's CSRF protection rig
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 
 from .conf import settings as mfa_settings
@@ -18,7 +20,7 @@ DEFAULT_CSP = (
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Any) -> None:
         self.get_response = get_response
         csp = mfa_settings.CSP  # MFA_OAUTH["CSP"]; None: the strict default, "": no header
         self.csp = DEFAULT_CSP if csp is None else csp

@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.http import HttpRequest
+
 from . import pending
 from .adapter import get_adapter
 from .conf import settings as mfa_settings
@@ -59,7 +61,7 @@ class EffectivePolicy:
     allowed_methods: tuple[str, ...] = ()
 
     @classmethod
-    def for_application(cls, application) -> EffectivePolicy:
+    def for_application(cls, application: Any) -> EffectivePolicy:
         try:
             policy = application.mfa_policy
         except (ClientPolicy.DoesNotExist, AttributeError):
@@ -86,7 +88,7 @@ class AuthRequest:
     errors: tuple[str, ...] = field(default_factory=tuple)
 
     @classmethod
-    def from_params(cls, params) -> AuthRequest:
+    def from_params(cls, params: Any) -> AuthRequest:
         errors = []
         prompt = frozenset(params.get("prompt", "").split())
         max_age = None
@@ -267,9 +269,9 @@ def substitute_second_factor(request: Any, **kwargs: Any) -> Factor | None:
 
 
 def gate_decision(
-    request,
+    request: HttpRequest,
     *,
-    application,
+    application: Any,
     context: AuthContext | None,
     policy: EffectivePolicy,
     auth_request: AuthRequest,

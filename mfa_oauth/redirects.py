@@ -5,12 +5,12 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 
 
-def safe_next(request, candidate: str | None, default: str | None = None) -> str:
+def safe_next(request: HttpRequest, candidate: str | None, default: str | None = None) -> str:
     if (
         candidate
         and len(candidate) <= 4096

@@ -1,7 +1,7 @@
 """Access to the real services some tests need (Redis, PostgreSQL, Chromium).
 
 A test that needs one asks for the fixture; without the service it is skipped with the reason,
-except under CI=true, where a missing service is a failure (DESIGN.md §6).
+except under CI=true, where a missing service is a failure (.ci/run sets CI=true and starts the services).
 """
 
 from __future__ import annotations

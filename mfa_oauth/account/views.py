@@ -6,12 +6,13 @@ session); every change needs a *fresh* second factor (``fresh_mfa_required``, FR
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.http import HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -41,7 +42,7 @@ def _security_url() -> str:
     return reverse("mfa_oauth_account:security")
 
 
-def _own_device(request, persistent_id: str, *, pending_ok: bool = False) -> Device | None:
+def _own_device(request: HttpRequest, persistent_id: str, *, pending_ok: bool = False) -> Device | None:
     if not persistent_id or len(persistent_id) > 200:
         return None
     try:
@@ -56,14 +57,14 @@ def _own_device(request, persistent_id: str, *, pending_ok: bool = False) -> Dev
     return device
 
 
-def _verification_url(device) -> str:
+def _verification_url(device: Any) -> str:
     """Where the user verifies an unconfirmed device, if its factor offers that (the SMS factor
     does, for numbers an operator entered or that the user left unverified): "" otherwise."""
     url = getattr(device, "verification_url", None)
     return url() if callable(url) else ""
 
 
-def pending_entries(user) -> list[dict]:
+def pending_entries(user: Any) -> list[dict]:
     """The user's unconfirmed devices that can still be verified.
 
     All devices, not ``confirmed=False``: a factor may count an unconfirmed device as usable
@@ -76,11 +77,11 @@ def pending_entries(user) -> list[dict]:
     return entries
 
 
-def _prefix(device) -> str:
+def _prefix(device: Any) -> str:
     return device.persistent_id.replace(".", "-").replace("/", "-")
 
 
-def _entry(device) -> dict:
+def _entry(device: Any) -> dict:
     method = method_of(device)
     return {
         "device": device,

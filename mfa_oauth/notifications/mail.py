@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -31,7 +32,7 @@ def _options() -> dict[str, Any]:
     return dict(mfa_settings.NOTIFICATIONS)
 
 
-def recipients(user) -> list[str]:
+def recipients(user: Any) -> list[str]:
     path = _options()["RECIPIENTS"]
     if path:
         return [a for a in import_string(path)(user) if a]
@@ -39,7 +40,7 @@ def recipients(user) -> list[str]:
     return [email] if email else []
 
 
-def notify(kind: str, user, *, request=None, **context: Any) -> bool:
+def notify(kind: str, user: Any, *, request: HttpRequest | None = None, **context: Any) -> bool:
     """Send the ``kind`` notification to ``user``; False when disabled or there is nobody to tell.
 
     A mail server failure is logged and never breaks the request that caused the notification."""

@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from oauth2_provider.settings import oauth2_settings
 
 
-def validate_audiences(value) -> None:
+def validate_audiences(value: Any) -> None:
     """A list of absolute URIs without fragment (RFC 8707 §2)."""
     if not isinstance(value, list):
         raise ValidationError(_('Enter a list of URIs, e.g. ["https://api.example/"].'))
@@ -89,7 +89,7 @@ def annotate_for(queryset, caller):
     )
 
 
-def may_introspect(token, caller) -> bool:
+def may_introspect(token: Any, caller: Any) -> bool:
     """Whether ``caller`` may learn about ``token`` (read with :func:`annotate_for`)."""
     if getattr(caller, "pk", None) is None:
         return False

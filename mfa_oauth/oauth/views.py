@@ -9,6 +9,7 @@ so nothing of DOT runs until the session satisfies the client's policy and the r
 from __future__ import annotations
 
 import json
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 
 from django.conf import settings
@@ -60,7 +61,7 @@ class MFAAuthorizationView(AuthorizationView):
     # with get(), which issues a code itself for skip_authorization / approval_prompt=auto clients.
     http_method_names = ["get", "post"]
 
-    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.oauth2_data = {}
         if request.method not in ("GET", "POST"):
             return self.http_method_not_allowed(request, *args, **kwargs)
@@ -118,7 +119,7 @@ class MFAAuthorizationView(AuthorizationView):
 
     # --- outcomes -----------------------------------------------------------------------------
 
-    def _unsatisfied(self, request, params, decision: Decision, prompt) -> HttpResponse:
+    def _unsatisfied(self, request: HttpRequest, params: Any, decision: Decision, prompt: Any) -> HttpResponse:
         outcome = decision.outcome
         if outcome is Outcome.INVALID:
             return self._error_redirect(request, params, "invalid_request", decision.reason)
@@ -150,7 +151,7 @@ class MFAAuthorizationView(AuthorizationView):
             return self._redirect_local(with_next(reverse(mfa_settings.ENROLL_URL), back))
         return self._redirect_local(challenge_url(back, decision))
 
-    def _restart_login(self, request, drop: set[str]) -> HttpResponse:
+    def _restart_login(self, request: HttpRequest, drop: set[str]) -> HttpResponse:
         """``prompt=login`` and ``max_age=0``: a new password and second factor, whatever the session.
 
         OIDC Core §3.1.2.1: the user is asked to authenticate again. The existing session is kept
@@ -165,7 +166,7 @@ class MFAAuthorizationView(AuthorizationView):
         request.session[FRESH_LOGIN_KEY] = True
         return self._redirect_local(with_next(resolve_url(settings.LOGIN_URL), back))
 
-    def _continuation(self, request, params) -> str:
+    def _continuation(self, request: HttpRequest, params: Any) -> str:
         """The authorize URL this request stands for (a consent POST stands for its GET)."""
         return request.get_full_path() if request.method == "GET" else self._authorize_url_from_form(params)
 
@@ -174,7 +175,7 @@ class MFAAuthorizationView(AuthorizationView):
         response["Location"] = url
         return response
 
-    def _error_redirect(self, request, params, error: str, description: str) -> HttpResponse:
+    def _error_redirect(self, request: HttpRequest, params: Any, error: str, description: str) -> HttpResponse:
         """An OIDC error sent to the client's (already validated) redirect URI."""
         application = self.application
         redirect_uri = params.get("redirect_uri") or (application.default_redirect_uri if application else "")
@@ -190,7 +191,7 @@ class MFAAuthorizationView(AuthorizationView):
 
     # --- helpers ------------------------------------------------------------------------------
 
-    def _validation_error(self, request, auth_request: AuthRequest) -> HttpResponse | None:
+    def _validation_error(self, request: HttpRequest, auth_request: AuthRequest) -> HttpResponse | None:
         """Run DOT's request validation once, with silent login answered by our own evaluation."""
         provisional = gate.GateState(Decision(Outcome.SATISFIED), consent_given=True, application=self.application)
         try:
@@ -218,7 +219,7 @@ class MFAAuthorizationView(AuthorizationView):
         return Application.objects.select_related("mfa_policy").filter(client_id=client_id).first()
 
     @staticmethod
-    def _consent_given(request, application, params) -> bool:
+    def _consent_given(request: HttpRequest, application: Any, params: Any) -> bool:
         if application is None or not request.user.is_authenticated:
             return False
         if application.skip_authorization:
@@ -230,7 +231,7 @@ class MFAAuthorizationView(AuthorizationView):
         return any(token.allow_scopes(scopes) for token in tokens)
 
     @staticmethod
-    def _authorize_url_from_form(params) -> str:
+    def _authorize_url_from_form(params: Any) -> str:
         keep = (
             "client_id",
             "redirect_uri",
@@ -245,11 +246,12 @@ class MFAAuthorizationView(AuthorizationView):
         query = {k: params[k] for k in keep if params.get(k)}
         return f"{reverse('oauth2_provider:authorize')}?{urlencode(query)}"
 
-    def get(self, request, *args, **kwargs):
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if "none" in request.GET.get("prompt", "").split():
             # The gate established consent already; DOT must not render a page under prompt=none.
-            request.GET = request.GET.copy()
-            request.GET["approval_prompt"] = "auto"
+            params = request.GET.copy()
+            params["approval_prompt"] = "auto"
+            request.GET = params  # type: ignore[assignment]  # DOT's view reads request.GET
         return super().get(request, *args, **kwargs)
 
     def create_authorization_response(self, request, scopes, credentials, allow):
@@ -278,7 +280,7 @@ def only_accepted_flows(metadata: dict) -> dict:
 class MFAServerMetadataView(OAuthServerMetadataView):
     """RFC 8414 metadata that names only the flows the configured server accepts."""
 
-    def get(self, request, *args, **kwargs):
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = super().get(request, *args, **kwargs)
         if response.status_code != 200:
             return response
@@ -292,7 +294,7 @@ class MFAServerMetadataView(OAuthServerMetadataView):
 class MFADiscoveryView(ConnectDiscoveryInfoView):
     """Discovery with what this provider adds: acr values, the claims parameter, honest prompts."""
 
-    def get(self, request, *args, **kwargs):
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = super().get(request, *args, **kwargs)
         data = json.loads(response.content)
         data["acr_values_supported"] = list(ACR_LEVELS)

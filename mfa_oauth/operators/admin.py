@@ -7,9 +7,12 @@ package's admin site adds the mixin to it; on another site, add the mixin to it 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from ..backup_codes.models import BackupCodeDevice
@@ -39,9 +42,9 @@ class BackupCodeDeviceAdmin(admin.ModelAdmin):
     fields = ("user", "name", "confirmed", "created_at", "last_used_at", "throttling_failure_count")
     readonly_fields = ("user", "created_at", "last_used_at", "throttling_failure_count")
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # created from the user page, where the codes are shown once
 
     @admin.display(description=_("unused codes"))
-    def remaining_codes(self, obj) -> int:
+    def remaining_codes(self, obj: Any) -> int:
         return obj.remaining

@@ -24,7 +24,7 @@ from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_otp.models import Device
@@ -45,12 +45,12 @@ else:
 FACTOR_STATE_MODELS = frozenset({"mfa_oauth.usermfastate", "mfa_oauth_trust.trustedbrowser"})
 
 
-def is_factor_model(model) -> bool:
+def is_factor_model(model: Any) -> bool:
     """Does a row of ``model`` belong to one user's second factor?"""
     return issubclass(model, Device) or model._meta.label_lower in FACTOR_STATE_MODELS
 
 
-def is_credential_model(model) -> bool:
+def is_credential_model(model: Any) -> bool:
     """Is ``model`` one of django-oauth-toolkit's issued credentials (codes, tokens, device grants)?"""
     from oauth2_provider.settings import oauth2_settings
 
@@ -64,7 +64,7 @@ def is_credential_model(model) -> bool:
     return model._meta.label_lower in {name.lower() for name in names}
 
 
-def operator_step_up(request) -> HttpResponse | None:
+def operator_step_up(request: HttpRequest) -> HttpResponse | None:
     """None when the operator may act now; otherwise the response that sends them to prove it."""
     if not password_step_passed(request):
         return redirect_to_login(request.get_full_path())
@@ -92,7 +92,7 @@ class OperatorGuardMixin(_ModelAdminBase):
         """The accounts the objects of ``queryset`` belong to (an admin action's selection)."""
         return get_user_model().objects.filter(pk__in=queryset.values("user"))
 
-    def operator_authority(self, request, obj) -> Authority:
+    def operator_authority(self, request: HttpRequest, obj: Any) -> Authority:
         target = self.operator_target(obj) if obj is not None else None
         if target is None:
             return Authority(True)
@@ -103,24 +103,24 @@ class OperatorGuardMixin(_ModelAdminBase):
 
     # --- Django's permission hooks (object level) -----------------------------------------------
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         allowed = super().has_change_permission(request, obj)
         return allowed and (obj is None or self.operator_authority(request, obj).allowed)
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         allowed = super().has_delete_permission(request, obj)
         return allowed and (obj is None or self.operator_authority(request, obj).allowed)
 
     # --- the views ------------------------------------------------------------------------------
 
-    def _refused(self, request, obj, *, to: str) -> HttpResponse | None:
+    def _refused(self, request: HttpRequest, obj: Any, *, to: str) -> HttpResponse | None:
         decision = self.operator_authority(request, obj)
         if decision.allowed:
             return None
         self.message_user(request, decision.reason, messages.ERROR)
         return HttpResponseRedirect(to)
 
-    def _change_url(self, obj) -> str:
+    def _change_url(self, obj: Any) -> str:
         opts = self.opts
         return reverse(f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
 
@@ -137,7 +137,7 @@ class OperatorGuardMixin(_ModelAdminBase):
                 return step
         return super().changeform_view(request, object_id, form_url, extra_context)
 
-    def _stopped(self, request, obj) -> HttpResponse | None:
+    def _stopped(self, request: HttpRequest, obj: Any) -> HttpResponse | None:
         """Why a view acting on ``obj`` must not go on: the account is out of reach, or (for a POST)
         the operator's second factor is stale. None: go on."""
         if obj is not None:
@@ -211,8 +211,8 @@ class IssuedCredentialGuardMixin(OperatorGuardMixin):
     superuser included, adds or changes one here. Deleting one revokes it, under the same authority
     and fresh-second-factor rules as any operator action."""
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -25,7 +25,7 @@ from typing import Any, cast
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models.base import ModelBase
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
@@ -40,7 +40,7 @@ from .guard import IssuedCredentialGuardMixin, OperatorGuardMixin, is_credential
 from .user_admin import MFAUserAdminMixin
 
 
-def staff_mfa_verified(request) -> bool:
+def staff_mfa_verified(request: HttpRequest) -> bool:
     user = request.user
     context = get_context(request)
     is_verified = getattr(user, "is_verified", None)
@@ -66,7 +66,7 @@ class MFAAdminSite(admin.AdminSite):
     # "Too many failed attempts. Try again in N minutes." instead of "enter a correct password".
     login_form = ThrottledAdminAuthenticationForm
 
-    def register(self, model_or_iterable, admin_class=None, **options):
+    def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
         # Extension point: AdminSite.register, through which django-otp's plugins and ours register.
         models = [model_or_iterable] if isinstance(model_or_iterable, ModelBase) else list(model_or_iterable)
         for model in models:
@@ -80,7 +80,7 @@ class MFAAdminSite(admin.AdminSite):
                 )
             super().register(cast(Any, model), admin_class_for_model, **options)
 
-    def has_permission(self, request) -> bool:
+    def has_permission(self, request: HttpRequest) -> bool:
         return super().has_permission(request) and staff_mfa_verified(request)
 
     @method_decorator(never_cache)

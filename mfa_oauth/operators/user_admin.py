@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import secrets
 from functools import wraps
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -79,7 +79,7 @@ def operator_action(view):
     return wrapped
 
 
-def factor_rows(user) -> list[dict]:
+def factor_rows(user: Any) -> list[dict]:
     rows = []
     for device in services.all_devices(user):
         method = method_of(device)
@@ -193,10 +193,10 @@ class MFAUserAdminMixin(OperatorGuardMixin, _UserAdminBase):
             raise PermissionDenied
         return user
 
-    def _back(self, user) -> HttpResponseRedirect:
+    def _back(self, user: Any) -> HttpResponseRedirect:
         return HttpResponseRedirect(reverse(self.admin_url_name("change"), args=[user.pk]))
 
-    def _page(self, request, user, template: str, title: str, **context) -> TemplateResponse:
+    def _page(self, request: HttpRequest, user: Any, template: str, title: str, **context: Any) -> TemplateResponse:
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -210,13 +210,13 @@ class MFAUserAdminMixin(OperatorGuardMixin, _UserAdminBase):
         return response
 
     @staticmethod
-    def _new_nonce(request) -> str:
+    def _new_nonce(request: HttpRequest) -> str:
         nonce = secrets.token_urlsafe(16)
         request.session[NONCE_KEY] = [*request.session.get(NONCE_KEY, [])[-9:], nonce]
         return nonce
 
     @staticmethod
-    def _use_nonce(request, nonce: str) -> bool:
+    def _use_nonce(request: HttpRequest, nonce: str) -> bool:
         nonces = request.session.get(NONCE_KEY, [])
         if nonce not in nonces:
             return False
@@ -394,12 +394,12 @@ class MFAUserAdminMixin(OperatorGuardMixin, _UserAdminBase):
         )
 
     @admin.action(description=gettext_lazy("Unlock the second factor of the selected users"), permissions=["change"])
-    def unlock_second_factor(self, request, queryset):
+    def unlock_second_factor(self, request: HttpRequest, queryset: Any) -> None:
         for user in queryset:
             services.unlock(user, request=request, actor=request.user)
         self.message_user(request, _("Unlocked %(n)d user(s).") % {"n": queryset.count()})
 
-    def _bulk_confirm(self, request, queryset, action: str, question: str) -> TemplateResponse:
+    def _bulk_confirm(self, request: HttpRequest, queryset: Any, action: str, question: str) -> TemplateResponse:
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,

@@ -83,7 +83,7 @@ def check_request(
     return info, None
 
 
-def _resolve(validator) -> TokenValidator | None:
+def _resolve(validator: Any) -> TokenValidator | None:
     """An instance is used as is; a class or factory is called per request (fresh settings)."""
     if validator is None:
         return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
 
@@ -10,7 +12,7 @@ from .gateways import ALIASES
 
 
 @register()
-def check_sms_settings(app_configs, **kwargs):
+def check_sms_settings(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
     backend = mfa_settings.SMS_BACKEND
     if backend not in ALIASES and "." not in str(backend):
@@ -77,7 +79,7 @@ def check_sms_settings(app_configs, **kwargs):
 
 
 @register(deploy=True)
-def check_sms_deploy(app_configs, **kwargs):
+def check_sms_deploy(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     backend = mfa_settings.SMS_BACKEND
     if mfa_settings.SMS_ENABLED and backend in ("console", "locmem"):
         return [

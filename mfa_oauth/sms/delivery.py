@@ -11,6 +11,7 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import F
 from django.urls import reverse
@@ -66,7 +67,9 @@ def status_callback_url(message: SMSMessage) -> str:
     return base + reverse("mfa_oauth:sms-status", args=[message.pk])
 
 
-def _finish(message_id: int, status: str, *, from_status=(Status.QUEUED, Status.SENDING), **fields) -> bool:
+def _finish(
+    message_id: int, status: str, *, from_status: Any = (Status.QUEUED, Status.SENDING), **fields: Any
+) -> bool:
     now = timezone.now()
     return bool(
         SMSMessage.objects.filter(pk=message_id, status__in=from_status).update(

@@ -12,6 +12,7 @@ import math
 import operator
 from datetime import datetime, timedelta
 from functools import reduce
+from typing import Any
 
 from django.db import connection
 from django.db.models import Aggregate, Count, Max, Q
@@ -28,7 +29,7 @@ __all__ = ["LimitReached", "check", "serialize"]
 ADVISORY_LOCK_ID = 0x6D66_6173  # "mfas"
 
 
-def serialize(device=None) -> None:
+def serialize(device: Any = None) -> None:
     """Call inside ``transaction.atomic()`` before counting."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -47,7 +48,7 @@ def _wait_text(seconds: int) -> str:
     return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
 
 
-def _refuse(rows, now: datetime, span: timedelta, cap: int, message: str) -> None:
+def _refuse(rows: Any, now: datetime, span: timedelta, cap: int, message: str) -> None:
     # The window frees a slot when its oldest counted send ages out.
     oldest = (
         rows.filter(created_at__gt=now - span).order_by("-created_at").values_list("created_at", flat=True)[cap - 1]
@@ -56,7 +57,7 @@ def _refuse(rows, now: datetime, span: timedelta, cap: int, message: str) -> Non
     raise LimitReached(message % {"wait": _wait_text(wait)}, wait)
 
 
-def check(*, user, device, to: str, client_ip: str | None, now: datetime) -> None:
+def check(*, user: Any, device: Any, to: str, client_ip: str | None, now: datetime) -> None:
     """Raise :class:`LimitReached` (with when to try again) if this send would pass a limit.
 
     The cooldown and every window are read with one statement (conditional aggregates over the

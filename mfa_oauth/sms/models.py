@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp import device_classes
@@ -109,21 +110,21 @@ class SMSDevice(TimestampMixin, ThrottlingMixin, Device):
         return int(mfa_settings.SMS_THROTTLE_FACTOR)
 
     # --- django-otp Device API ---------------------------------------------------------------
-    def generate_challenge_for_request(self, request) -> str:
+    def generate_challenge_for_request(self, request: HttpRequest) -> str:
         """Queue a code for this login attempt; the challenge page shows the returned text.
 
         Raises an exception with ``user_message`` when a limit or the broker says no."""
         return _service["send_login_code"](request, self)
 
-    def generate_challenge(self):
+    def generate_challenge(self) -> None:
         # A code is bound to the login attempt of a request; there is none here.
         raise SMSRefused(str(_("Ask for a code from the sign-in page.")))
 
-    def verify_token(self, token) -> bool:
+    def verify_token(self, token: Any) -> bool:
         # Without the request there is no login attempt to bind the code to, so nothing matches.
         return False
 
-    def verify_token_for_request(self, request, token: str) -> bool:
+    def verify_token_for_request(self, request: HttpRequest, token: str) -> bool:
         return _service["verify_login_code"](request, self, token)
 
 

@@ -13,6 +13,7 @@ from typing import Any, Literal, overload
 
 from django.db import transaction
 from django.db.models import Q
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -45,13 +46,13 @@ def login_attempt_id(request: Any, *, create: bool = True) -> str | None:
     return attempt
 
 
-def client_ip(request) -> str | None:
+def client_ip(request: HttpRequest) -> str | None:
     # One notion of the client for every limit: REMOTE_ADDR, or the proxy's header when the operator
     # trusts that proxy (mfa_oauth.client_ip, MFA_OAUTH["TRUSTED_PROXIES"]).
     return get_adapter().get_client_ip(request)
 
 
-def send_login_code(request, device: SMSDevice) -> str:
+def send_login_code(request: HttpRequest, device: SMSDevice) -> str:
     if not mfa_settings.SMS_ENABLED:
         raise SMSRefused(_("Text message codes are turned off on this site. Use another factor."))
     lock = lockout.state(request.user)
@@ -74,7 +75,7 @@ def send_login_code(request, device: SMSDevice) -> str:
     }
 
 
-def queue_code(*, user, device: SMSDevice, purpose: str, attempt: str, client_ip: str | None) -> SMSMessage:
+def queue_code(*, user: Any, device: SMSDevice, purpose: str, attempt: str, client_ip: str | None) -> SMSMessage:
     """Limits, then a new code (earlier ones of the device stop working) and its outbox row."""
     now = timezone.now()
     code = codes.new_code()
@@ -122,7 +123,7 @@ def queue_code(*, user, device: SMSDevice, purpose: str, attempt: str, client_ip
     return message
 
 
-def queue_plain(*, user, device: SMSDevice, client_ip: str | None = None) -> SMSMessage:
+def queue_plain(*, user: Any, device: SMSDevice, client_ip: str | None = None) -> SMSMessage:
     """A test message without a code (the admin's "send a test SMS"); same limits and outbox."""
     now = timezone.now()
     with transaction.atomic():
@@ -154,7 +155,7 @@ def _publish_on_commit(message: SMSMessage) -> dict:
     return outcome
 
 
-def verify_login_code(request, device: SMSDevice, token: str) -> bool:
+def verify_login_code(request: HttpRequest, device: SMSDevice, token: str) -> bool:
     """True once for the newest code sent to ``device`` for this login attempt, within its life.
 
     ``device`` is the row the challenge step locked (select_for_update); failures feed

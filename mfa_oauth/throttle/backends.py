@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.http import HttpRequest
 
 from ..client_ip import client_address
 from . import counters
@@ -37,7 +38,7 @@ else:
 REQUEST_ATTRIBUTE = "mfa_oauth_login_throttle"
 
 
-def refusal_of(request) -> counters.Refusal | None:
+def refusal_of(request: HttpRequest | None) -> counters.Refusal | None:
     """The Refusal the backend left on ``request`` in this request, if any."""
     return getattr(request, REQUEST_ATTRIBUTE, None) if request is not None else None
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 
 from ..adapter import get_form_class
 from .backends import refusal_of
@@ -21,7 +21,7 @@ else:
     _LoginViewBase = object
 
 
-def mark_throttled(request, response: HttpResponse) -> HttpResponse:
+def mark_throttled(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     """Turn ``response`` into a 429 (503) with Retry-After when the backend refused this request's login."""
     refusal = refusal_of(request)
     if refusal is not None and response.status_code == 200:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 from urllib.parse import quote
 
 import qrcode
@@ -15,7 +16,7 @@ from ..adapter import get_adapter
 PENDING_SESSION_KEY = "mfa_oauth.totp.pending"
 
 
-def start(request, name: str = "Authenticator app") -> TOTPDevice:
+def start(request: Any, name: str = "Authenticator app") -> TOTPDevice:
     """A new unconfirmed device; any earlier unconfirmed one of this session is discarded, so a
     reload shows a new secret rather than the old one again."""
     discard_pending(request)
@@ -24,20 +25,20 @@ def start(request, name: str = "Authenticator app") -> TOTPDevice:
     return device
 
 
-def pending(request) -> TOTPDevice | None:
+def pending(request: Any) -> TOTPDevice | None:
     pk = request.session.get(PENDING_SESSION_KEY)
     if pk is None:
         return None
     return TOTPDevice.objects.filter(pk=pk, user=request.user, confirmed=False).first()
 
 
-def discard_pending(request) -> None:
+def discard_pending(request: Any) -> None:
     pk = request.session.pop(PENDING_SESSION_KEY, None)
     if pk is not None:
         TOTPDevice.objects.filter(pk=pk, user=request.user, confirmed=False).delete()
 
 
-def confirm(request, device: TOTPDevice, token: str) -> bool:
+def confirm(request: Any, device: TOTPDevice, token: str) -> bool:
     with transaction.atomic():
         locked = TOTPDevice.objects.select_for_update().get(pk=device.pk)
         if not locked.verify_token(token):

@@ -13,6 +13,7 @@ import hmac
 import struct
 import time
 from binascii import unhexlify
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -27,7 +28,7 @@ from ..seeds.fields import SealedSeedField
 DIGESTS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha512": hashlib.sha512}
 
 
-def hotp(key: bytes, counter: int, digits: int, digest=hashlib.sha1) -> int:
+def hotp(key: bytes, counter: int, digits: int, digest: Any = hashlib.sha1) -> int:
     """RFC 4226 §5.3 with the HMAC digest RFC 6238 §1.2 allows (dynamic truncation, then modulo)."""
     mac = hmac.new(key, struct.pack(">Q", counter), digest).digest()
     offset = mac[-1] & 0x0F
@@ -73,7 +74,7 @@ class OATHTOTPDevice(TimestampMixin, ThrottlingMixin, Device):
     def get_throttle_factor(self) -> int:
         return int(mfa_settings.TOTP_THROTTLE_FACTOR)
 
-    def verify_token(self, token) -> bool:
+    def verify_token(self, token: Any) -> bool:
         allowed, _info = self.verify_is_allowed()
         if not allowed:
             return False

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -23,7 +26,7 @@ from . import flows
 class EnrollTOTPView(View):
     template_name = "mfa_oauth/enroll_totp.html"
 
-    def dispatch(self, request, *args, **kwargs):
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.next_url = safe_next(request, request.GET.get("next") or request.POST.get("next"))
         if needs_fresh_mfa(request):
             return step_up_redirect(request)
@@ -37,10 +40,10 @@ class EnrollTOTPView(View):
         flows.discard_pending(self.request)  # no unconfirmed device left behind
         return pending.restart(self.request, self.next_url)
 
-    def get(self, request, *args, **kwargs):
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         return self.render(flows.start(request))
 
-    def post(self, request, *args, **kwargs):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         device = flows.pending(request)
         if device is None:
             return self.render(
@@ -65,7 +68,7 @@ class EnrollTOTPView(View):
                 return pending.restart(request, self.next_url)
         return see_other(self.next_url)
 
-    def render(self, device, *, error: str = "", status: int = 200) -> HttpResponse:
+    def render(self, device: Any, *, error: str = "", status: int = 200) -> HttpResponse:
         uri = flows.otpauth_uri(device)
         response = render(
             self.request,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
@@ -65,7 +65,7 @@ class Evidence:
 
 
 def verify_registration(
-    credential: RegistrationCredential, trust: Trust, **checks
+    credential: RegistrationCredential, trust: Trust, **checks: Any
 ) -> tuple[VerifiedRegistration, Evidence]:
     """py_webauthn's verification of ``credential`` (``checks``: its keyword arguments), with the
     anchor it chained to. A chain that leads to no installed anchor is not a refusal: the key is
@@ -116,7 +116,7 @@ def _certificate_acceptable(fmt: str, x5c: list[bytes], aaguid: bytes) -> bool:
         certificate = x509.load_der_x509_certificate(x5c[0])
         subject = certificate.subject
 
-        def attribute(oid) -> str:
+        def attribute(oid: Any) -> str:
             values = subject.get_attributes_for_oid(oid)
             return str(values[0].value) if values else ""
 

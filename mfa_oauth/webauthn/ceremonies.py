@@ -306,7 +306,7 @@ def _parse_assertion(raw: dict) -> AuthenticationCredential:
         ) from error
 
 
-def _usable_despite_lock(user) -> lockout.LockState:
+def _usable_despite_lock(user: Any) -> lockout.LockState:
     """The user's lock state; a CeremonyError when codes are locked and the site does not let a
     user-verified WebAuthn assertion through meanwhile (PASSKEY_USABLE_WHILE_LOCKED)."""
     lock = lockout.state(user)
@@ -316,7 +316,12 @@ def _usable_despite_lock(user) -> lockout.LockState:
 
 
 def _verify_assertion(
-    request, state, parsed: AuthenticationCredential, queryset, user, lock: lockout.LockState
+    request: HttpRequest,
+    state: Any,
+    parsed: AuthenticationCredential,
+    queryset: Any,
+    user: Any,
+    lock: lockout.LockState,
 ) -> Verified:
     clone: tuple[int, int] | None = None
     failure: Exception | None = None

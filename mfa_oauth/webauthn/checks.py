@@ -95,7 +95,7 @@ def _check_development_and_verification() -> list[CheckMessage]:
 
 
 @register()
-def check_attestation_trust(app_configs, **kwargs):
+def check_attestation_trust(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     """The operator's attestation anchors and MDS BLOB (trust.py): a configured source that cannot be
     used would silently make every key a software key, so it is an error (docs/security.md)."""
     messages: list[CheckMessage] = []

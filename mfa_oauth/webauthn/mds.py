@@ -113,7 +113,7 @@ def read_blob(text: str, roots: Sequence[Anchor], signer: str = "") -> MetadataB
     return _parse_payload(payload)
 
 
-def _chain(x5c) -> list[bytes]:
+def _chain(x5c: Any) -> list[bytes]:
     if not isinstance(x5c, list) or not x5c or not all(isinstance(c, str) for c in x5c):
         raise MetadataError("the header has no x5c certificate chain")
     try:
@@ -139,7 +139,7 @@ def _names(certificate: x509.Certificate) -> set[str]:
     return names
 
 
-def _parse_payload(payload) -> MetadataBlob:
+def _parse_payload(payload: Any) -> MetadataBlob:
     if not isinstance(payload, dict) or not isinstance(payload.get("entries"), list):
         raise MetadataError("the payload has no entries")
     entries: dict[str, MetadataEntry] = {}
@@ -150,7 +150,7 @@ def _parse_payload(payload) -> MetadataBlob:
     return MetadataBlob(number=_int(payload.get("no")), next_update=_date(payload.get("nextUpdate")), entries=entries)
 
 
-def _entry(raw) -> MetadataEntry | None:
+def _entry(raw: Any) -> MetadataEntry | None:
     # Entries without an AAGUID describe UAF (aaid) or U2F (key identifiers) authenticators: WebAuthn
     # credentials are looked up by AAGUID only.
     if not isinstance(raw, dict) or not isinstance(raw.get("aaguid"), str):
@@ -174,15 +174,15 @@ def _entry(raw) -> MetadataEntry | None:
     )
 
 
-def _strings(value) -> list[str]:
+def _strings(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
-def _int(value) -> int:
+def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-def _date(value) -> datetime.date | None:
+def _date(value: Any) -> datetime.date | None:
     try:
         return datetime.date.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:

@@ -3,6 +3,8 @@ sign in with a passkey alone. The browser side is mfa_oauth/static/mfa_oauth/web
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -31,7 +33,7 @@ def _error(error: CeremonyError) -> JsonResponse:
     return JsonResponse({"error": error.user_message}, status=error.status)
 
 
-def _level(value) -> int:
+def _level(value: Any) -> int:
     try:
         return max(0, min(int(value), 10))
     except (TypeError, ValueError, OverflowError):  # OverflowError: JSON 1e400 parses as infinity
@@ -60,14 +62,16 @@ class RegisterView(View):
 
     template_name = "mfa_oauth/webauthn/register.html"
 
-    def get(self, request, *args, **kwargs):
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         host_ok = config.host_matches_rp_id(request.get_host())
         origin_ok = f"{request.scheme}://{request.get_host()}" in config.expected_origins(request)
         return render(
             request,
             self.template_name,
             {
-                "credentials": WebAuthnCredential.objects.filter(user=request.user).order_by("created_at", "pk"),
+                "credentials": WebAuthnCredential.objects.filter(user=cast(Any, request.user)).order_by(
+                    "created_at", "pk"
+                ),
                 # After adding a key: where the user came from, else this page with the new key listed.
                 "next": safe_next(request, request.GET.get("next"), default=reverse("mfa_oauth:webauthn-register")),
                 "done": safe_next(request, request.GET.get("next")),

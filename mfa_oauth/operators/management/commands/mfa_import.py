@@ -52,7 +52,7 @@ class Row:
 class Command(BaseCommand):
     help = "Enroll second factors for many existing users from a CSV file (see the module docstring)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: Any) -> None:
         parser.add_argument("csv_path", metavar="users.csv")
         parser.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
         parser.add_argument("--encoding", default="utf-8-sig", help="the file's text encoding (default UTF-8)")
@@ -61,7 +61,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-notify", action="store_true", help="do not email users about their new factor")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    def handle(self, *args, csv_path: str, dry_run: bool, encoding: str, report: str | None, batch_size: int, **o):
+    def handle(
+        self, *args: Any, csv_path: str, dry_run: bool, encoding: str, report: str | None, batch_size: int, **o: Any
+    ) -> None:
         self.notify = not o["no_notify"]
         self.dry_run = dry_run
         self.counts: Counter = Counter()
@@ -101,7 +103,7 @@ class Command(BaseCommand):
 
     # --- reading ------------------------------------------------------------------------------
 
-    def _header(self, reader, encoding: str) -> list[str]:
+    def _header(self, reader: Any, encoding: str) -> list[str]:
         try:
             header = next(reader)
         except StopIteration:
@@ -120,7 +122,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Ignoring unknown columns: {', '.join(ignored)}")
         return columns
 
-    def _rows(self, reader, columns: list[str], encoding: str) -> Iterator[Row]:
+    def _rows(self, reader: Any, columns: list[str], encoding: str) -> Iterator[Row]:
         while True:
             line = reader.line_num + 1
             try:
@@ -191,7 +193,7 @@ class Command(BaseCommand):
                 self.counts.update(row.plan.keys())
                 self.progress.step()
 
-    def _plan(self, row: Row, user, totp_keys: set, hotp_keys: set, sms_numbers: set) -> dict[str, object]:
+    def _plan(self, row: Row, user: Any, totp_keys: set, hotp_keys: set, sms_numbers: set) -> dict[str, object]:
         """Validate a row without writing; returns what to create (empty: all already there)."""
         plan: dict[str, object] = {}
         values = row.values
@@ -223,7 +225,7 @@ class Command(BaseCommand):
                 hotp_keys.add((user.pk, key))
         return plan
 
-    def _enroll(self, row: Row, user) -> None:
+    def _enroll(self, row: Row, user: Any) -> None:
         name = row.values.get("name", "")[:64]
         if "totp" in row.plan:
             device = TOTPDevice.objects.create(
@@ -309,7 +311,7 @@ def _int(raw: str, column: str, low: int, high: int) -> int:
 class _Progress:
     """A one-line progress bar on stderr, redrawn at most every 1%."""
 
-    def __init__(self, stream, total: int):
+    def __init__(self, stream: Any, total: int) -> None:
         self.stream, self.total, self.done, self.drawn = stream, total, 0, -1
 
     def step(self) -> None:
