@@ -134,3 +134,12 @@ def test_moved_settings_are_still_read_and_warned_about(settings, user):
 
 def test_the_site_passes_its_own_settings_checks(db):
     assert [m.id for m in checks.run_checks() if m.id and m.id[len("mfa_oauth.") :][1:3] == "12"] == []
+
+
+def test_every_setting_is_in_the_documented_table():
+    from pathlib import Path
+
+    from mfa_oauth.conf import DEFAULTS
+
+    table = (Path(__file__).resolve().parents[2] / "docs" / "extending.md").read_text()
+    assert [key for key in DEFAULTS if f"| `{key}` |" not in table] == []
