@@ -182,6 +182,9 @@ OAUTH2_PROVIDER = {
         "openid": "Sign you in",
         "profile": "See your user name",
         "email": "See your email address",
+        # OIDC Core §5.4: the standard claims of these scopes (mfa_oauth.oauth.claims, docs/claims.md).
+        "phone": "See your verified phone number",
+        "address": "See your postal address",
         "balance": "Read your account balance",
         "transfer": "Move money for you",
     },
@@ -330,6 +333,9 @@ INSTALLED_APPS += ["idp_site.ops"]
 AUTHENTICATION_BACKENDS = ["mfa_oauth.throttle.backends.ThrottledModelBackend"]
 # Behind reverse proxies: their addresses or networks (comma-separated), so X-Forwarded-For is read.
 MFA_OAUTH["TRUSTED_PROXIES"] = [p.strip() for p in os.environ.get("MFA_TRUSTED_PROXIES", "").split(",") if p.strip()]
+# The key of pairwise subject identifiers (docs/claims.md): set once, never changed; empty: derived from
+# SECRET_KEY (then rotating SECRET_KEY changes every pairwise sub).
+MFA_OAUTH["PAIRWISE_SUBJECT_KEY"] = os.environ.get("MFA_PAIRWISE_SUBJECT_KEY", "")
 
 # --- Production (IDP_PRODUCTION=1): PostgreSQL, Redis cache and broker, HTTPS-only cookies, HSTS,
 # whitenoise, JSON logs; every value from the environment (.env.example), checked at start-up.

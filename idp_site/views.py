@@ -1,10 +1,8 @@
-from django.contrib.auth import views as auth_views
 from django.shortcuts import render
 
 from mfa_oauth.context import get_context
+from mfa_oauth.login import LoginView as PackageLoginView
 from mfa_oauth.methods import confirmed_devices, method_of
-from mfa_oauth.oauth.after_login import next_after_login
-from mfa_oauth.throttle.views import ThrottledLoginViewMixin
 
 
 def home(request):
@@ -15,15 +13,7 @@ def home(request):
     return render(request, "home.html", {"auth_context": context, "devices": devices})
 
 
-class LoginView(ThrottledLoginViewMixin, auth_views.LoginView):
-    # Django's LoginView already validates ``next`` with url_has_allowed_host_and_scheme and
-    # rotates the session id on login; mfa_oauth.receivers records the password factor. The
-    # password throttle itself is in the authentication backend; the mixin shows its message
-    # and answers 429 with Retry-After (mfa_oauth.throttle).
+class LoginView(PackageLoginView):
+    # The package's login view (Django's LoginView with the password throttle's 429 and the shortcut to
+    # the second factor, mfa_oauth.login) with the reference site's own template.
     template_name = "registration/login.html"
-    redirect_authenticated_user = False
-
-    def get_success_url(self) -> str:
-        # Straight to the second-factor step when the authorization endpoint would send the user
-        # there: one redirect fewer (mfa_oauth.oauth.after_login).
-        return next_after_login(self.request, super().get_success_url())

@@ -1,6 +1,9 @@
 """Admin: the per-client MFA policy is edited on DOT's application page."""
 
+from typing import Any
+
 from django.contrib import admin
+from django.db import models
 from oauth2_provider.admin import ApplicationAdmin
 from oauth2_provider.models import get_application_model
 
@@ -9,11 +12,17 @@ from .models import ClientPolicy, OATHTOTPDevice, ResourceServer, UserMFAState
 Application = get_application_model()
 
 
+# A sector identifier URI typed without a scheme is https (OIDC Registration §5 requires it).
+_HTTPS_URLS: dict[type[models.Field], dict[str, Any]] = {models.URLField: {"assume_scheme": "https"}}
+
+
 class ClientPolicyInline(admin.StackedInline):
     model = ClientPolicy
     can_delete = False
     extra = 1
     max_num = 1
+    # ClientPolicy.clean() fetches and checks the sector identifier document when the page is saved.
+    formfield_overrides = _HTTPS_URLS
 
 
 class ResourceServerInline(admin.StackedInline):
@@ -37,8 +46,9 @@ admin.site.register(Application, MFAApplicationAdmin)
 
 @admin.register(ClientPolicy)
 class ClientPolicyAdmin(admin.ModelAdmin):
-    list_display = ("application", "mfa_mode", "min_acr", "max_mfa_age")
-    list_filter = ("mfa_mode", "min_acr")
+    list_display = ("application", "mfa_mode", "min_acr", "max_mfa_age", "subject_type")
+    list_filter = ("mfa_mode", "min_acr", "subject_type")
+    formfield_overrides = _HTTPS_URLS
     search_fields = ("application__name", "application__client_id")
 
 

@@ -191,6 +191,23 @@ DEFAULTS: dict[str, Any] = {
     # and for passkey sign-in, while the code factors are locked. A guesser cannot fail it, so
     # locking it would lock out only its owner.
     "PASSKEY_USABLE_WHILE_LOCKED": True,
+    # --- OIDC claims and subject identifiers (mfa_oauth.oauth.claims, .subject; docs/claims.md) -------
+    # Dotted path to ``fn(user) -> dict``: the user's standard claims (OIDC Core §5.1), released
+    # by scope (§5.4) and the ``claims`` parameter (§5.5). The default maps django.contrib.auth's
+    # User fields; phone_number_verified is always decided by mfa_oauth (a confirmed SMS factor).
+    "USER_CLAIMS": "mfa_oauth.oauth.claims.default_user_claims",
+    # Whether the default mapping says email_verified true: False (the default: Django's User
+    # does not record a verification), True (every address was verified by the project), or a
+    # dotted path to ``fn(user) -> bool``.
+    "EMAIL_VERIFIED": False,
+    # The secret key of pairwise subject identifiers (OIDC Core §8.1), at least 32 characters.
+    # Empty: derived from SECRET_KEY, so rotating SECRET_KEY would change every pairwise sub;
+    # set it in production and never change it (system check mfa_oauth.E090).
+    "PAIRWISE_SUBJECT_KEY": "",
+    # Seconds to wait for a client's sector identifier document when its policy is saved.
+    "SECTOR_IDENTIFIER_TIMEOUT": 5.0,
+    # Development and tests only: accept an http sector identifier URI on a loopback host.
+    "SECTOR_IDENTIFIER_ALLOW_LOOPBACK_HTTP": False,
     # --- extending (mfa_oauth.adapter; docs/extending.md) ---------------------------------------
     # Dotted path of the project's adapter: a subclass of mfa_oauth.adapter.DefaultMFAOAuthAdapter.
     "ADAPTER": "mfa_oauth.adapter.DefaultMFAOAuthAdapter",

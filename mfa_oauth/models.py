@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from oauth2_provider.settings import oauth2_settings
@@ -18,6 +19,11 @@ class MFAMode(models.TextChoices):
     OFF = "off", _("Off: the password is enough")
     WHEN_ENROLLED = "when_enrolled", _("Required when the user has a second factor")
     ALWAYS = "always", _("Always required (users without one enroll first)")
+
+
+class SubjectType(models.TextChoices):
+    PUBLIC = "public", _("Public")
+    PAIRWISE = "pairwise", _("Pairwise")
 
 
 class ClientPolicy(models.Model):
@@ -45,6 +51,27 @@ class ClientPolicy(models.Model):
         blank=True,
         help_text=_('Second-factor methods this client accepts, e.g. ["totp", "webauthn"]; empty: all.'),
     )
+    # OIDC Core §8: which subject identifier (sub) this client knows its users by (mfa_oauth.oauth.subject).
+    subject_type = models.CharField(
+        _("subject type"),
+        max_length=16,
+        choices=SubjectType.choices,
+        default=SubjectType.PUBLIC,
+        help_text=_(
+            "Public: every client sees the same sub for a user. Pairwise: clients of different "
+            "sectors see different, unlinkable subs (OpenID Connect Core §8.1)."
+        ),
+    )
+    sector_identifier_uri = models.URLField(
+        _("sector identifier URI"),
+        max_length=2000,
+        blank=True,
+        help_text=_(
+            "Pairwise only: an https URL of a JSON array listing every redirect URI of this client; its "
+            "host is the sector that shares one sub per user. Needed when the redirect URIs have "
+            "several hosts. Fetched and checked when saved."
+        ),
+    )
 
     class Meta:
         verbose_name = _("client MFA policy")
@@ -52,6 +79,50 @@ class ClientPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"MFA policy of {self.application}"
+
+    def _sector_inputs_changed(self, application) -> bool:
+        """Whether the sector identifier URI or the client's redirect URIs differ from what was saved
+        (and checked) before: an unchanged pair is not fetched again, so a sector host that is down
+        does not stop an operator from editing the client's other settings."""
+        if self.pk is None or application is None:
+            return True
+        saved = (
+            type(self)
+            .objects.filter(pk=self.pk)
+            .values_list("sector_identifier_uri", "application__redirect_uris")
+            .first()
+        )
+        return saved != (self.sector_identifier_uri, application.redirect_uris)
+
+    def clean(self) -> None:
+        # OIDC Core §8.1 / OIDC Registration §5: the sector of a pairwise client is the host of its
+        # sector identifier URI, whose document must list the client's redirect URIs; without one,
+        # the client must have a single redirect host.
+        from .oauth.subject import check_sector_identifier_uri, redirect_hosts
+
+        super().clean()
+        try:
+            application = self.application
+        except ObjectDoesNotExist:
+            application = None
+        redirect_uris = (getattr(application, "redirect_uris", "") or "").split()
+        if self.sector_identifier_uri and self._sector_inputs_changed(application):
+            try:
+                check_sector_identifier_uri(self.sector_identifier_uri, redirect_uris)
+            except ValidationError as error:
+                raise ValidationError({"sector_identifier_uri": error}) from None
+        elif self.subject_type == SubjectType.PAIRWISE and application is not None:
+            hosts = redirect_hosts(application)
+            if len(hosts) > 1:
+                raise ValidationError(
+                    {
+                        "sector_identifier_uri": _(
+                            "The redirect URIs have several hosts (%(hosts)s): a pairwise client needs a "
+                            "sector identifier URI."
+                        )
+                        % {"hosts": ", ".join(sorted(hosts))}
+                    }
+                )
 
 
 class UserMFAState(models.Model):
@@ -99,6 +170,10 @@ class AuthenticationRecord(models.Model):
     # so the token endpoint finds the record with one indexed lookup; no link row to insert at the
     # authorization endpoint and none to delete with the grant (never the code itself: a digest).
     code_digest = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    # The OIDC claims parameter of the authorization request, validated and normalised
+    # (mfa_oauth.oauth.claims): every token of the code's family answers the claims the user approved
+    # (DOT keeps it only on the grant, which the code's redemption deletes).
+    claims_request = models.JSONField(default=dict, blank=True, editable=False)
 
     def __str__(self) -> str:
         return f"{self.user} {self.acr} {self.amr} at {self.auth_time:%Y-%m-%d %H:%M:%S}"
@@ -123,6 +198,33 @@ class RefreshTokenAuthentication(models.Model):
         oauth2_settings.REFRESH_TOKEN_MODEL, on_delete=models.CASCADE, related_name="mfa_authentication"
     )
     record = models.ForeignKey(AuthenticationRecord, on_delete=models.CASCADE, related_name="+")
+
+
+class UpgradeMark(models.Model):
+    """The credentials that predate mfa_oauth (docs/adoption.md, "Upgrading from plain DOT").
+
+    One row, written by migration 0008 when the app is installed on a site that already issued
+    DOT codes and tokens: the highest Grant and RefreshToken primary keys at that moment. A row at
+    or below its mark and without an authentication record was issued by plain DOT before the
+    install; one above it was issued afterwards and must have a record (fail closed). Primary keys
+    and not timestamps: they only grow, whatever the clocks of several nodes say."""
+
+    grant_max_pk = models.BigIntegerField(default=0)
+    refresh_token_max_pk = models.BigIntegerField(default=0)
+    installed_at = models.DateTimeField()
+
+    @classmethod
+    def current(cls) -> UpgradeMark | None:
+        return cls.objects.filter(pk=1).first()
+
+
+class LegacyRefreshToken(models.Model):
+    """A refresh token rotated from a pre-install one: it carries the same unknown context forward
+    (never an upgraded one), so the client keeps refreshing after rotation (RFC 9700 §4.14.2)."""
+
+    refresh_token = models.OneToOneField(
+        oauth2_settings.REFRESH_TOKEN_MODEL, on_delete=models.CASCADE, related_name="mfa_legacy"
+    )
 
 
 # Models of the core app that live beside their factor's code.

@@ -8,7 +8,6 @@ authentication context, and the request's ``prompt``, ``max_age``, ``acr_values`
 from __future__ import annotations
 
 import enum
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +29,7 @@ from .context import (
 from .enrollment import methods_at
 from .methods import confirmed_devices, method_of
 from .models import ClientPolicy, MFAMode
+from .oauth.claims import InvalidClaimsRequest, parse_claims_parameter
 
 
 class Outcome(enum.Enum):
@@ -125,19 +125,16 @@ class AuthRequest:
 
 
 def _essential_acr(raw_claims: Any) -> tuple[tuple[str, ...], str]:
+    """The essential ``acr`` values of a claims parameter, and the reason it is malformed (or "").
+
+    The whole parameter is validated here (OIDC Core §5.5, :func:`mfa_oauth.oauth.claims.parse_claims_parameter`),
+    so a malformed one is refused with ``invalid_request`` before anything is issued."""
     try:
-        claims = json.loads(raw_claims) if isinstance(raw_claims, str) else raw_claims
-    except ValueError:
-        return (), "claims must be a JSON object"
-    if claims is None:
-        return (), ""  # DOT's consent form posts claims="null" when the request had none
-    if not isinstance(claims, dict):
-        return (), "claims must be a JSON object"
+        claims = parse_claims_parameter(raw_claims)
+    except InvalidClaimsRequest as error:
+        return (), str(error)
     for section in ("id_token", "userinfo"):
-        part = claims.get(section)
-        if not isinstance(part, dict):
-            continue
-        acr = part.get("acr")
+        acr = (claims.get(section) or {}).get("acr")
         if isinstance(acr, dict) and acr.get("essential"):
             values = acr.get("values") or ([acr["value"]] if "value" in acr else [])
             return tuple(str(v) for v in values), ""

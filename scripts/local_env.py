@@ -40,6 +40,7 @@ def main(target: Path, port: int) -> None:
         "SECRET_KEY": secrets.token_urlsafe(50),
         "OIDC_RSA_PRIVATE_KEY_FILE": str(key_file),
         "MFA_SEED_KEYS": secrets.token_urlsafe(32),
+        "MFA_PAIRWISE_SUBJECT_KEY": secrets.token_urlsafe(32),
         "OIDC_ISS_ENDPOINT": f"https://localhost:{port}/o",
         "TLS_CERT_FILE": str(tls["cert"]),
         "TLS_KEY_FILE": str(tls["key"]),

@@ -1,8 +1,12 @@
 """Test settings: the site's settings with fast password hashing and an in-memory database."""
 
 import os
+import secrets
 
 os.environ.setdefault("DATABASE_URL", "sqlite://:memory:")
+# The run's id (tests/services.py): the test database on PostgreSQL is this run's own, so two suites
+# on one server do not drop each other's database.
+RUN_ID = os.environ.setdefault("MFA_TEST_RUN_ID", f"{os.getpid()}{secrets.token_hex(2)}")
 
 from idp_site.settings import *  # noqa: E402,F403
 
@@ -11,6 +15,9 @@ PASSWORD_HASHERS = [
     "mfa_oauth.hashers.GeneratedSecretHasher",  # the site's CLIENT_SECRET_HASHER
 ]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = f"test_{DATABASES['default']['NAME']}_{RUN_ID}"  # noqa: F405
 
 # tests/stepup: a test-only phishing-resistant factor (until the WebAuthn branch lands).
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.stepup.keyapp.apps.KeyAppConfig"]  # noqa: F405

@@ -8,7 +8,7 @@ challenge returns to the authorization endpoint, which validates and decides eve
 It only takes the shortcut for a request it can judge as the view would (a known client, a
 registered redirect URI, no ``prompt`` or ``max_age``); anything else goes the long way.
 
-Use it in a login view's ``get_success_url`` (``idp_site.views.LoginView`` does; Django's
+Use it in a login view's ``get_success_url`` (``mfa_oauth.login.LoginView`` does; Django's
 ``LoginView`` has already checked ``next`` with ``url_has_allowed_host_and_scheme``).
 """
 

@@ -34,6 +34,7 @@ from oauth2_provider.views import IntrospectTokenView
 from oauthlib.common import Request as OauthlibRequest
 
 from .resource_servers import annotate_for, may_introspect
+from .subject import SUBJECT_PAIRWISE, subject_identifier, subject_type_of
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ class MFAIntrospectTokenView(IntrospectTokenView):
         checksum = hashlib.sha256(token_value.encode("utf-8")).hexdigest()
         tokens = (
             get_access_token_model()
-            .objects.select_related("user", "application", "mfa_authentication__record")
+            .objects.select_related("user", "application__mfa_policy", "mfa_authentication__record")
             .filter(token_checksum=checksum)
         )
         token = annotate_for(tokens, caller).first()
@@ -104,6 +105,13 @@ class MFAIntrospectTokenView(IntrospectTokenView):
             )
             return JsonResponse({"active": False}, status=200)
         data = token_fields(token)
+        if token.user_id is not None:
+            # RFC 7662 §2.2 "sub": the subject the token's client knows the user by, as in its
+            # id_token and userinfo (OIDC Core §8). A pairwise client is not told the username,
+            # which would link its users across sectors (docs/claims.md).
+            data["sub"] = subject_identifier(token.user, token.application)
+            if subject_type_of(token.application) == SUBJECT_PAIRWISE:
+                data.pop("username", None)
         if token.user_id is not None:  # a client's own token (client_credentials) has no record
             try:
                 data.update(token.mfa_authentication.record.claims())

@@ -28,12 +28,14 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from django.apps import apps
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc6749.grant_types import AuthorizationCodeGrant
 from oauthlib.openid import Server as OpenIDServer
 
 ACCEPTED_RESPONSE_TYPES = ("code",)
 REMOVED_GRANT_TYPES = ("password",)
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"  # RFC 8628 §3.4
 # A response type that contains no "code": oauthlib's code grant answers it with
 # unsupported_response_type once the client and redirect URI have been checked.
 _NOT_A_CODE = "unsupported"
@@ -68,13 +70,25 @@ class GatedFlows:
 
     def _keep_gated_flows(self, request_validator: Any) -> None:
         self._response_types = {k: v for k, v in self._response_types.items() if k in ACCEPTED_RESPONSE_TYPES}
-        self._grant_types = {k: v for k, v in self._grant_types.items() if k not in REMOVED_GRANT_TYPES}
+        removed: tuple[str, ...] = REMOVED_GRANT_TYPES
+        if not apps.is_installed("mfa_oauth.device"):
+            # Without mfa_oauth.device no browser approval passes the gate, so no device code may be redeemed.
+            removed = (*removed, DEVICE_CODE_GRANT)
+        self._grant_types = {k: v for k, v in self._grant_types.items() if k not in removed}
         self._refusal = RefusedResponseType(request_validator)
 
     @property
     def default_response_type_handler(self):
         # oauthlib's AuthorizationEndpoint falls back to this for an unknown response_type.
         return self._refusal
+
+    def __deepcopy__(self, memo):
+        # oauthlib's OpenID Connect grant types cannot be deep-copied (their __getattr__ proxies to
+        # proxy_target, which a copy in construction lacks: endless recursion), and Django's
+        # TestCase deep-copies whatever setUpTestData stores. A server keeps no per-request
+        # state (DOT shares one per view class, oauth2_provider.views.mixins), so it is its own copy.
+        memo[id(self)] = self
+        return self
 
     @property
     def accepted_response_types(self) -> list[str]:

@@ -8,6 +8,7 @@ after the code expired; RFC 8628 §3.5 / RFC 6749 §5.2 want
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.http import JsonResponse
 from oauth2_provider.models import get_device_grant_model
 from oauth2_provider.views import TokenView
@@ -23,6 +24,10 @@ def _error(error: str, description: str) -> JsonResponse:
 
 class MFATokenView(TokenView):
     def post(self, request, *args, **kwargs):
+        if request.POST.get("grant_type") == DEVICE_CODE_GRANT and not apps.is_installed("mfa_oauth.device"):
+            # The server has no device grant without mfa_oauth.device (mfa_oauth.oauth.server); DOT's TokenView
+            # would still look the code up itself and answer a non-standard 404 (RFC 6749 §5.2).
+            return _error("unsupported_grant_type", "The device authorization grant is not enabled.")
         if request.POST.get("grant_type") == DEVICE_CODE_GRANT:
             device_code = request.POST.get("device_code", "")
             if not device_code:

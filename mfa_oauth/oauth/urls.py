@@ -8,10 +8,10 @@ Include with ``path("o/", include("mfa_oauth.oauth.urls"))``; the names stay in 
 management views are left out: the Django admin manages clients.
 """
 
+from django.apps import apps
 from django.urls import path, re_path
 from oauth2_provider import views as dot_views
 
-from ..device import views as device_views
 from .introspection import MFAIntrospectTokenView
 from .logout import MFARPInitiatedLogoutView
 from .nul import refuse_nul
@@ -36,19 +36,28 @@ urlpatterns = [
     path(".well-known/jwks.json", dot_views.JwksInfoView.as_view(), name="jwks-info"),
     path("userinfo/", refuse_nul(dot_views.UserInfoView.as_view()), name="user-info"),
     path("logout/", refuse_nul(MFARPInitiatedLogoutView.as_view(), browser=True), name="rp-initiated-logout"),
-    # RFC 8628 device authorization grant; the user-facing steps pass the MFA gate (mfa_oauth.device).
-    path(
-        "device-authorization/", refuse_nul(device_views.DeviceAuthorizationView.as_view()), name="device-authorization"
-    ),
-    path("device/", refuse_nul(device_views.DeviceUserCodeView.as_view(), browser=True), name="device"),
-    path(
-        "device-confirm/<slug:client_id>/<slug:user_code>",
-        refuse_nul(device_views.DeviceConfirmView.as_view(), browser=True),
-        name="device-confirm",
-    ),
-    path(
-        "device-grant-status/<slug:client_id>/<slug:user_code>",
-        refuse_nul(device_views.DeviceGrantStatusView.as_view(), browser=True),
-        name="device-grant-status",
-    ),
 ]
+
+if apps.is_installed("mfa_oauth.device"):
+    # Imported only when installed: its models would otherwise land in app mfa_oauth (mfa_oauth/urls.py).
+    from ..device import views as device_views
+
+    urlpatterns += [
+        # RFC 8628 device authorization grant; the user-facing steps pass the MFA gate (mfa_oauth.device).
+        path(
+            "device-authorization/",
+            refuse_nul(device_views.DeviceAuthorizationView.as_view()),
+            name="device-authorization",
+        ),
+        path("device/", refuse_nul(device_views.DeviceUserCodeView.as_view(), browser=True), name="device"),
+        path(
+            "device-confirm/<slug:client_id>/<slug:user_code>",
+            refuse_nul(device_views.DeviceConfirmView.as_view(), browser=True),
+            name="device-confirm",
+        ),
+        path(
+            "device-grant-status/<slug:client_id>/<slug:user_code>",
+            refuse_nul(device_views.DeviceGrantStatusView.as_view(), browser=True),
+            name="device-grant-status",
+        ),
+    ]

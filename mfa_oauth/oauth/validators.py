@@ -7,24 +7,36 @@ DOT leaves unimplemented (``prompt=none`` would otherwise answer with a 500).
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from datetime import timezone as dt_timezone
 from urllib.parse import urlparse
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied
+from oauth2_provider import cimd
+from oauth2_provider.models import get_access_token_model, get_application_model, get_grant_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauthlib.oauth2.rfc6749 import errors as oauth2_errors
 
 from ..adapter import get_adapter
 from ..context import AuthContext, level_for_acr
 from ..models import (
     AccessTokenAuthentication,
     AuthenticationRecord,
+    LegacyRefreshToken,
     RefreshTokenAuthentication,
+    UpgradeMark,
 )
 from ..policy import _essential_acr
 from ..signals import tokens_issued
+from . import claims as claims_module
 from . import gate
 from .nul import NUL
+from .subject import subject_identifier
+
+Application = get_application_model()
+AccessToken = get_access_token_model()
 
 
 def _is_loopback(uri: str) -> bool:
@@ -72,7 +84,23 @@ class MFAOAuth2Validator(OAuth2Validator):
         loaded = state.application if state is not None else None
         if not request.client and loaded is not None and loaded.client_id == client_id:
             request.client = loaded
+        if not request.client and isinstance(client_id, str) and client_id:
+            # The token endpoint: load the client with its policy (its subject type, OIDC Core §8) in
+            # the one statement DOT would spend; DOT's checks still run on it in super().
+            found = Application.objects.select_related("mfa_policy").filter(client_id=client_id).first()
+            if found is not None:
+                request.client = cimd.refresh_if_stale(found, request=request)
         return super()._load_application(client_id, request)
+
+    def _load_access_token(self, token):
+        # DOT's lookup (userinfo, bearer-protected views), with the client's policy in the same statement:
+        # userinfo's sub depends on its subject type (OIDC Core §8).
+        token_checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
+        return (
+            AccessToken.objects.select_related("application__mfa_policy", "user")
+            .filter(token_checksum=token_checksum)
+            .first()
+        )
 
     def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):
         # Exact string comparison (RFC 9700 §2.1, OIDC Core §3.1.2.1): DOT also accepts a host that
@@ -96,13 +124,20 @@ class MFAOAuth2Validator(OAuth2Validator):
         context: AuthContext | None = gate.approved_context()
         if context is None or getattr(request, "mfa_context", None) is not context:
             raise PermissionDenied("mfa_oauth: authorization code requested without the gate's approval")
+        try:
+            # Validated by the gate already (OIDC Core §5.5); stored so that every token of this
+            # code answers the claims the user approved.
+            claims_request = claims_module.parse_claims_parameter(getattr(request, "claims", None))
+        except claims_module.InvalidClaimsRequest:
+            raise PermissionDenied("mfa_oauth: malformed claims parameter past the gate") from None
         grant = super()._create_authorization_code(request, code, expires)
         AuthenticationRecord.objects.create(
             user=grant.user,
             auth_time=datetime.fromtimestamp(context.auth_time, tz=dt_timezone.utc),
-            acr=_acr_for_claims(context, getattr(request, "claims", None)),
+            acr=_acr_for_claims(context, claims_request),
             amr=context.amr,
             code_digest=AuthenticationRecord.digest(code["code"]),
+            claims_request=claims_request,
         )
         return grant
 
@@ -113,7 +148,17 @@ class MFAOAuth2Validator(OAuth2Validator):
             return False
         record = AuthenticationRecord.objects.filter(code_digest=AuthenticationRecord.digest(code)).first()
         if record is None:
-            return False
+            # A code plain DOT issued before mfa_oauth was installed: redeemed with an unknown context.
+            # Any later code without a record is refused (docs/adoption.md, "Upgrading from plain DOT").
+            mark = UpgradeMark.current()
+            if mark is None or not mark.grant_max_pk:
+                return False
+            # The same lookup as DOT's validate_code above, which found the row.
+            grant_pk = get_grant_model().objects.filter(code=code, application=client).values_list("pk", flat=True)
+            if not any(pk <= mark.grant_max_pk for pk in grant_pk):
+                return False
+            request.mfa_legacy = True
+            return True
         request.mfa_record = record
         return True
 
@@ -126,14 +171,28 @@ class MFAOAuth2Validator(OAuth2Validator):
             .first()
         )
         if link is None:
-            return False
+            # Issued by plain DOT before the install, or rotated from such a token: refreshed with the
+            # same unknown context, never an upgraded one (docs/adoption.md).
+            if not self._predates_install(request.refresh_token_instance):
+                return False
+            request.mfa_legacy = True
+            return True
         # Refresh never upgrades the context: the new tokens point at the same record.
         request.mfa_record = link.record
         return True
 
+    @staticmethod
+    def _predates_install(refresh_token) -> bool:
+        if LegacyRefreshToken.objects.filter(refresh_token=refresh_token).exists():
+            return True
+        mark = UpgradeMark.current()
+        return mark is not None and refresh_token.pk <= mark.refresh_token_max_pk
+
     def validate_device_code(self, client_id, code, request, *args, **kwargs):
         # oauthlib 4 asks the validator (DOT 3.4.1 does not implement it). The approval in the
         # browser passed the MFA gate and froze its AuthenticationRecord (mfa_oauth.device).
+        if not apps.is_installed("mfa_oauth.device"):
+            return False  # no approval can exist without the app (its models are not even importable)
         from ..device.flows import redeem
 
         client = getattr(request, "client", None)
@@ -159,6 +218,8 @@ class MFAOAuth2Validator(OAuth2Validator):
         record = getattr(request, "mfa_record", None)
         if record is not None:
             RefreshTokenAuthentication.objects.create(refresh_token=refresh_token, record=record)
+        elif getattr(request, "mfa_legacy", False):
+            LegacyRefreshToken.objects.create(refresh_token=refresh_token)
         return refresh_token
 
     # --- claims -------------------------------------------------------------------------------
@@ -175,22 +236,76 @@ class MFAOAuth2Validator(OAuth2Validator):
                 return link.record
         return None
 
+    def _claims_request(self, request) -> dict:
+        """The claims parameter the user approved: stored on the record (every token of the code's
+        family), else the one oauthlib parsed in this request."""
+        record = self._record_for(request)
+        if record is not None:
+            return record.claims_request or {}
+        try:
+            return claims_module.parse_claims_parameter(getattr(request, "claims", None))
+        except claims_module.InvalidClaimsRequest:
+            return {}
+
+    def get_claim_dict(self, request):
+        # DOT's extension point for the claim set: the subject is public or pairwise per client
+        # (OIDC Core §8; mfa_oauth.oauth.subject), the same value in id_token, userinfo and introspection.
+        if self._get_additional_claims_is_request_agnostic():
+            # A subclass may use DOT's other form, get_additional_claims(self) returning callables.
+            claims = dict(self.get_additional_claims())  # type: ignore[call-arg]  # the subclass's own signature
+        else:
+            claims = dict(self.get_additional_claims(request))
+        # Set last: no additional claim replaces the subject introspection and the gate also use.
+        claims["sub"] = subject_identifier(request.user, request.client)
+        return claims
+
     def get_additional_claims(self, request):
-        claims = {}
-        user = request.user
-        if getattr(user, "email", ""):
-            claims["email"] = user.email
-        if getattr(user, "username", ""):
-            claims["preferred_username"] = user.get_username()
-        claims.update(get_adapter().get_extra_claims(request, user))  # before the record: it cannot override acr/amr
+        # The user's standard claims through the project's hook (MFA_OAUTH["USER_CLAIMS"], OIDC Core
+        # §5.1), and acr/amr/auth_time of the authentication that happened; released by scope below.
+        claims = claims_module.user_claims(request.user, request.scopes or ())
+        # The project's adapter may add claims (DefaultMFAOAuthAdapter.get_extra_claims); the subject and
+        # phone_number_verified stay mfa_oauth's, and the record below writes acr/amr/auth_time last.
+        extra = dict(get_adapter().get_extra_claims(request, request.user) or {})
+        claims.update({k: v for k, v in extra.items() if k not in ("sub", "phone_number_verified")})
         record = self._record_for(request)
         if record is not None:
             claims.update(record.claims())
         return claims
 
+    def _released_claims(self, request, member: str) -> dict:
+        # OIDC Core §5.4 (scopes) and §5.5 (the claims parameter's id_token / userinfo member).
+        claims = {k: v(request) if callable(v) else v for k, v in self.get_claim_dict(request).items()}
+        released = claims_module.release(
+            claims,
+            scopes=request.scopes or (),
+            claim_scope=self.oidc_claim_scope,
+            requested=self._claims_request(request).get(member),
+        )
+        released["sub"] = claims["sub"]  # OIDC Core §2, §5.3.2: always present
+        return released
+
+    def get_oidc_claims(self, token, token_handler, request):
+        # DOT calls this for the id_token (get_id_token_dictionary); userinfo is answered below.
+        return self._released_claims(request, "id_token")
+
+    def get_userinfo_claims(self, request):
+        if request.user is None:
+            # A client's own token (client_credentials) granted "openid": it names no end-user, so it
+            # is not an access token the UserInfo endpoint serves (OIDC Core §5.3.3, RFC 6750 §3.1);
+            # DOT would fail on it with a 500.
+            raise oauth2_errors.InvalidTokenError(description="The access token was not issued for an end-user")
+        return self._released_claims(request, "userinfo")
+
     def get_id_token_dictionary(self, token, token_handler, request):
         claims, expiration_time = super().get_id_token_dictionary(token, token_handler, request)
         record = self._record_for(request)
+        if record is None and getattr(request, "mfa_legacy", False):
+            # A pre-install code or refresh token: how the user signed in is unknown, so no acr, amr or
+            # auth_time (DOT's auth_time is the user's last login, not this authentication's; OIDC
+            # Core §2 makes all three optional unless asked for). docs/adoption.md.
+            for claim in ("acr", "amr", "auth_time"):
+                claims.pop(claim, None)
+            return claims, expiration_time
         if record is None:
             raise RuntimeError("mfa_oauth: id_token requested without an authentication record")
         # DOT fills auth_time from user.last_login (per user, not per session): replace it.

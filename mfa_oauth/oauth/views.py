@@ -12,6 +12,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_not_required
@@ -33,12 +34,23 @@ from ..context import ACR_LEVELS, get_context
 from ..policy import AuthRequest, Decision, EffectivePolicy, Outcome, gate_decision
 from ..redirects import with_next
 from . import gate, reauthentication
+from .claims import discovery_claims_metadata, subject_matches
 from .server import accepted_flows
 
-# Prompt values this provider implements (discovery must not advertise more).
+# Prompt values this provider implements (discovery must not advertise more); "create" too when
+# DOT's OIDC_RP_INITIATED_REGISTRATION_ENABLED is on (supported_prompts()).
 SUPPORTED_PROMPTS = ("none", "login")
 # Set in the session by prompt=login / max_age=0: this session's second factor must be presented.
 FRESH_LOGIN_KEY = "mfa_oauth.fresh_login"
+
+
+def supported_prompts() -> list[str]:
+    """The prompt values the authorization endpoint implements, as discovery advertises them
+    (OpenID Connect Prompt Create 1.0 §4.1: ``create`` only where registration is enabled)."""
+    prompts = list(SUPPORTED_PROMPTS)
+    if oauth2_settings.OIDC_RP_INITIATED_REGISTRATION_ENABLED:
+        prompts.append("create")
+    return prompts
 
 
 def challenge_url(back: str, decision: Decision) -> str:
@@ -82,6 +94,15 @@ class MFAAuthorizationView(AuthorizationView):
                 return error
 
         prompt = auth_request.prompt
+        if request.method == "GET" and "create" in prompt:
+            # OpenID Connect Prompt Create 1.0 §4 through DOT's own handler (the client and redirect
+            # URI were validated above): invalid_request when OIDC_RP_INITIATED_REGISTRATION_ENABLED
+            # is off (§4.1.1), the registration page for an anonymous user (handled before "login":
+            # an account must exist before anyone can log in to it). A signed-in session goes on to
+            # the gate like any request; registration itself never issues anything.
+            response = self.handle_prompt_create()
+            if response is not None:
+                return response
         if request.method == "GET" and "login" in prompt and "none" not in prompt:
             return self._restart_login(request, drop={"prompt"})
         if request.method == "GET" and auth_request.max_age == 0:
@@ -101,6 +122,14 @@ class MFAAuthorizationView(AuthorizationView):
             auth_request=auth_request,
             allow_substitute=FRESH_LOGIN_KEY not in request.session,
         )
+        if decision.satisfied and not subject_matches(params.get("claims"), request.user, application):
+            # OIDC Core §5.5.1: the requested sub names someone else; no code for the session's user.
+            # prompt=none: login_required; otherwise the login page (to sign in as that user), and
+            # the session is kept until a new login succeeds (docs/security.md, "Re-authentication").
+            if "none" in prompt:
+                return self._error_redirect(request, params, "login_required", "Another user was requested")
+            back = request.get_full_path() if request.method == "GET" else self._authorize_url_from_form(params)
+            return self._redirect_local(with_next(resolve_url(settings.LOGIN_URL), back))
         # A POST with malformed parameters is refused like the GET (never waved through: that
         # would let a half-authenticated session post the consent form and obtain a code).
         if decision.satisfied:
@@ -298,16 +327,15 @@ class MFADiscoveryView(ConnectDiscoveryInfoView):
         response = super().get(request, *args, **kwargs)
         data = json.loads(response.content)
         data["acr_values_supported"] = list(ACR_LEVELS)
-        data["claims_parameter_supported"] = True
-        data["claims_supported"] = sorted(
-            set(data.get("claims_supported", [])) | {"acr", "amr", "auth_time", "email", "preferred_username"}
-        )
-        data["prompt_values_supported"] = list(SUPPORTED_PROMPTS)
+        # claims_parameter_supported, claims_supported, subject_types_supported (OIDC Discovery §3).
+        data.update(discovery_claims_metadata())
+        data["prompt_values_supported"] = supported_prompts()
         only_accepted_flows(data)
-        # RFC 8628 §4: where devices start the device authorization grant.
-        data["device_authorization_endpoint"] = request.build_absolute_uri(
-            reverse("oauth2_provider:device-authorization")
-        )
+        if apps.is_installed("mfa_oauth.device"):
+            # RFC 8628 §4: where devices start the device authorization grant (only with its app installed).
+            data["device_authorization_endpoint"] = request.build_absolute_uri(
+                reverse("oauth2_provider:device-authorization")
+            )
         enriched = JsonResponse(data)
         enriched["Access-Control-Allow-Origin"] = "*"
         return enriched

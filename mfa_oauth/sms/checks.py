@@ -65,6 +65,20 @@ def check_sms_settings(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
                 id="mfa_oauth_sms.W002",
             )
         )
+    if mfa_settings.SMS_ENABLED:
+        from .tasks import celery_configured
+
+        if not celery_configured():
+            messages.append(
+                Error(
+                    "SMS codes are on, but the Celery app the send task uses has no broker: Celery's default "
+                    "amqp://guest@localhost// would take the codes and no worker of this site would send them.",
+                    hint="Create a Celery app (app.config_from_object('django.conf:settings', namespace='CELERY'), "
+                    "imported from your project's __init__.py) and set CELERY_BROKER_URL; or "
+                    "CELERY_TASK_ALWAYS_EAGER = True to send in the request; or MFA_OAUTH['SMS_ENABLED'] = False.",
+                    id="mfa_oauth.E065",
+                )
+            )
     transport = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {}) or {}
     visibility = transport.get("visibility_timeout", 3600)
     if str(getattr(settings, "CELERY_BROKER_URL", "")).startswith("redis") and visibility <= 600 + 30:

@@ -7,7 +7,9 @@ holds one at a time. The row's conditional claim makes a redelivered or duplicat
 
 from __future__ import annotations
 
+import os
 import random
+from typing import Any
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
@@ -48,7 +50,27 @@ def sweep_outbox() -> dict[str, int]:
     return delivery.sweep()
 
 
+class BrokerNotConfigured(RuntimeError):
+    """No broker was configured for the send task's Celery app (check mfa_oauth.E065)."""
+
+
+def celery_configured(app: Any = None) -> bool:
+    """Whether the Celery app the send task is bound to was given a broker (or runs tasks eagerly).
+
+    A project without a Celery app of its own gets Celery's default app, whose broker is
+    ``amqp://guest@localhost//`` (Celery configuration, ``broker_url``): a message published there
+    is accepted by whatever listens on that port and read by no worker of this site, so the user
+    would be told "We sent a code" for a text that never goes out (check mfa_oauth.E065)."""
+    conf = (app or send_sms.app).conf
+    if conf.task_always_eager:
+        return True
+    return bool(conf.broker_url or conf.broker_write_url or os.environ.get("CELERY_BROKER_URL"))
+
+
 def enqueue(message: SMSMessage) -> None:
     """The outbox publisher (connected by SMSConfig.ready()): the row's id, never the code, expiring
-    with the code; raises when the broker is down (mfa_oauth.sms.outbox.publish reports it)."""
+    with the code; raises when the broker is down or none is configured (mfa_oauth.sms.outbox.publish
+    reports it and the row stays queued)."""
+    if not celery_configured(send_sms.app):
+        raise BrokerNotConfigured("no Celery broker is configured (check mfa_oauth.E065)")
     send_sms.apply_async(args=[message.pk], expires=message.expires_at, retry=True, retry_policy=PUBLISH_RETRY_POLICY)

@@ -23,6 +23,7 @@ from datetime import timezone as dt_timezone
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from django.apps import apps
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -126,7 +127,9 @@ def application_of_next(next_url: str):
     client_id = ""
     if parsed.path == reverse("oauth2_provider:authorize"):
         client_id = (parse_qs(parsed.query).get("client_id") or [""])[0]
-    elif parsed.path.startswith(reverse("oauth2_provider:device-confirm", args=["x", "y"])[: -len("x/y")]):
+    elif apps.is_installed("mfa_oauth.device") and parsed.path.startswith(
+        reverse("oauth2_provider:device-confirm", args=["x", "y"])[: -len("x/y")]
+    ):  # the device URLs exist only with mfa_oauth.device installed (mfa_oauth.oauth.urls)
         client_id = parsed.path.rstrip("/").split("/")[-2]
     if not client_id or len(client_id) > 200:
         return None

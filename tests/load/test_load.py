@@ -16,7 +16,7 @@ import os
 import pytest
 
 from bench.harness import AccountPool, Server, deploy, flow_task, run_concurrently
-from tests.services import require_postgres, require_redis
+from tests.services import free_port, require_postgres, require_redis
 
 from .conftest import log_problems
 
@@ -27,7 +27,7 @@ DURATION = 60.0
 # Enough accounts that none signs in twice in one 30 s TOTP step: rate x 30 s x 2 at up to 50 flows/s.
 ACCOUNTS = 3000
 REDIS_DB = int(os.environ.get("MFA_TEST_LOAD_REDIS_DB", "10"))
-PORT = int(os.environ.get("MFA_TEST_LOAD_PORT", "18110"))
+PORT = int(os.environ.get("MFA_TEST_LOAD_PORT", "0")) or free_port()
 
 
 def test_200_users_complete_mfa_logins_for_60s_without_errors(tmp_path, show):

@@ -13,12 +13,13 @@ import os
 import threading
 
 from bench.harness import AccountPool, Server, complete_authorization, deploy, run_concurrently
+from tests.services import free_port
 
 from .conftest import log_problems
 
 USERS = 4
 DURATION = 15.0
-PORT = int(os.environ.get("MFA_TEST_SQLITE_LOAD_PORT", "18111"))
+PORT = int(os.environ.get("MFA_TEST_SQLITE_LOAD_PORT", "0")) or free_port()
 
 
 def test_sqlite_under_gunicorn_with_concurrent_clients_has_no_errors(tmp_path, show):

@@ -76,10 +76,24 @@ def test_preflight_names_each_dependency_that_is_down(tmp_path):
     assert "hunter2" not in result.stdout + result.stderr
 
 
-def test_preflight_passes_against_the_running_services(tmp_path):
-    from tests.services import require_postgres, require_redis
+@pytest.fixture
+def preflight_database():
+    """A PostgreSQL URL naming a database of this run's own, which preflight creates; dropped after."""
+    import psycopg
 
-    postgres = require_postgres().rsplit("/", 1)[0] + "/idp_prod_preflight"
+    from tests.services import require_postgres, run_scoped
+
+    server = require_postgres().rsplit("/", 1)[0]
+    name = run_scoped("idp_prod_preflight")
+    yield f"{server}/{name}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_preflight_passes_against_the_running_services(tmp_path, preflight_database):
+    from tests.services import require_redis
+
+    postgres = preflight_database
     redis = require_redis(7)
     env = production_env(tmp_path, DATABASE_URL=postgres, CACHE_URL=redis, CELERY_BROKER_URL=redis)
     result = manage("preflight", "--create-database", env=env)
@@ -90,12 +104,12 @@ def test_preflight_passes_against_the_running_services(tmp_path):
     json.dumps(result.stdout)  # printable, no binary noise
 
 
-def test_preflight_accepts_rabbitmq_as_the_broker(tmp_path):
+def test_preflight_accepts_rabbitmq_as_the_broker(tmp_path, preflight_database):
     import socket
 
-    from tests.services import require_postgres, require_redis
+    from tests.services import require_redis
 
-    postgres = require_postgres().rsplit("/", 1)[0] + "/idp_prod_preflight"
+    postgres = preflight_database
     redis = require_redis(7)
     try:
         socket.create_connection(("127.0.0.1", 5672), timeout=0.5).close()

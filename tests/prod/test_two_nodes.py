@@ -28,7 +28,7 @@ import requests
 from jwcrypto import jwk, jwt
 
 from idp_site.management.commands.seed_demo import DEMO_TOTP_KEY_HEX, DEMO_USER
-from tests.services import require_postgres, require_redis
+from tests.services import free_port, require_postgres, require_redis, run_scoped
 from tests.sms.fake_twilio import FakeTwilio
 
 from . import stack as stack_module
@@ -36,7 +36,7 @@ from .envs import PYTHON, ROOT
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
-PORTS = (8510, 8511)
+PORTS = (free_port(), free_port())
 CAP = 10
 BOB = ("mallory", "mallory-storm-password-1")  # not "bob": seed_demo creates bob
 BOB_KEY_HEX = "00112233445566778899aabbccddeeff00112233"
@@ -52,7 +52,7 @@ def stack(tmp_path_factory):
         postgres,
         redis_url,
         PORTS,
-        "idp_prod_nodes",
+        run_scoped("idp_prod_nodes"),
         MFA_MAX_FAILED_ATTEMPTS=str(CAP),
         OTP_TOTP_THROTTLE_FACTOR="0",  # leave only the hard cap, so the storm reaches it
     )
@@ -282,7 +282,7 @@ def test_brute_force_storm_across_both_nodes_stops_at_the_cap(stack):
 
 
 # --- the SMS resend storm: its own stack with Twilio (the fake), a real Celery worker --------------
-SMS_PORTS = (8710, 8711)
+SMS_PORTS = (free_port(), free_port())
 SMS_REDIS_DB = 9
 TWILIO_SID = "AC" + "7a" * 16
 TWILIO_TOKEN = "fake-auth-token-prodsms-" + "0" * 8
@@ -357,7 +357,7 @@ def sms_stack(tmp_path):
             postgres,
             redis_url,
             SMS_PORTS,
-            "idp_prodsms_nodes",
+            run_scoped("idp_prodsms_nodes"),
             MFA_SMS_ENABLED="true",
             MFA_SMS_BACKEND="twilio",
             TWILIO_ACCOUNT_SID=TWILIO_SID,

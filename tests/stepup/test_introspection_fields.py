@@ -1,4 +1,4 @@
-"""mfa_oauth's introspection answers DOT's fields exactly, plus acr/amr/auth_time, in one statement."""
+"""mfa_oauth's introspection answers DOT's fields exactly, plus sub and acr/amr/auth_time, in one statement."""
 
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ def answers(value: str, caller) -> tuple[dict, dict]:
 def test_a_users_token_gets_dots_fields_and_how_the_user_authenticated(user, application):
     value = make_token(user, application, "urn:mfa_oauth:acr:mfa", ["pwd", "otp"], T0)
     dot, ours = answers(value, application)
-    assert ours == {**dot, "acr": "urn:mfa_oauth:acr:mfa", "amr": ["pwd", "otp"], "auth_time": T0}
+    # Plus the subject the client knows the user by (RFC 7662 §2.2 "sub"; public here: the user's pk).
+    assert ours == {**dot, "sub": str(user.pk), "acr": "urn:mfa_oauth:acr:mfa", "amr": ["pwd", "otp"], "auth_time": T0}
 
 
 @pytest.mark.parametrize("resource", [[], ["https://api.example/"]])
