@@ -82,6 +82,33 @@ class MFAAuthorizationView(AuthorizationView):
         # Loaded once; every error answer of this request reuses it.
         self.application = application = self._application(params.get("client_id"))
 
+        early = self._before_gate(request, params, auth_request, application)
+        if early is not None:
+            return early
+
+        policy = EffectivePolicy.for_application(application)
+        # evaluate() plus the adapter's substitutes (mfa_oauth.trust), never after prompt=login/max_age=0.
+        decision, self.mfa_context = gate_decision(
+            request,
+            application=application,
+            context=get_context(request),
+            policy=policy,
+            auth_request=auth_request,
+            allow_substitute=FRESH_LOGIN_KEY not in request.session,
+        )
+        # A POST with malformed parameters is refused like the GET (never waved through: that
+        # would let a half-authenticated session post the consent form and obtain a code).
+        if decision.satisfied:
+            return self._satisfied(request, params, decision, auth_request.prompt, application, *args, **kwargs)
+        return self._unsatisfied(request, params, decision, auth_request.prompt)
+
+    # --- the steps of dispatch -----------------------------------------------------------------
+
+    def _before_gate(
+        self, request: HttpRequest, params: Any, auth_request: AuthRequest, application: Any
+    ) -> HttpResponse | None:
+        """The answers due before the gate decides: malformed parameters, an unknown client or
+        redirect URI, prompt=create, prompt=login / max_age=0 and the request they continue."""
         if request.method == "GET" and auth_request.errors and application is not None:
             # Malformed max_age/claims: invalid_request to a registered redirect URI (else a page).
             # Before DOT's validation, which turns a malformed claims parameter into a redirect
@@ -111,18 +138,21 @@ class MFAAuthorizationView(AuthorizationView):
         if waiting is not None and waiting == self._continuation(request, params):
             # The request a prompt=login / max_age=0 continues: the new login has not happened yet.
             return self._redirect_local(with_next(resolve_url(settings.LOGIN_URL), request.get_full_path()))
+        return None
 
-        policy = EffectivePolicy.for_application(application)
-        # evaluate() plus the registered substitutes (mfa_oauth.trust), never after prompt=login/max_age=0.
-        decision, self.mfa_context = gate_decision(
-            request,
-            application=application,
-            context=get_context(request),
-            policy=policy,
-            auth_request=auth_request,
-            allow_substitute=FRESH_LOGIN_KEY not in request.session,
-        )
-        if decision.satisfied and not subject_matches(params.get("claims"), request.user, application):
+    def _satisfied(
+        self,
+        request: HttpRequest,
+        params: Any,
+        decision: Decision,
+        prompt: Any,
+        application: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> HttpResponse:
+        """The gate said yes: the requested subject, consent for prompt=none, then DOT issues the code
+        with the gate's decision published (mfa_oauth.oauth.gate)."""
+        if not subject_matches(params.get("claims"), request.user, application):
             # OIDC Core §5.5.1: the requested sub names someone else; no code for the session's user.
             # prompt=none: login_required; otherwise the login page (to sign in as that user), and
             # the session is kept until a new login succeeds (docs/security.md, "Re-authentication").
@@ -130,21 +160,15 @@ class MFAAuthorizationView(AuthorizationView):
                 return self._error_redirect(request, params, "login_required", "Another user was requested")
             back = request.get_full_path() if request.method == "GET" else self._authorize_url_from_form(params)
             return self._redirect_local(with_next(resolve_url(settings.LOGIN_URL), back))
-        # A POST with malformed parameters is refused like the GET (never waved through: that
-        # would let a half-authenticated session post the consent form and obtain a code).
-        if decision.satisfied:
-            # Consent only matters to prompt=none (DOT decides it itself otherwise); spare the query.
-            consent_given = "none" in prompt and self._consent_given(request, application, params)
-            state = gate.GateState(
-                decision, consent_given=consent_given, application=application, context=self.mfa_context, issuing=True
-            )
-            if "none" in prompt and not state.consent_given:
-                return self._error_redirect(
-                    request, params, "consent_required", "The user has not approved this client"
-                )
-            with gate.published(state):
-                return super().dispatch(request, *args, **kwargs)
-        return self._unsatisfied(request, params, decision, prompt)
+        # Consent only matters to prompt=none (DOT decides it itself otherwise); spare the query.
+        consent_given = "none" in prompt and self._consent_given(request, application, params)
+        state = gate.GateState(
+            decision, consent_given=consent_given, application=application, context=self.mfa_context, issuing=True
+        )
+        if "none" in prompt and not state.consent_given:
+            return self._error_redirect(request, params, "consent_required", "The user has not approved this client")
+        with gate.published(state):
+            return super().dispatch(request, *args, **kwargs)
 
     # --- outcomes -----------------------------------------------------------------------------
 
