@@ -35,7 +35,6 @@ from .conf import settings as mfa_settings
 
 if TYPE_CHECKING:
     from django import forms
-    from django.contrib.auth.base_user import AbstractBaseUser
     from django.http import HttpRequest
     from django_otp.models import Device
     from django_stubs_ext import StrOrPromise
@@ -149,7 +148,7 @@ class DefaultMFAOAuthAdapter:
 
     # --- tokens --------------------------------------------------------------------------------
 
-    def get_extra_claims(self, request: Any, user: AbstractBaseUser) -> dict[str, Any]:
+    def get_extra_claims(self, request: Any, user: Any) -> dict[str, Any]:
         """Claims added to the ID token and the userinfo response (OIDC Core §5.1), e.g. from a profile.
 
         ``request`` is oauthlib's request. The authentication claims (``acr``, ``amr``, ``auth_time``)
@@ -158,7 +157,7 @@ class DefaultMFAOAuthAdapter:
 
     # --- the security page ---------------------------------------------------------------------
 
-    def get_removal_refusal(self, user: AbstractBaseUser, device: Device) -> str | None:
+    def get_removal_refusal(self, user: Any, device: Device) -> str | None:
         """None when ``user`` may remove ``device``; otherwise the sentence shown to the user.
 
         Default: mfa_oauth.account.rules (the last factor stays while the site or a client the user has
@@ -176,7 +175,7 @@ class DefaultMFAOAuthAdapter:
         (mfa_oauth.client_ip). Never trust a header the client can write without such a list."""
         return client_ip(request)
 
-    def get_login_backend(self, request: HttpRequest, user: AbstractBaseUser) -> str:
+    def get_login_backend(self, request: HttpRequest, user: Any) -> str:
         """The dotted path of the authentication backend recorded for a passkey sign-in (no password,
         so no backend authenticated the user). Default: the first of ``AUTHENTICATION_BACKENDS``."""
         return str(django_settings.AUTHENTICATION_BACKENDS[0])
@@ -186,7 +185,7 @@ class DefaultMFAOAuthAdapter:
     def send_notification(
         self,
         kind: str,
-        user: AbstractBaseUser,
+        user: Any,
         *,
         to: list[str],
         context: dict[str, Any],

@@ -183,7 +183,7 @@ OTP_MIDDLEWARE = ("mfa_oauth.otp_middleware.LazyOTPMiddleware", "django_otp.midd
 
 
 @register()
-def check_adoption(app_configs, **kwargs) -> list:
+def check_adoption(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     """What a project adding mfa_oauth to its settings can forget; each message names the setting or app."""
     messages: list = []
     messages.extend(_check_stray_models())
@@ -342,11 +342,11 @@ def _importable(path) -> bool:
 
 
 @register()
-def check_claims(app_configs, **kwargs):
+def check_claims(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     """OIDC claims and pairwise subjects (docs/claims.md): a bad hook is a 500 at every token request."""
     from .conf import settings as mfa_settings
 
-    messages = []
+    messages: list[CheckMessage] = []
     key = mfa_settings.PAIRWISE_SUBJECT_KEY
     if key and (not isinstance(key, (str, bytes)) or len(key) < 32):
         messages.append(

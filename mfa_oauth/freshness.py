@@ -65,7 +65,7 @@ def step_up_redirect(request: HttpRequest, back: str | None = None) -> HttpRespo
     return response
 
 
-def fresh_mfa_required(view):
+def fresh_mfa_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Decorator: log in first, then a fresh second factor when the user has one."""
 
     @password_step_required
@@ -86,7 +86,7 @@ def sign_in_complete(request: HttpRequest) -> bool:
     return context is not None and context.mfa_time is not None or not has_second_factor(request.user)
 
 
-def complete_sign_in_required(view: Callable | None = None, *, back_to: str = ""):
+def complete_sign_in_required(view: Callable | None = None, *, back_to: str = "") -> Any:
     """Decorator: log in first, then the second factor of this session when the user has one.
 
     The login and the challenge return with a GET: for any other method the browser comes back to

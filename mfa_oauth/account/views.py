@@ -96,7 +96,7 @@ def _entry(device: Any) -> dict:
 
 @never_cache
 @complete_sign_in_required
-def security(request):
+def security(request: HttpRequest) -> HttpResponse:
     devices = [d for d in confirmed_devices(request.user) if d.confirmed]
     entries = [_entry(d) for d in devices]
     rule = requirement(request.user)
@@ -122,7 +122,7 @@ def security(request):
 
 
 @fresh_mfa_required
-def rename(request, persistent_id: str):
+def rename(request: HttpRequest, persistent_id: str) -> HttpResponse:
     if request.method != "POST":
         # Back from the step-up with a GET: the form lives on the security page.
         return see_other(_security_url())
@@ -219,7 +219,7 @@ def backup_codes(request):
 
 @never_cache
 @complete_sign_in_required
-def backup_codes_download(request):
+def backup_codes_download(request: HttpRequest) -> HttpResponse:
     """The codes just shown, once, as a text file, from the seal the page's form posts back.
 
     No fresh second factor is asked here: the download reveals nothing the page did not show, and
@@ -252,6 +252,6 @@ def backup_codes_download(request):
 
 @require_POST
 @complete_sign_in_required
-def backup_codes_done(request):
+def backup_codes_done(request: HttpRequest) -> HttpResponse:
     request.session.pop(DOWNLOAD_ID_KEY, None)  # the page's download form stops working
     return see_other(_security_url())

@@ -84,11 +84,11 @@ def operator_step_up(request: HttpRequest) -> HttpResponse | None:
 class OperatorGuardMixin(_ModelAdminBase):
     """For a ``ModelAdmin`` whose objects belong to a user account (put it first in the bases)."""
 
-    def operator_target(self, obj):
+    def operator_target(self, obj: Any) -> Any:
         """The account ``obj`` belongs to."""
         return getattr(obj, "user", None)
 
-    def operator_targets(self, queryset):
+    def operator_targets(self, queryset: Any) -> Any:
         """The accounts the objects of ``queryset`` belong to (an admin action's selection)."""
         return get_user_model().objects.filter(pk__in=queryset.values("user"))
 
@@ -124,11 +124,15 @@ class OperatorGuardMixin(_ModelAdminBase):
         opts = self.opts
         return reverse(f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
         obj = self.get_object(request, unquote(object_id)) if object_id else None
         if obj is not None and not self.operator_authority(request, obj).allowed:
             if request.method == "POST":
-                return self._refused(request, obj, to=request.get_full_path())
+                return self._refused(request, obj, to=request.get_full_path()) or HttpResponseRedirect(
+                    request.get_full_path()
+                )  # _refused answers whenever the authority says no, as it does here
             # Django shows the read-only page (view permission); say why it is read-only.
             self.message_user(request, self.operator_authority(request, obj).reason, messages.WARNING)
         elif request.method == "POST":
@@ -146,11 +150,11 @@ class OperatorGuardMixin(_ModelAdminBase):
                 return refused
         return operator_step_up(request) if request.method == "POST" else None
 
-    def delete_view(self, request, object_id, extra_context=None):
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
         stopped = self._stopped(request, self.get_object(request, unquote(object_id)))
         return stopped or super().delete_view(request, object_id, extra_context)
 
-    def changelist_view(self, request, extra_context=None):
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         if request.method == "POST":  # admin actions and list_editable
             step = operator_step_up(request)
             if step is not None:
@@ -159,7 +163,7 @@ class OperatorGuardMixin(_ModelAdminBase):
 
     # --- the form and the actions ---------------------------------------------------------------
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form: Any = super().get_form(request, obj, change=change, **kwargs)
         if "user" not in form.base_fields:
             return form
@@ -178,7 +182,7 @@ class OperatorGuardMixin(_ModelAdminBase):
         OperatorGuardedForm.__name__ = form.__name__
         return OperatorGuardedForm
 
-    def get_actions(self, request):
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         return {
             name: (_guarded_action(action[0]), action[1], action[2])
             for name, action in super().get_actions(request).items()

@@ -84,7 +84,7 @@ class MFAAdminSite(admin.AdminSite):
         return super().has_permission(request) and staff_mfa_verified(request)
 
     @method_decorator(never_cache)
-    def login(self, request, extra_context=None):
+    def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         user = request.user
         if user.is_authenticated and user.is_active and user.is_staff and not staff_mfa_verified(request):
             back = safe_next(request, request.GET.get("next"), default=reverse("admin:index", current_app=self.name))
@@ -95,7 +95,7 @@ class MFAAdminSite(admin.AdminSite):
                 return response
         return mark_throttled(request, super().login(request, extra_context))
 
-    def get_urls(self):
+    def get_urls(self) -> list[Any]:
         from .overview import overview_view
 
         return [

@@ -22,6 +22,7 @@ actions) follow the same rules through :class:`.guard.OperatorGuardMixin`.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from functools import wraps
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -57,7 +58,7 @@ OPERATOR_METHODS = ("GET", "POST")
 PRIVILEGE_FIELDS = ("is_superuser", "groups", "user_permissions")
 
 
-def operator_action(view):
+def operator_action(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """An operator view on one account: GET shows, POST acts, other methods 405; then the model
     permission (403), the authority over the account (a message, back to its page) and the
     operator's fresh second factor (to the challenge step and back), before ``view`` runs."""
@@ -108,7 +109,7 @@ class MFAUserAdminMixin(OperatorGuardMixin, _UserAdminBase):
 
     change_form_template = "admin/mfa_oauth/user/change_form.html"
 
-    def get_actions(self, request):
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         # Added to the admin's own actions rather than replacing its ``actions`` list; "change"
         # permission as @admin.action(permissions=["change"]) would ask, and refused as a whole when one
         # selected account is out of the operator's reach, like every other action (guard._guarded_action).
@@ -128,26 +129,28 @@ class MFAUserAdminMixin(OperatorGuardMixin, _UserAdminBase):
 
     # --- authority: the account itself is the target -----------------------------------------
 
-    def operator_target(self, obj):
+    def operator_target(self, obj: Any) -> Any:
         return obj
 
-    def operator_targets(self, queryset):
+    def operator_targets(self, queryset: Any) -> Any:
         return queryset
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         fields = tuple(super().get_readonly_fields(request, obj))
         if request.user.is_superuser:
             return fields
         return fields + tuple(f for f in PRIVILEGE_FIELDS if f not in fields)
 
-    def user_change_password(self, request, id, form_url=""):
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
         user = self.get_object(request, unquote(id))
         stopped = self._stopped(request, user) if user is not None else None
         return stopped or super().user_change_password(request, id, form_url)
 
     # --- the factor panel ---------------------------------------------------------------------
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
         extra_context = dict(extra_context or {})
         user = self.get_object(request, unquote(object_id))
         if user is not None:
@@ -161,7 +164,7 @@ class MFAUserAdminMixin(OperatorGuardMixin, _UserAdminBase):
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def get_urls(self):
+    def get_urls(self) -> list[Any]:
         info = self.opts.app_label, self.opts.model_name
         wrap = self.admin_site.admin_view
 
@@ -227,7 +230,7 @@ class MFAUserAdminMixin(OperatorGuardMixin, _UserAdminBase):
     # --- actions on one user ------------------------------------------------------------------
 
     @operator_action
-    def reset_view(self, request, user):
+    def reset_view(self, request: HttpRequest, user: Any) -> HttpResponse:
         if request.method == "POST":
             removed = services.reset(user, request=request)
             self.message_user(request, _("Removed %(n)d second factor(s) of %(user)s.") % {"n": removed, "user": user})
@@ -243,7 +246,7 @@ class MFAUserAdminMixin(OperatorGuardMixin, _UserAdminBase):
         )
 
     @operator_action
-    def unlock_view(self, request, user):
+    def unlock_view(self, request: HttpRequest, user: Any) -> HttpResponse:
         if request.method == "POST":
             services.unlock(user, request=request, actor=request.user)
             self.message_user(request, _("%(user)s can use their second factor again.") % {"user": user})
@@ -258,7 +261,7 @@ class MFAUserAdminMixin(OperatorGuardMixin, _UserAdminBase):
         )
 
     @operator_action
-    def backup_codes_view(self, request, user):
+    def backup_codes_view(self, request: HttpRequest, user: Any) -> HttpResponse:
         if request.method == "POST":
             if not self._use_nonce(request, request.POST.get("nonce", "")):
                 self.message_user(
@@ -281,7 +284,7 @@ class MFAUserAdminMixin(OperatorGuardMixin, _UserAdminBase):
         )
 
     @operator_action
-    def enroll_totp_view(self, request, user):
+    def enroll_totp_view(self, request: HttpRequest, user: Any) -> HttpResponse:
         if request.method == "POST":
             form = TOTPEnrollForm(request.POST)
             if form.is_valid():
@@ -309,7 +312,7 @@ class MFAUserAdminMixin(OperatorGuardMixin, _UserAdminBase):
         return self._page(request, user, "enroll_form.html", _("Enroll an authenticator app"), form=form)
 
     @operator_action
-    def enroll_hotp_view(self, request, user):
+    def enroll_hotp_view(self, request: HttpRequest, user: Any) -> HttpResponse:
         form = HOTPEnrollForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -329,7 +332,7 @@ class MFAUserAdminMixin(OperatorGuardMixin, _UserAdminBase):
         return self._page(request, user, "enroll_form.html", _("Enroll a hardware token (HOTP)"), form=form)
 
     @operator_action
-    def enroll_sms_view(self, request, user):
+    def enroll_sms_view(self, request: HttpRequest, user: Any) -> HttpResponse:
         if not services.sms_installed():
             raise Http404(_("SMS is not enabled on this site."))
         form = SMSEnrollForm(request.POST if request.method == "POST" else None)
@@ -350,7 +353,7 @@ class MFAUserAdminMixin(OperatorGuardMixin, _UserAdminBase):
         return self._page(request, user, "enroll_form.html", _("Enroll an SMS number"), form=form)
 
     @operator_action
-    def test_sms_view(self, request, user, device_pk: int):
+    def test_sms_view(self, request: HttpRequest, user: Any, device_pk: int) -> HttpResponse:
         if not services.sms_installed():
             raise Http404(_("SMS is not enabled on this site."))
         device = next((d for d in services.all_devices(user) if method_of(d).name == "sms" and d.pk == device_pk), None)
@@ -381,7 +384,7 @@ class MFAUserAdminMixin(OperatorGuardMixin, _UserAdminBase):
     # --- bulk actions on the user list --------------------------------------------------------
 
     @admin.action(description=gettext_lazy("Reset the second factor of the selected users"), permissions=["change"])
-    def reset_second_factor(self, request, queryset):
+    def reset_second_factor(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
         if request.POST.get("confirm") == "yes":
             total = sum(services.reset(user, request=request) for user in queryset)
             self.message_user(request, _("Removed %(n)d second factor(s).") % {"n": total})
