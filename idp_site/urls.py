@@ -11,6 +11,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("mfa/", include("mfa_oauth.urls")),
     path("o/", include("mfa_oauth.oauth.urls")),
+    # RFC 8414 §3: the metadata at the path-inserted well-known URLs of the issuer https://host/o.
+    path("", include("mfa_oauth.oauth.well_known")),
     path("demo/", include("idp_site.demo.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("idp_site.api.urls")),

@@ -15,10 +15,13 @@ from django.apps import apps
 from django.contrib.auth import views as auth_views
 
 from .oauth.after_login import next_after_login
+from .oauth.hints import LoginHintsMixin
 from .throttle.views import ThrottledLoginViewMixin
 
 
-class LoginView(ThrottledLoginViewMixin, auth_views.LoginView):
+# LoginHintsMixin: the authorization request's login_hint prefills the user name, its ui_locales picks
+# the language (OIDC Core §3.1.2.1).
+class LoginView(LoginHintsMixin, ThrottledLoginViewMixin, auth_views.LoginView):
     template_name = "mfa_oauth/login.html"
     redirect_authenticated_user = False
 

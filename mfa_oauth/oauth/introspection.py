@@ -33,6 +33,7 @@ from oauth2_provider.models import AbstractApplication, get_access_token_model
 from oauth2_provider.views import IntrospectTokenView
 from oauthlib.common import Request as OauthlibRequest
 
+from .challenges import invalid_client
 from .resource_servers import annotate_for, may_introspect
 from .subject import SUBJECT_PAIRWISE, subject_identifier, subject_type_of
 
@@ -74,6 +75,10 @@ class MFAIntrospectTokenView(IntrospectTokenView):
             access_token = getattr(oauthlib_request, "access_token", None)
             self.caller = getattr(access_token, "application", None)
         return valid, oauthlib_request
+
+    def unauthenticated_response(self, request, oauthlib_request=None):
+        # RFC 7662 §2.3: a caller whose credentials are invalid gets 401 as in RFC 6749 §5.2.
+        return invalid_client()
 
     def get(self, request, *args, **kwargs):
         return self.get_token_response(request.GET.get("token", None), caller=self.caller)

@@ -38,7 +38,8 @@ def refuse_nul(view: Callable[..., HttpResponseBase], *, browser: bool = False) 
 
     @wraps(view)
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if carries_nul(request):
+        # A CORS preflight (OPTIONS) looks nothing up: the view answers it without its parameters.
+        if request.method != "OPTIONS" and carries_nul(request):
             if browser:
                 return HttpResponseBadRequest(f"invalid_request: {DESCRIPTION}", content_type="text/plain")
             response = JsonResponse({"error": "invalid_request", "error_description": DESCRIPTION}, status=400)

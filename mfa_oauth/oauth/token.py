@@ -13,6 +13,8 @@ from django.http import JsonResponse
 from oauth2_provider.models import get_device_grant_model
 from oauth2_provider.views import TokenView
 
+from .challenges import with_client_challenge
+
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
@@ -40,4 +42,5 @@ class MFATokenView(TokenView):
             # DOT only reads the stored status; is_expired() moves a lapsed grant to "expired" so the
             # device hears expired_token instead of authorization_pending forever (RFC 8628 §3.5).
             grant.is_expired()
-        return super().post(request, *args, **kwargs)
+        # RFC 6749 §5.2: invalid_client is a 401 with the Basic challenge (mfa_oauth.oauth.challenges).
+        return with_client_challenge(super().post(request, *args, **kwargs))

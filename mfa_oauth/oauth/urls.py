@@ -12,6 +12,7 @@ from django.apps import apps
 from django.urls import path, re_path
 from oauth2_provider import views as dot_views
 
+from .challenges import MFARevokeTokenView, MFAUserInfoView
 from .introspection import MFAIntrospectTokenView
 from .logout import MFARPInitiatedLogoutView
 from .nul import refuse_nul
@@ -23,7 +24,7 @@ app_name = "oauth2_provider"
 urlpatterns = [
     path("authorize/", refuse_nul(MFAAuthorizationView.as_view(), browser=True), name="authorize"),
     path("token/", refuse_nul(MFATokenView.as_view()), name="token"),
-    path("revoke_token/", refuse_nul(dot_views.RevokeTokenView.as_view()), name="revoke-token"),
+    path("revoke_token/", refuse_nul(MFARevokeTokenView.as_view()), name="revoke-token"),
     path("introspect/", refuse_nul(MFAIntrospectTokenView.as_view()), name="introspect"),
     re_path(r"^\.well-known/openid-configuration/?$", MFADiscoveryView.as_view(), name="oidc-connect-discovery-info"),
     # RFC 8414 metadata under the same prefix, so the RFC 9207 ``iss`` of authorization responses equals
@@ -34,7 +35,7 @@ urlpatterns = [
         name="oauth-server-metadata",
     ),
     path(".well-known/jwks.json", dot_views.JwksInfoView.as_view(), name="jwks-info"),
-    path("userinfo/", refuse_nul(dot_views.UserInfoView.as_view()), name="user-info"),
+    path("userinfo/", refuse_nul(MFAUserInfoView.as_view()), name="user-info"),
     path("logout/", refuse_nul(MFARPInitiatedLogoutView.as_view(), browser=True), name="rp-initiated-logout"),
 ]
 

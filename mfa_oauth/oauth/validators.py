@@ -32,6 +32,7 @@ from ..policy import _essential_acr
 from ..signals import tokens_issued
 from . import claims as claims_module
 from . import gate
+from .code_rules import CodeRedemptionRules
 from .nul import NUL
 from .subject import subject_identifier
 
@@ -57,7 +58,8 @@ def _acr_for_claims(context: AuthContext, claims) -> str:
     return known[-1][1] if known else context.acr
 
 
-class MFAOAuth2Validator(OAuth2Validator):
+# CodeRedemptionRules: RFC 6749 §4.1.3 redirect_uri rules and §4.1.2 code replay (code_rules.py).
+class MFAOAuth2Validator(CodeRedemptionRules, OAuth2Validator):
     oidc_claim_scope = {**OAuth2Validator.oidc_claim_scope, "acr": "openid", "amr": "openid", "auth_time": "openid"}
 
     # --- client authentication ----------------------------------------------------------------

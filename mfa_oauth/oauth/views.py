@@ -9,20 +9,24 @@ so nothing of DOT runs until the session satisfies the client's policy and the r
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 
+from django import forms
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.forms import AllowForm
 from oauth2_provider.models import get_access_token_model, get_application_model
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView
@@ -33,7 +37,7 @@ from ..conf import settings as mfa_settings
 from ..context import ACR_LEVELS, get_context
 from ..policy import AuthRequest, Decision, EffectivePolicy, Outcome, gate_decision
 from ..redirects import with_next
-from . import gate, reauthentication
+from . import gate, hints, reauthentication, request_objects, responses
 from .claims import discovery_claims_metadata, subject_matches
 from .server import accepted_flows
 
@@ -53,6 +57,11 @@ def supported_prompts() -> list[str]:
     return prompts
 
 
+class MFAAllowForm(AllowForm):
+    # The consent POST must answer in the response mode the GET asked for (Form Post Response Mode §2).
+    response_mode = forms.CharField(required=False, widget=forms.HiddenInput())
+
+
 def challenge_url(back: str, decision: Decision) -> str:
     """The second-factor step a SECOND_FACTOR decision sends the browser to, returning to ``back``."""
     return with_next(
@@ -66,17 +75,36 @@ def challenge_url(back: str, decision: Decision) -> str:
 # DOT's BaseAuthorizationView is exempt from Django's LoginRequiredMiddleware (its dispatch carries
 # login_not_required); a dispatch of our own must say so again, or prompt=none for an anonymous user
 # would get the middleware's login page instead of login_required, and a bad client a login redirect.
+# csrf_exempt: an authorization request may arrive as a cross-site POST (OIDC Core §3.1.2.1); the
+# consent form's POST is still checked against CSRF in dispatch() (_csrf_refusal).
 @method_decorator(login_not_required, name="dispatch")
+@method_decorator(csrf_exempt, name="dispatch")
 class MFAAuthorizationView(AuthorizationView):
     # RFC 6749 §3.1: the authorization endpoint serves GET (and may serve POST). Every other method,
     # HEAD and OPTIONS included, is refused before anything of DOT runs: Django would answer HEAD
     # with get(), which issues a code itself for skip_authorization / approval_prompt=auto clients.
     http_method_names = ["get", "post"]
+    form_class = MFAAllowForm
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.oauth2_data = {}
+        self.application = None
         if request.method not in ("GET", "POST"):
             return self.http_method_not_allowed(request, *args, **kwargs)
+        if request.method == "POST":
+            if self._is_posted_authorization_request(request):
+                # OIDC Core §3.1.2.1: "Authorization Servers MUST support the use of the HTTP GET and POST
+                # methods"; a posted request is the same request as its GET (Form Serialization), so it
+                # continues there. Nothing is decided on this POST.
+                return self._redirect_local(f"{request.path}?{request.POST.urlencode()}", status=303)
+            refused = self._csrf_refusal(request)
+            if refused is not None:
+                return refused
+        # OIDC Core §3.1.2.1 ui_locales: the pages of this request in the language asked for, if offered
+        # (a consent POST goes to the URL of its GET, so the query still carries it).
+        return hints.in_ui_locales(request.GET.get("ui_locales"), lambda: self._dispatch(request, *args, **kwargs))
+
+    def _dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         params = request.GET if request.method == "GET" else request.POST
         auth_request = AuthRequest.from_params(params)
         # Loaded once; every error answer of this request reuses it.
@@ -107,8 +135,21 @@ class MFAAuthorizationView(AuthorizationView):
     def _before_gate(
         self, request: HttpRequest, params: Any, auth_request: AuthRequest, application: Any
     ) -> HttpResponse | None:
-        """The answers due before the gate decides: malformed parameters, an unknown client or
-        redirect URI, prompt=create, prompt=login / max_age=0 and the request they continue."""
+        """The answers due before the gate decides: the request refused (:meth:`_refusal`), or a
+        prompt the session must act on first (:meth:`_prompt_step`)."""
+        refused = self._refusal(request, params, auth_request, application)
+        return refused if refused is not None else self._prompt_step(request, params, auth_request)
+
+    def _refusal(
+        self, request: HttpRequest, params: Any, auth_request: AuthRequest, application: Any
+    ) -> HttpResponse | None:
+        """A missing or unknown redirect URI, malformed or unsupported parameters, an unknown client."""
+        if request.method == "GET" and application is not None and not params.get("redirect_uri"):
+            if "openid" in params.get("scope", "").split():
+                # OIDC Core §3.1.2.1: redirect_uri is REQUIRED in an OpenID request; without one there is
+                # no URI the request named to send the error to, so it is shown (RFC 6749 §4.1.2.1).
+                return self._error_page("invalid_request", "Missing redirect_uri (required for openid requests)")
+
         if request.method == "GET" and auth_request.errors and application is not None:
             # Malformed max_age/claims: invalid_request to a registered redirect URI (else a page).
             # Before DOT's validation, which turns a malformed claims parameter into a redirect
@@ -119,7 +160,15 @@ class MFAAuthorizationView(AuthorizationView):
             error = self._validation_error(request, auth_request)
             if error is not None:
                 return error
+        if request.method == "GET":
+            # The client and redirect URI are trusted now: refusals go back to the client.
+            problem = self._unsupported(request, params)
+            if problem is not None:
+                return self._error_redirect(request, params, *problem)
+        return None
 
+    def _prompt_step(self, request: HttpRequest, params: Any, auth_request: AuthRequest) -> HttpResponse | None:
+        """prompt=create, prompt=login / max_age=0, and the request such a new login continues."""
         prompt = auth_request.prompt
         if request.method == "GET" and "create" in prompt:
             # OpenID Connect Prompt Create 1.0 §4 through DOT's own handler (the client and redirect
@@ -223,8 +272,65 @@ class MFAAuthorizationView(AuthorizationView):
         """The authorize URL this request stands for (a consent POST stands for its GET)."""
         return request.get_full_path() if request.method == "GET" else self._authorize_url_from_form(params)
 
-    def _redirect_local(self, url: str) -> HttpResponse:
-        response = HttpResponse(status=302)
+    def _unsupported(self, request, params) -> tuple[str, str] | None:
+        """An error for a parameter this provider cannot honour (never silently ignored)."""
+        refused = request_objects.refusal(params)  # OIDC Core §6.1, §6.2
+        if refused is not None:
+            return refused
+        mode = params.get("response_mode")
+        if mode is not None and mode not in responses.RESPONSE_MODES:
+            # OAuth 2.0 Multiple Response Type Encoding Practices §2.1: modes this server supports only.
+            return "invalid_request", "Unsupported response_mode"
+        hint = params.get("id_token_hint")
+        if hint:
+            try:
+                hinted = hints.hinted_user_id(request, hint)
+            except hints.HintError as error:
+                return "invalid_request", str(error)
+            if request.user.is_authenticated and request.user.pk != hinted:
+                # OIDC Core §3.1.2.1 id_token_hint: another user is signed in here.
+                return "login_required", "The signed-in user is not the one the id_token_hint names"
+        return None
+
+    def _error_page(self, error: str, description: str) -> HttpResponse:
+        return self.render_to_response({"error": {"error": error, "description": description}}, status=400)
+
+    def redirect(self, redirect_to, application):
+        """Every response to the client's redirect URI: in its response mode and with ``iss``.
+
+        DOT's hook for the final redirect (success and redirected errors); see :mod:`.responses`."""
+        application = application or self.application
+        redirect_uri = self._response_redirect_uri(application)
+        if not redirect_uri or urlparse(redirect_to)[:3] != urlparse(redirect_uri)[:3]:
+            return super().redirect(redirect_to, application)
+        schemes = application.get_allowed_schemes() if application else oauth2_settings.ALLOWED_REDIRECT_URI_SCHEMES
+        mode = responses.requested_mode(self.request)
+        return responses.deliver(self.request, redirect_to, redirect_uri, schemes, mode)
+
+    def _response_redirect_uri(self, application) -> str:
+        request = self.request
+        params = request.POST if request.method == "POST" else request.GET
+        return params.get("redirect_uri") or (application.default_redirect_uri if application else "") or ""
+
+    def get_initial(self):
+        initial = super().get_initial()
+        initial["response_mode"] = self.request.GET.get("response_mode")
+        return initial
+
+    @staticmethod
+    def _is_posted_authorization_request(request) -> bool:
+        # The consent form always carries the CSRF token; an RP's form never does, nor a decision.
+        form = request.POST
+        return "csrfmiddlewaretoken" not in form and "allow" not in form and "client_id" in form
+
+    @staticmethod
+    def _csrf_refusal(request) -> HttpResponse | None:
+        """Django's CSRF check, as CsrfViewMiddleware would have made it (the view is exempt)."""
+        # No view callback: the check itself, without the exemption this view carries.
+        return CsrfViewMiddleware(lambda _request: HttpResponse()).process_view(request, cast(Any, None), (), {})
+
+    def _redirect_local(self, url: str, status: int = 302) -> HttpResponse:
+        response = HttpResponse(status=status)
         response["Location"] = url
         return response
 
@@ -233,12 +339,11 @@ class MFAAuthorizationView(AuthorizationView):
         application = self.application
         redirect_uri = params.get("redirect_uri") or (application.default_redirect_uri if application else "")
         if application is None or not redirect_uri or not application.redirect_uri_allowed(redirect_uri):
-            return self.render_to_response({"error": {"error": error, "description": description}}, status=400)
+            return self._error_page(error, description)
         response_params = {"error": error, "error_description": description}
         if params.get("state"):
             response_params["state"] = params["state"]
-        if oauth2_settings.COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS:
-            response_params["iss"] = oauth2_settings.oauth2_authorization_server_issuer(request)
+        # iss (RFC 9207 §2) and the response mode: added by redirect().
         separator = "&" if "?" in redirect_uri else "?"
         return self.redirect(redirect_uri + separator + urlencode(response_params), application)
 
@@ -295,6 +400,8 @@ class MFAAuthorizationView(AuthorizationView):
             "code_challenge",
             "code_challenge_method",
             "claims",
+            "response_mode",
+            "ui_locales",
         )
         query = {k: params[k] for k in keep if params.get(k)}
         return f"{reverse('oauth2_provider:authorize')}?{urlencode(query)}"
@@ -330,6 +437,35 @@ def only_accepted_flows(metadata: dict) -> dict:
     return metadata
 
 
+# RFC 8414 §2 / OIDC Discovery §3: client authentication at the token and revocation endpoints;
+# "none" is what public clients use (RFC 7591 §2: "The client is a public client ... and does not
+# have a client secret"), which DOT accepts with the client_id alone (and PKCE, required here).
+CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+PUBLIC_CLIENT_AUTH_METHOD = "none"
+
+
+def truthful_metadata(metadata: dict) -> dict:
+    """Every field both discovery documents share, as the endpoints behave (RFC 8414 §2, OIDC Discovery §3)."""
+    only_accepted_flows(metadata)
+    # Multiple Response Type Encoding Practices §2.1 and Form Post Response Mode §2 (mfa_oauth.oauth.responses).
+    metadata["response_modes_supported"] = list(responses.RESPONSE_MODES)
+    metadata["token_endpoint_auth_methods_supported"] = [*CLIENT_AUTH_METHODS, PUBLIC_CLIENT_AUTH_METHOD]
+    if "revocation_endpoint" in metadata:
+        # RFC 7009 §2.1: a public client revokes with its client_id (DOT's revocation endpoint).
+        metadata["revocation_endpoint_auth_methods_supported"] = [*CLIENT_AUTH_METHODS, PUBLIC_CLIENT_AUTH_METHOD]
+    if "introspection_endpoint" in metadata:
+        # RFC 7662 §2.1: only authenticated callers (mfa_oauth.oauth.introspection refuses public clients).
+        metadata["introspection_endpoint_auth_methods_supported"] = list(CLIENT_AUTH_METHODS)
+    # RFC 9207 §3: iss is in every authorization response (mfa_oauth.oauth.responses adds it).
+    metadata["authorization_response_iss_parameter_supported"] = True
+    # OIDC Discovery §3: request_uri_parameter_supported defaults to true, so both are always given.
+    metadata["request_parameter_supported"] = request_objects.REQUEST_PARAMETER_SUPPORTED
+    metadata["request_uri_parameter_supported"] = request_objects.REQUEST_URI_PARAMETER_SUPPORTED
+    # The one place that says whether the claims parameter (OIDC Core §5.5) is honoured: mfa_oauth.oauth.claims.
+    metadata["claims_parameter_supported"] = discovery_claims_metadata()["claims_parameter_supported"]
+    return metadata
+
+
 class MFAServerMetadataView(OAuthServerMetadataView):
     """RFC 8414 metadata that names only the flows the configured server accepts."""
 
@@ -337,7 +473,11 @@ class MFAServerMetadataView(OAuthServerMetadataView):
         response = super().get(request, *args, **kwargs)
         if response.status_code != 200:
             return response
-        enriched = JsonResponse(only_accepted_flows(json.loads(response.content)))
+        data = json.loads(response.content)
+        if apps.is_installed("mfa_oauth.device"):
+            # RFC 8628 §4: the device authorization endpoint is RFC 8414 metadata too.
+            data["device_authorization_endpoint"] = self._get_endpoint_url(request, "device-authorization")
+        enriched = JsonResponse(truthful_metadata(data))
         for header in ("Access-Control-Allow-Origin", "Cache-Control"):
             if header in response:
                 enriched[header] = response[header]
@@ -354,12 +494,13 @@ class MFADiscoveryView(ConnectDiscoveryInfoView):
         # claims_parameter_supported, claims_supported, subject_types_supported (OIDC Discovery §3).
         data.update(discovery_claims_metadata())
         data["prompt_values_supported"] = supported_prompts()
-        only_accepted_flows(data)
         if apps.is_installed("mfa_oauth.device"):
             # RFC 8628 §4: where devices start the device authorization grant (only with its app installed).
-            data["device_authorization_endpoint"] = request.build_absolute_uri(
-                reverse("oauth2_provider:device-authorization")
-            )
+            data["device_authorization_endpoint"] = self._get_endpoint_url(request, "device-authorization")
+        for key, view_name in (("revocation_endpoint", "revoke-token"), ("introspection_endpoint", "introspect")):
+            # OIDC Discovery §3 allows the RFC 8414 fields too; they match the RFC 8414 document.
+            data[key] = self._get_endpoint_url(request, view_name)
+        truthful_metadata(data)
         enriched = JsonResponse(data)
         enriched["Access-Control-Allow-Origin"] = "*"
         return enriched

@@ -37,3 +37,5 @@ if OURS:
     # The second-factor and enrollment steps the gate may send a browser to (never reached here:
     # the harness's users have no second factor enrolled, see docs/dot-suite.md).
     urlpatterns.append(path("mfa/", include("mfa_oauth.urls")))
+    # The login view a project includes per the README's quick start (mfa_oauth.E064 otherwise).
+    urlpatterns.append(path("accounts/", include("mfa_oauth.auth_urls")))
