@@ -41,6 +41,7 @@ test: setup-dev
 
 lint: setup-dev
 	$(VENV)/bin/ruff check .
+	$(PY) -m mypy mfa_oauth  # [tool.mypy] in pyproject.toml; tests/package/test_typing.py runs it too
 
 # The benchmark (README "Benchmarks"): mfa_oauth vs plain django-oauth-toolkit under gunicorn, 5-7 min;
 # BENCH_ARGS=--quick for a short run. Writes bench/results/latest.json.

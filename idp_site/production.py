@@ -112,7 +112,7 @@ def database() -> dict[str, Any]:
     config["CONN_HEALTH_CHECKS"] = True
     # A dead database answers the health check within seconds instead of hanging a worker.
     config.setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1))
-    return config
+    return dict(config)  # dj-database-url's DBConfig TypedDict, as the plain dict DATABASES holds
 
 
 def cache() -> dict[str, Any]:

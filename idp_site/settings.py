@@ -324,7 +324,7 @@ MFA_OAUTH.update(
 # --- enrollment and administration (mfa_oauth.account / audit / notifications / operators) --------
 # django-otp's device admins never show a key or QR code again after creation (RFC 6238 §5.1).
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
-MFA_OAUTH_NOTIFICATIONS = {"SITE_NAME": os.environ.get("MFA_SITE_NAME", "mfa_oauth reference IdP")}
+MFA_OAUTH["NOTIFICATIONS"] = {"SITE_NAME": os.environ.get("MFA_SITE_NAME", "mfa_oauth reference IdP")}
 # --- Operations: /healthz, JSON logs with the audit events, preflight, local TLS (idp_site/ops) ---
 INSTALLED_APPS += ["idp_site.ops"]
 

@@ -1,5 +1,7 @@
 """Admin: the per-client MFA policy is edited on DOT's application page."""
 
+from typing import Any
+
 from django.contrib import admin
 from django.db import models
 from oauth2_provider.admin import ApplicationAdmin
@@ -11,7 +13,7 @@ Application = get_application_model()
 
 
 # A sector identifier URI typed without a scheme is https (OIDC Registration §5 requires it).
-_HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
+_HTTPS_URLS: dict[type[models.Field], dict[str, Any]] = {models.URLField: {"assume_scheme": "https"}}
 
 
 class ClientPolicyInline(admin.StackedInline):

@@ -12,20 +12,9 @@ class MfaOauthConfig(AppConfig):
             lifetime,  # noqa: F401  (user_logged_in receiver starting the session clock)
             receivers,
         )
-        from .enrollment import Enrollment, register
         from .fapi import checks as fapi_checks  # noqa: F401  (registers mfa_oauth.E100-E101, W100-W102)
         from .seeds import checks as seed_checks  # noqa: F401  (registers mfa_oauth.E050/E051)
         from .seeds.fields import seal_device_keys
 
         # Before any query: django-otp's TOTP/HOTP seeds are sealed in the database (mfa_oauth.seeds).
         seal_device_keys()
-
-        register(
-            Enrollment(
-                "totp",
-                "Authenticator app",
-                "mfa_oauth:enroll-totp",
-                "A 6-digit code from an app such as Google Authenticator, Aegis or 1Password.",
-                order=10,
-            )
-        )

@@ -1,15 +1,26 @@
 """System checks for settings that would silently weaken the provider."""
 
+from typing import Any
+
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.contrib.auth.hashers import Argon2PasswordHasher
+from django.core.checks import CheckMessage, Error, Warning, register
 from django.utils.module_loading import import_string
 
 from .conf import MAX_FAILED_ATTEMPTS_CEILING
+from .hashers import GeneratedSecretHasher
+
+
+def _is_subclass(path: object, base: type) -> bool:
+    """Whether the dotted path (or class) ``path`` names ``base`` or a subclass of it (a project's own
+    subclass counts; a name that merely contains the base's name does not)."""
+    cls, _shown = _resolve(path)
+    return isinstance(cls, type) and issubclass(cls, base)
 
 
 @register()
-def check_settings(app_configs, **kwargs):
-    messages = []
+def check_settings(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    messages: list[CheckMessage] = []
     overrides = getattr(settings, "MFA_OAUTH", {}) or {}
     cap = overrides.get("MAX_FAILED_ATTEMPTS")
     if cap is not None and (not isinstance(cap, int) or cap > MAX_FAILED_ATTEMPTS_CEILING or cap < 1):
@@ -23,7 +34,7 @@ def check_settings(app_configs, **kwargs):
     messages.extend(_check_dot_classes())
     hashers = list(getattr(settings, "PASSWORD_HASHERS", []) or [])
     messages.extend(_check_argon2(hashers))
-    if hashers and hashers[0] == "mfa_oauth.hashers.GeneratedSecretHasher":
+    if hashers and _is_subclass(hashers[0], GeneratedSecretHasher):
         messages.append(
             Error(
                 "PASSWORD_HASHERS starts with mfa_oauth.hashers.GeneratedSecretHasher, so user passwords "
@@ -35,9 +46,9 @@ def check_settings(app_configs, **kwargs):
     return messages
 
 
-def _check_argon2(hashers: list) -> list[Error]:
+def _check_argon2(hashers: list) -> list[CheckMessage]:
     """An Argon2 hasher without argon2-cffi fails at the first password set or checked (a 500)."""
-    argon2_hashers = [h for h in hashers if isinstance(h, str) and "argon2" in h.lower()]
+    argon2_hashers = [h for h in hashers if _is_subclass(h, Argon2PasswordHasher)]
     if not argon2_hashers:
         return []
     try:
@@ -86,7 +97,7 @@ def _server_class_setting(oidc_enabled: bool):
     return _DOT_DEFAULT_CLASSES["OAUTH2_SERVER_CLASS"]
 
 
-def _check_dot_classes() -> list[Error]:
+def _check_dot_classes() -> list[CheckMessage]:
     """DOT builds these classes itself; any other than ours would issue codes or tokens past the gate.
 
     The server is checked for both values of ``OIDC_ENABLED``: turning OIDC off must not bring back
@@ -95,7 +106,7 @@ def _check_dot_classes() -> list[Error]:
     from .oauth.server import GatedFlows
     from .oauth.validators import MFAOAuth2Validator
 
-    messages = []
+    messages: list[CheckMessage] = []
     for oidc_enabled in (True, False):
         cls, shown = _resolve(_server_class_setting(oidc_enabled))
         if not (isinstance(cls, type) and issubclass(cls, GatedFlows)):
@@ -122,12 +133,12 @@ def _check_dot_classes() -> list[Error]:
 
 
 @register()
-def check_lockout(app_configs, **kwargs):
+def check_lockout(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     """Second-factor lockout windows (mfa_oauth.lockout; docs/security.md, "Second-factor lockout")."""
     from .conf import settings as mfa_settings
     from .lockout import valid_windows
 
-    messages = []
+    messages: list[CheckMessage] = []
     overrides = getattr(settings, "MFA_OAUTH", {}) or {}
     if "LOCKOUT_WINDOWS" in overrides and not valid_windows(overrides["LOCKOUT_WINDOWS"]):
         messages.append(
@@ -172,7 +183,7 @@ OTP_MIDDLEWARE = ("mfa_oauth.otp_middleware.LazyOTPMiddleware", "django_otp.midd
 
 
 @register()
-def check_adoption(app_configs, **kwargs) -> list:
+def check_adoption(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     """What a project adding mfa_oauth to its settings can forget; each message names the setting or app."""
     messages: list = []
     messages.extend(_check_stray_models())
@@ -315,6 +326,7 @@ def _check_pieces() -> list:
     return messages
 
 
+from . import settings_checks as _settings_checks  # noqa: E402,F401  (mfa_oauth.E120-E129, W120-W129)
 from .throttle import checks as _login_throttle_checks  # noqa: E402,F401  (mfa_oauth.W020-W022, E020-E022)
 
 
@@ -330,11 +342,11 @@ def _importable(path) -> bool:
 
 
 @register()
-def check_claims(app_configs, **kwargs):
+def check_claims(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     """OIDC claims and pairwise subjects (docs/claims.md): a bad hook is a 500 at every token request."""
     from .conf import settings as mfa_settings
 
-    messages = []
+    messages: list[CheckMessage] = []
     key = mfa_settings.PAIRWISE_SUBJECT_KEY
     if key and (not isinstance(key, (str, bytes)) or len(key) < 32):
         messages.append(

@@ -16,6 +16,8 @@ import ipaddress
 import logging
 from functools import lru_cache
 
+from django.http import HttpRequest
+
 from .conf import settings as mfa_settings
 
 logger = logging.getLogger("mfa_oauth.client_ip")
@@ -58,7 +60,7 @@ def _trusted(address: Address, networks: tuple[Network, ...]) -> bool:
     return any(address.version == network.version and address in network for network in networks)
 
 
-def client_address(request) -> Address | None:
+def client_address(request: HttpRequest | None) -> Address | None:
     """The client's address as an ``ipaddress`` object, or None when the request has none."""
     meta = getattr(request, "META", None) if request is not None else None
     if not meta:
@@ -85,7 +87,7 @@ def client_address(request) -> Address | None:
     return current
 
 
-def client_ip(request) -> str | None:
+def client_ip(request: HttpRequest | None) -> str | None:
     """The client's IP address as text (for logs, audit rows and GenericIPAddressField), or None."""
     address = client_address(request)
     return str(address) if address is not None else None

@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.http import HttpRequest
+
 SESSION_KEY = "mfa_oauth.context"
 
 # Authentication Context Class References, weakest first. The index is the level.
@@ -162,7 +164,7 @@ class AuthContext:
         return {"acr": self.acr, "amr": self.amr, "auth_time": self.auth_time}
 
 
-def get_context(request) -> AuthContext | None:
+def get_context(request: HttpRequest) -> AuthContext | None:
     """The context of the logged-in user of this request, or None."""
     data = request.session.get(SESSION_KEY)
     user = getattr(request, "user", None)
@@ -177,13 +179,13 @@ def get_context(request) -> AuthContext | None:
     return context
 
 
-def start_context(request, user) -> AuthContext:
+def start_context(request: HttpRequest, user: Any) -> AuthContext:
     context = AuthContext(user_id=user.pk, factors=(password_factor(),))
     request.session[SESSION_KEY] = context.to_dict()
     return context
 
 
-def add_factor(request, factor: Factor) -> AuthContext:
+def add_factor(request: HttpRequest, factor: Factor) -> AuthContext:
     context = get_context(request)
     if context is None:
         context = AuthContext(user_id=request.user.pk, factors=())

@@ -12,10 +12,11 @@ import secrets
 import time
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
 
@@ -25,7 +26,34 @@ from .methods import has_second_factor
 from .redirects import with_next
 
 
-def needs_fresh_mfa(request) -> bool:
+def password_step_passed(request: HttpRequest) -> bool:
+    """Signed in with this package's authentication context started (the password step, or a passkey
+    sign-in, passed in this session)."""
+    return bool(request.user.is_authenticated) and get_context(request) is not None
+
+
+def password_step_required(
+    view: Callable[..., HttpResponse] | None = None,
+    *,
+    refuse: Callable[[HttpRequest], HttpResponse] | None = None,
+) -> Any:
+    """Decorator: the view runs only after :func:`password_step_passed`; otherwise ``refuse(request)``
+    answers (default: the login page, coming back here). Works on a view function, and on a class's
+    ``dispatch`` through ``method_decorator``."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not password_step_passed(request):
+                return refuse(request) if refuse is not None else redirect_to_login(request.get_full_path())
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate(view) if view is not None else decorate
+
+
+def needs_fresh_mfa(request: HttpRequest) -> bool:
     """True when the user has a second factor and has not proved one in this session within FRESH_MFA_WINDOW."""
     if not has_second_factor(request.user):
         return False
@@ -124,10 +152,9 @@ def fresh_mfa_required(view: Callable | None = None, *, reason: str | None = Non
     ``reason`` says on the challenge page what it is for ("rename this factor")."""
 
     def decorate(view: Callable) -> Callable:
+        @password_step_required
         @wraps(view)
         def wrapped(request, *args, **kwargs):
-            if not request.user.is_authenticated or get_context(request) is None:
-                return redirect_to_login(request.get_full_path())
             if needs_fresh_mfa(request):
                 return step_up_redirect(request, reason=reason, keep_post=True)
             resume(request)
@@ -138,15 +165,15 @@ def fresh_mfa_required(view: Callable | None = None, *, reason: str | None = Non
     return decorate(view) if view is not None else decorate
 
 
-def sign_in_complete(request) -> bool:
+def sign_in_complete(request: HttpRequest) -> bool:
     """Signed in, and past a second factor proved in this session when the user has one."""
-    context = get_context(request)
-    if not request.user.is_authenticated or context is None:
+    if not password_step_passed(request):
         return False
-    return context.mfa_time is not None or not has_second_factor(request.user)
+    context = get_context(request)
+    return context is not None and context.mfa_time is not None or not has_second_factor(request.user)
 
 
-def complete_sign_in_required(view: Callable | None = None, *, back_to: str = ""):
+def complete_sign_in_required(view: Callable | None = None, *, back_to: str = "") -> Any:
     """Decorator: log in first, then the second factor of this session when the user has one.
 
     The login and the challenge return with a GET: for any other method the browser comes back to
@@ -159,7 +186,7 @@ def complete_sign_in_required(view: Callable | None = None, *, back_to: str = ""
             if sign_in_complete(request):
                 return view(request, *args, **kwargs)
             back = request.get_full_path() if request.method == "GET" or not back_to else reverse(back_to)
-            if not request.user.is_authenticated or get_context(request) is None:
+            if not password_step_passed(request):
                 return redirect_to_login(back)
             return step_up_redirect(request, back)
 

@@ -49,7 +49,7 @@ class GeneratedSecretHasher(BasePasswordHasher):
     def encode(self, password: str, salt: str) -> str:
         if len(password) < self.MIN_LENGTH:
             return get_hasher("default").encode(password, get_hasher("default").salt())
-        self._check_encode_args(password, salt)
+        self._check_encode_args(password, salt)  # type: ignore[attr-defined]  # Django's own; not in django-stubs
         digest = hmac.new(salt.encode(), password.encode(), hashlib.sha256).digest()
         return f"{self.algorithm}${salt}${base64.b64encode(digest).decode('ascii')}"
 

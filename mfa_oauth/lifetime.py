@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
+from django.http import HttpRequest
 
 from .conf import settings as mfa_settings
 
@@ -30,7 +32,7 @@ log = logging.getLogger("mfa_oauth.lifetime")
 
 
 @receiver(user_logged_in, dispatch_uid="mfa_oauth.lifetime.start")
-def start_clock(sender, request, user, **kwargs) -> None:
+def start_clock(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     # A new login restarts both clocks, also when the same user logs in again (prompt=login).
     if request is not None and hasattr(request, "session"):
         now = int(time.time())
@@ -38,7 +40,7 @@ def start_clock(sender, request, user, **kwargs) -> None:
         request.session[SEEN_KEY] = now
 
 
-def expired_reason(session, now: int) -> str:
+def expired_reason(session: Any, now: int) -> str:
     """Why a logged-in session must end now: "idle", "absolute", or "" when it may go on."""
     started = session.get(STARTED_KEY)
     seen = session.get(SEEN_KEY)
@@ -54,7 +56,7 @@ def expired_reason(session, now: int) -> str:
 
 
 class SessionLifetimeMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Any) -> None:
         self.get_response = get_response
 
     def __call__(self, request):

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
+from django.http import HttpRequest
 from django.utils import formats, timesince, timezone
 from django.utils.translation import gettext as _
 
@@ -72,17 +74,17 @@ def _from_row(values: tuple | None, now: datetime) -> LockState:
     )
 
 
-def state(user) -> LockState:
+def state(user: Any) -> LockState:
     """The user's lock state now: one statement."""
     values = UserMFAState.objects.filter(user=user).values_list(*_FIELDS).first()
     return _from_row(values, timezone.now())
 
 
-def failure_count(user) -> int:
+def failure_count(user: Any) -> int:
     return state(user).failures
 
 
-def is_locked(user) -> bool:
+def is_locked(user: Any) -> bool:
     return state(user).locked
 
 
@@ -91,7 +93,7 @@ def locked_now() -> Q:
     return Q(locked_at__isnull=False) & (Q(locked_until__isnull=True) | Q(locked_until__gt=timezone.now()))
 
 
-def valid_windows(value) -> bool:
+def valid_windows(value: Any) -> bool:
     """A non-empty list or tuple of positive whole seconds (the system check's rule, mfa_oauth.E030)."""
     return (
         isinstance(value, (list, tuple))
@@ -117,7 +119,7 @@ def passkey_usable() -> bool:
     return bool(mfa_settings.PASSKEY_USABLE_WHILE_LOCKED)
 
 
-def usable_while_locked(method) -> bool:
+def usable_while_locked(method: Any) -> bool:
     """Whether factors of this :class:`mfa_oauth.methods.Method` may still be offered while codes
     are locked: phishing-resistant ones answered by a signature, not a typed code (WebAuthn). The
     ceremony itself then demands user verification."""
@@ -155,7 +157,7 @@ def format_time(moment: datetime) -> str:
 # --- changes, under the row lock ---------------------------------------------------------------
 
 
-def hold(user) -> LockState:
+def hold(user: Any) -> LockState:
     """Lock the user's state row for the rest of the current transaction; its state.
 
     Must be called inside ``transaction.atomic()`` (on SQLite, whose ``select_for_update`` is a
@@ -170,7 +172,7 @@ def hold(user) -> LockState:
     return _from_row(values, timezone.now())
 
 
-def record_failure(user, held: LockState) -> LockState | None:
+def record_failure(user: Any, held: LockState) -> LockState | None:
     """After a failed attempt under ``hold`` (of a user who was not locked): count it. The new
     lock when this failure started one, else None; exactly one attempt starts each lock."""
     now = timezone.now()
@@ -190,7 +192,7 @@ def record_failure(user, held: LockState) -> LockState | None:
     return None
 
 
-def claim_attempt(user) -> bool:
+def claim_attempt(user: Any) -> bool:
     """Count one failed attempt outside a caller's transaction; False when the user is locked
     (nothing counted). A lock it starts is announced like the challenge step's."""
     with transaction.atomic():
@@ -203,7 +205,7 @@ def claim_attempt(user) -> bool:
     return True
 
 
-def announce(user, lock: LockState, *, request=None, sender=None) -> None:
+def announce(user: Any, lock: LockState, *, request: HttpRequest | None = None, sender: Any = None) -> None:
     """Send ``second_factor_locked`` for a lock that just started (audit row, owner's e-mail)."""
     from .methods import confirmed_devices, method_of
     from .signals import second_factor_locked
@@ -222,12 +224,12 @@ def announce(user, lock: LockState, *, request=None, sender=None) -> None:
     )
 
 
-def reset(user) -> None:
+def reset(user: Any) -> None:
     """A success or an operator's unlock: the count, the running lock and the escalation end."""
     UserMFAState.objects.filter(user=user).update(
         failure_count=0, total_failures=0, lock_level=0, locked_at=None, locked_until=None, updated=timezone.now()
     )
 
 
-def unlock(user) -> None:
+def unlock(user: Any) -> None:
     reset(user)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.apps import apps
@@ -53,7 +54,7 @@ def method_of(device: Device) -> Method:
     try:
         return _BUILTIN[device.model_label()]
     except KeyError:
-        return Method(device.model_label(), device._meta.verbose_name.capitalize(), ("otp",))
+        return Method(device.model_label(), str(device._meta.verbose_name).capitalize(), ("otp",))
 
 
 def factor_for(device: Device, at: int | None = None) -> Factor:
@@ -74,7 +75,7 @@ def factor_for(device: Device, at: int | None = None) -> Factor:
     )
 
 
-def confirmed_devices(user) -> list[Device]:
+def confirmed_devices(user: Any) -> list[Device]:
     """The user's usable second factors, in django-otp's ``devices_for_user`` order.
 
     One query finds which device types the user has (a UNION over every installed device table),
@@ -90,27 +91,31 @@ def confirmed_devices(user) -> list[Device]:
         if index in present
         for device in _fetch(
             ("devices", model._meta.label),
-            lambda u, model=model: model.objects.devices_for_user(u, confirmed=True),
+            partial(_confirmed_of, model),
             user,
         )
     ]
 
 
-def has_second_factor(user) -> bool:
+def _confirmed_of(model: Any, user: Any) -> Any:
+    return model.objects.devices_for_user(user, confirmed=True)
+
+
+def has_second_factor(user: Any) -> bool:
     """Whether the user has any usable second factor: one statement."""
     if not getattr(user, "is_authenticated", False):
         return False
     return bool(_types_present(user, list(device_classes()), limit=1))
 
 
-def confirmed_device(user, persistent_id: str) -> Device | None:
+def confirmed_device(user: Any, persistent_id: str) -> Device | None:
     """One of the user's usable second factors by its persistent id (one statement), or None."""
     if not getattr(user, "is_authenticated", False) or not isinstance(persistent_id, str):
         return None
     try:
-        label, pk = persistent_id.rsplit("/", 1)
+        label, raw_pk = persistent_id.rsplit("/", 1)
         model = apps.get_model(label)
-        pk = int(pk)
+        pk = int(raw_pk)  # one name per type: the text of the id, then the number
     except (ValueError, LookupError):
         return None
     if not issubclass(model, Device) or model._meta.proxy or not 0 < pk < 2**63:
@@ -139,7 +144,7 @@ _STAND_IN_DEVICE_PK = -1_093_517_232
 _compiled: dict[tuple, tuple[str, str, list] | None] = {}
 
 
-def _compile(key: tuple, build: Callable[[Any], QuerySet], user) -> tuple[str, str, list] | None:
+def _compile(key: tuple, build: Callable[[Any], QuerySet], user: Any) -> tuple[str, str, list] | None:
     """(alias, sql, params) of ``build(stand-in user)``; None where a plugin does not filter by pk."""
     if key not in _compiled:
         queryset = build(user._meta.model(pk=_STAND_IN_PK))
@@ -153,12 +158,12 @@ def _bind(params: list, user_pk: int, device_pk: int | None) -> list:
     return [swap[p] if type(p) is int and p in swap else p for p in params]
 
 
-def _compilable(user) -> bool:
+def _compilable(user: Any) -> bool:
     pk = user.pk
     return isinstance(pk, int) and not isinstance(pk, bool)  # not a custom user model's UUID pk
 
 
-def _fetch(key: tuple, build: Callable[[Any], QuerySet], user) -> list:
+def _fetch(key: tuple, build: Callable[[Any], QuerySet], user: Any) -> list:
     """The model instances of ``build(user)``, from the statement compiled once."""
     compiled = _compile(key, build, user) if _compilable(user) else None
     if compiled is None:
@@ -168,7 +173,7 @@ def _fetch(key: tuple, build: Callable[[Any], QuerySet], user) -> list:
     return list(model.objects.db_manager(alias).raw(sql, _bind(params, user.pk, None)))
 
 
-def _union(user, models: list, limit: int | None) -> QuerySet:
+def _union(user: Any, models: list, limit: int | None) -> QuerySet:
     # Each model's own devices_for_user (django-otp's per-model hook), so plugins that widen or
     # narrow "usable" (mfa_oauth.sms: operator-assigned numbers) are honoured.
     tagged = [
@@ -182,7 +187,7 @@ def _union(user, models: list, limit: int | None) -> QuerySet:
     return combined[:limit] if limit else combined
 
 
-def _types_present(user, models: list, limit: int | None = None) -> list[int]:
+def _types_present(user: Any, models: list, limit: int | None = None) -> list[int]:
     if not models:
         return []
     key = ("types", tuple(m._meta.label for m in models), limit)
@@ -196,7 +201,7 @@ def _types_present(user, models: list, limit: int | None = None) -> list[int]:
 
 
 @receiver(setting_changed)
-def _forget_compiled(**kwargs) -> None:
+def _forget_compiled(**kwargs: Any) -> None:
     # A plugin's devices_for_user may read settings (mfa_oauth.sms: SMS_ENABLED).
     _compiled.clear()
 

@@ -7,7 +7,11 @@ browsers send ``Origin: null`` on form posts, which Django's CSRF protection rig
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+
+from .conf import settings as mfa_settings
 
 DEFAULT_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -16,9 +20,10 @@ DEFAULT_CSP = (
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Any) -> None:
         self.get_response = get_response
-        self.csp = getattr(settings, "MFA_OAUTH_CSP", DEFAULT_CSP)
+        csp = mfa_settings.CSP  # MFA_OAUTH["CSP"]; None: the strict default, "": no header
+        self.csp = DEFAULT_CSP if csp is None else csp
         # Never "no-referrer" by default: Chromium then sends "Origin: null" on same-site form POSTs,
         # which Django's CSRF origin check refuses. same-origin still sends nothing cross-origin.
         self.referrer_policy = getattr(settings, "SECURE_REFERRER_POLICY", None) or "same-origin"

@@ -18,13 +18,13 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import resolve_url
 from django.utils.translation import gettext as _
 
 from .conf import settings as mfa_settings
 from .context import AuthContext
-from .redirects import with_next
+from .redirects import see_other, with_next
 
 
 class PendingSessionExpired(Exception):
@@ -56,22 +56,20 @@ def _login_url(next_url: str) -> str:
     return with_next(resolve_url(settings.LOGIN_URL), next_url)
 
 
-def _end_session(request) -> None:
+def _end_session(request: HttpRequest) -> None:
     if request.user.is_authenticated:
         logout(request)  # a new, empty session: nothing of the half-authenticated one survives
     # Django's default message storage tries a cookie first, so the message outlives the flush.
     messages.warning(request, message())
 
 
-def restart(request, next_url: str) -> HttpResponse:
+def restart(request: HttpRequest, next_url: str) -> HttpResponse:
     """Log out and send the browser to the login page, ``next`` kept (a 303, also after a POST)."""
     _end_session(request)
-    response = HttpResponse(status=303)
-    response["Location"] = _login_url(next_url)
-    return response
+    return see_other(_login_url(next_url))
 
 
-def restart_json(request, next_url: str) -> JsonResponse:
+def restart_json(request: HttpRequest, next_url: str) -> JsonResponse:
     """:func:`restart` for a script: 401, the message, and where to sign in again."""
     _end_session(request)
     return JsonResponse({"error": message(), "redirect": _login_url(next_url)}, status=401)

@@ -9,13 +9,23 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.http import HttpRequest
+
 from . import pending
+from .adapter import get_adapter
 from .conf import settings as mfa_settings
-from .context import LEVEL_MFA, LEVEL_PASSWORD, REMEMBERED_METHOD, AuthContext, add_factor, level_for_acr
+from .context import (
+    LEVEL_MFA,
+    LEVEL_PASSWORD,
+    REMEMBERED_METHOD,
+    AuthContext,
+    Factor,
+    add_factor,
+    level_for_acr,
+)
 from .enrollment import methods_at
 from .methods import confirmed_devices, method_of
 from .models import ClientPolicy, MFAMode
@@ -51,7 +61,7 @@ class EffectivePolicy:
     allowed_methods: tuple[str, ...] = ()
 
     @classmethod
-    def for_application(cls, application) -> EffectivePolicy:
+    def for_application(cls, application: Any) -> EffectivePolicy:
         try:
             policy = application.mfa_policy
         except (ClientPolicy.DoesNotExist, AttributeError):
@@ -78,7 +88,7 @@ class AuthRequest:
     errors: tuple[str, ...] = field(default_factory=tuple)
 
     @classmethod
-    def from_params(cls, params) -> AuthRequest:
+    def from_params(cls, params: Any) -> AuthRequest:
         errors = []
         prompt = frozenset(params.get("prompt", "").split())
         max_age = None
@@ -133,65 +143,98 @@ def _essential_acr(raw_claims: Any) -> tuple[tuple[str, ...], str]:
 
 def evaluate(
     *,
-    user,
+    user: Any,
     context: AuthContext | None,
     policy: EffectivePolicy,
     auth_request: AuthRequest,
     now: int | None = None,
-    devices: list | None = None,
+    devices: list[Any] | None = None,
 ) -> Decision:
+    """What the request needs from this session, in four named steps: the request and the login
+    (:func:`_login_decision`), the level required (:func:`required_level`), whether the session meets
+    it (:func:`_satisfied`), and otherwise the way there (:func:`_way_to_level`)."""
     now = int(now or time.time())
+    early = _login_decision(user, context, auth_request, now)
+    if early is not None or context is None:
+        return early or Decision(Outcome.LOGIN, reason="not logged in")
+    factors = _UserDevices(user, devices, policy.allowed_methods)
+    required = required_level(policy, context, auth_request, factors)
+    if _satisfied(policy, context, required, now):
+        return Decision(Outcome.SATISFIED, required_level=required, allowed_methods=policy.allowed_methods)
+    return _way_to_level(context, required, factors, now)
+
+
+def _login_decision(user: Any, context: AuthContext | None, auth_request: AuthRequest, now: int) -> Decision | None:
+    """INVALID for a malformed request, LOGIN without a login or past ``max_age``; None: go on."""
     if auth_request.errors:
         return Decision(Outcome.INVALID, reason="; ".join(auth_request.errors))
     if user is None or not user.is_authenticated or context is None:
         return Decision(Outcome.LOGIN, reason="not logged in")
     if auth_request.max_age is not None and now - context.auth_time > auth_request.max_age:
         return Decision(Outcome.LOGIN, reason="authentication older than max_age")
-    allowed = policy.allowed_methods
-    cache: dict[str, list] = {}
+    return None
 
-    def enrolled() -> list:
-        # Loaded only when the answer depends on it: the hot path (a session that already
-        # passed its second factor) costs no device queries.
-        if "enrolled" not in cache:
-            cache["enrolled"] = confirmed_devices(user) if devices is None else list(devices)
-        return cache["enrolled"]
 
-    def usable() -> list:
-        return [d for d in enrolled() if not allowed or method_of(d).name in allowed]
+class _UserDevices:
+    """The user's confirmed devices, loaded only when the answer depends on them: the hot path (a
+    session that already passed its second factor) costs no device queries."""
 
+    def __init__(self, user: Any, devices: list[Any] | None, allowed: tuple[str, ...]) -> None:
+        self.user = user
+        self.allowed = allowed
+        self._enrolled = None if devices is None else list(devices)
+
+    def enrolled(self) -> list[Any]:
+        if self._enrolled is None:
+            self._enrolled = confirmed_devices(self.user)
+        return self._enrolled
+
+    def usable(self) -> list[Any]:
+        return [d for d in self.enrolled() if not self.allowed or method_of(d).name in self.allowed]
+
+
+def required_level(
+    policy: EffectivePolicy, context: AuthContext, auth_request: AuthRequest, factors: _UserDevices
+) -> int:
+    """The level the client's policy and the request's ``acr_values``/essential ``acr`` demand."""
     required = policy.min_level
     if policy.mode == MFAMode.ALWAYS:
         required = max(required, LEVEL_MFA)
-    elif policy.mode == MFAMode.WHEN_ENROLLED and required < LEVEL_MFA and (context.level >= LEVEL_MFA or enrolled()):
+    elif (
+        policy.mode == MFAMode.WHEN_ENROLLED
+        and required < LEVEL_MFA
+        and (context.level >= LEVEL_MFA or factors.enrolled())
+    ):
         # Any factor of the user, allowed here or not (docs/security.md, "Allowed methods"): a user
         # whose factors this client does not accept passes an allowed one, enrolls one, or is
         # refused, never waved through on the password.
         required = LEVEL_MFA
-    requested = auth_request.requested_level()
-    if requested is not None:
-        required = max(required, requested)
-    essential = auth_request.essential_level()
-    if essential is not None:
-        required = max(required, essential)
+    asked = [level for level in (auth_request.requested_level(), auth_request.essential_level()) if level is not None]
+    return max([required, *asked])
 
+
+def _satisfied(policy: EffectivePolicy, context: AuthContext, required: int, now: int) -> bool:
+    """The session reaches ``required``, recently enough for ``max_mfa_age``, with allowed methods."""
+    if required <= LEVEL_PASSWORD:
+        return True
     fresh_enough = True
     if policy.max_mfa_age is not None and required >= LEVEL_MFA:
         mfa_time = context.mfa_time
         fresh_enough = mfa_time is not None and now - mfa_time <= policy.max_mfa_age
+    return context.level >= required and fresh_enough and _methods_allowed(context, policy.allowed_methods, required)
 
-    if context.level >= required and fresh_enough and _methods_allowed(context, allowed, required):
-        return Decision(Outcome.SATISFIED, required_level=required, allowed_methods=allowed)
 
-    if required <= LEVEL_PASSWORD:
-        return Decision(Outcome.SATISFIED, required_level=required, allowed_methods=allowed)
+def _way_to_level(context: AuthContext, required: int, factors: _UserDevices, now: int) -> Decision:
+    """For a session below ``required``: the challenge, enrollment, a new login, or UNMET."""
+    allowed = factors.allowed
     if pending.expired(context, now):
         # The half-authenticated state expires (docs/security.md, "The half-authenticated state"):
         # start again from the password.
         return Decision(Outcome.LOGIN, required_level=required, reason="second factor not given in time")
-    if any(method_of(d).level >= required for d in usable()):
+    usable = factors.usable()
+    if any(method_of(d).level >= required for d in usable):
         return Decision(Outcome.SECOND_FACTOR, required_level=required, allowed_methods=allowed)
-    if not usable() and required == LEVEL_MFA and _enrollable(allowed):
+    if not usable and required == LEVEL_MFA and _enrollable(allowed):
         return Decision(Outcome.ENROLL, required_level=required, allowed_methods=allowed)
     return Decision(
         Outcome.UNMET,
@@ -214,30 +257,18 @@ def _methods_allowed(context: AuthContext, allowed: tuple[str, ...], required: i
 
 
 # --- second-factor substitutes ---------------------------------------------------------------
-# A feature app (mfa_oauth.trust: "remember this browser") may satisfy a SECOND_FACTOR decision
-# without a challenge. Each substitute is called as ``fn(request, *, application, policy,
-# auth_request, decision)`` and returns a Factor to record in the session, or None. The gate
-# re-evaluates afterwards, so a substitute can never lower what the policy demands.
-_second_factor_substitutes: list[Callable[..., Any]] = []
-
-
-def register_second_factor_substitute(fn: Callable[..., Any]) -> None:
-    if fn not in _second_factor_substitutes:
-        _second_factor_substitutes.append(fn)
-
-
-def substitute_second_factor(request, **kwargs: Any):
-    for fn in _second_factor_substitutes:
-        factor = fn(request, **kwargs)
-        if factor is not None:
-            return factor
-    return None
+# The adapter (mfa_oauth.trust's "remember this browser" by default) may satisfy a SECOND_FACTOR
+# decision without a challenge: DefaultMFAOAuthAdapter.substitute_second_factor returns a Factor to
+# record in the session, or None. The gate re-evaluates afterwards, so a substitute can never lower
+# what the policy demands.
+def substitute_second_factor(request: Any, **kwargs: Any) -> Factor | None:
+    return get_adapter().substitute_second_factor(request, **kwargs)
 
 
 def gate_decision(
-    request,
+    request: HttpRequest,
     *,
-    application,
+    application: Any,
     context: AuthContext | None,
     policy: EffectivePolicy,
     auth_request: AuthRequest,
@@ -258,7 +289,7 @@ def gate_decision(
             request, application=application, policy=policy, auth_request=auth_request, decision=decision
         )
         if factor is not None:
-            if not any(f.method == REMEMBERED_METHOD for f in session_context.factors):
+            if session_context is not None and not any(f.method == REMEMBERED_METHOD for f in session_context.factors):
                 add_factor(request, factor)  # new session id: the upgrade is never fixated
             context = context.with_factor(factor)
             decision = evaluate(user=user, context=context, policy=policy, auth_request=auth_request)

@@ -1,14 +1,17 @@
 """Start a fresh authentication context whenever Django logs a user in."""
 
+from typing import Any
+
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
+from django.http import HttpRequest
 
 from .context import SESSION_KEY, AuthContext
 from .oauth import reauthentication
 
 
 @receiver(user_logged_in, dispatch_uid="mfa_oauth.start_context")
-def start_context_on_login(sender, request, user, **kwargs) -> None:
+def start_context_on_login(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     if request is None or not hasattr(request, "session"):
         return
     # A login that proved more than a password (a passkey) says so with request.mfa_oauth_login_factor.

@@ -5,11 +5,12 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 
 
-def safe_next(request, candidate: str | None, default: str | None = None) -> str:
+def safe_next(request: HttpRequest, candidate: str | None, default: str | None = None) -> str:
     if (
         candidate
         and len(candidate) <= 4096
@@ -25,3 +26,11 @@ def safe_next(request, candidate: str | None, default: str | None = None) -> str
 def with_next(url: str, next_url: str, **extra: str) -> str:
     params = {"next": next_url, **{k: v for k, v in extra.items() if v not in (None, "")}}
     return f"{url}?{urlencode(params)}"
+
+
+def see_other(url: str) -> HttpResponse:
+    """A 303 See Other to ``url``: the browser follows with a GET (RFC 9110 §15.4.4), so a POST that
+    carried a code is never replayed, as a 307 would (RFC 9700 §4.12)."""
+    response = HttpResponse(status=303)
+    response["Location"] = url
+    return response

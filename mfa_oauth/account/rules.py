@@ -9,6 +9,7 @@ that must remain, and they cannot be removed when they are all that is left.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -22,7 +23,7 @@ from ..models import MFAMode
 RECOVERY_METHODS = ("backup_code",)
 
 
-def is_recovery(device) -> bool:
+def is_recovery(device: Any) -> bool:
     return method_of(device).name in RECOVERY_METHODS
 
 
@@ -32,7 +33,7 @@ class Requirement:
     reason: str = ""
 
 
-def requirement(user) -> Requirement:
+def requirement(user: Any) -> Requirement:
     """Whether ``user`` must keep a second factor, and a sentence saying why."""
     if mfa_settings.DEFAULT_MFA_MODE == MFAMode.ALWAYS:
         return Requirement(True, _("This site requires a second factor for every account."))
@@ -57,7 +58,7 @@ def requirement(user) -> Requirement:
     return Requirement(True, _("You use %(clients)s, which requires a second factor.") % {"clients": ", ".join(names)})
 
 
-def removal_refusal(user, device) -> str | None:
+def removal_refusal(user: Any, device: Any) -> str | None:
     """None when ``device`` may be removed; otherwise the explanation shown to the user."""
     others = [d for d in confirmed_devices(user) if d.persistent_id != device.persistent_id]
     primary_left = [d for d in others if not is_recovery(d)]

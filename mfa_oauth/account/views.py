@@ -6,12 +6,13 @@ session); every change needs a *fresh* second factor (``fresh_mfa_required``, FR
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.http import HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -21,6 +22,7 @@ from django.views.decorators.http import require_POST
 from django_otp import devices_for_user
 from django_otp.models import Device
 
+from ..adapter import get_adapter, get_form_class
 from ..backup_codes import flows as backup_flows
 from ..backup_codes import sealing
 from ..backup_codes.models import BackupCodeDevice
@@ -28,10 +30,9 @@ from ..conf import settings as mfa_settings
 from ..enrollment import available
 from ..freshness import complete_sign_in_required, fresh_mfa_required
 from ..methods import confirmed_devices, method_of
-from ..redirects import safe_next, with_next
+from ..redirects import safe_next, see_other, with_next
 from ..signals import factor_removed, factor_renamed
-from .forms import RenameForm
-from .rules import is_recovery, removal_refusal, requirement
+from .rules import is_recovery, requirement
 
 # The one-time id of the download form of the set just shown (never the codes: they are sealed in
 # the page, mfa_oauth.backup_codes.sealing).
@@ -42,13 +43,7 @@ def _security_url() -> str:
     return reverse("mfa_oauth_account:security")
 
 
-def _see_other(url: str) -> HttpResponse:
-    response = HttpResponse(status=303)
-    response["Location"] = url
-    return response
-
-
-def _own_device(request, persistent_id: str, *, pending_ok: bool = False) -> Device | None:
+def _own_device(request: HttpRequest, persistent_id: str, *, pending_ok: bool = False) -> Device | None:
     if not persistent_id or len(persistent_id) > 200:
         return None
     try:
@@ -63,14 +58,14 @@ def _own_device(request, persistent_id: str, *, pending_ok: bool = False) -> Dev
     return device
 
 
-def _verification_url(device) -> str:
+def _verification_url(device: Any) -> str:
     """Where the user verifies an unconfirmed device, if its factor offers that (the SMS factor
     does, for numbers an operator entered or that the user left unverified): "" otherwise."""
     url = getattr(device, "verification_url", None)
     return url() if callable(url) else ""
 
 
-def pending_entries(user) -> list[dict]:
+def pending_entries(user: Any) -> list[dict]:
     """The user's unconfirmed devices that can still be verified.
 
     All devices, not ``confirmed=False``: a factor may count an unconfirmed device as usable
@@ -83,11 +78,11 @@ def pending_entries(user) -> list[dict]:
     return entries
 
 
-def _prefix(device) -> str:
+def _prefix(device: Any) -> str:
     return device.persistent_id.replace(".", "-").replace("/", "-")
 
 
-def _entry(device) -> dict:
+def _entry(device: Any) -> dict:
     method = method_of(device)
     return {
         "device": device,
@@ -96,13 +91,13 @@ def _entry(device) -> dict:
         "created_at": getattr(device, "created_at", None),
         "last_used_at": getattr(device, "last_used_at", None),
         "remaining": device.remaining if isinstance(device, BackupCodeDevice) else None,
-        "rename_form": RenameForm(initial={"name": device.name}, prefix=_prefix(device)),
+        "rename_form": get_form_class("rename")(initial={"name": device.name}, prefix=_prefix(device)),
     }
 
 
 @never_cache
 @complete_sign_in_required
-def security(request):
+def security(request: HttpRequest) -> HttpResponse:
     devices = [d for d in confirmed_devices(request.user) if d.confirmed]
     entries = [_entry(d) for d in devices]
     rule = requirement(request.user)
@@ -133,18 +128,18 @@ def security(request):
 
 
 @fresh_mfa_required(reason=gettext_lazy("rename this factor"))
-def rename(request, persistent_id: str):
+def rename(request: HttpRequest, persistent_id: str) -> HttpResponse:
     if request.method != "POST":
         # Back from the step-up with a GET: the form lives on the security page.
-        return _see_other(_security_url())
+        return see_other(_security_url())
     device = _own_device(request, persistent_id)
     if device is None:
         messages.error(request, _("That factor is not one of yours."))
-        return _see_other(_security_url())
-    form = RenameForm(request.POST, prefix=_prefix(device))
+        return see_other(_security_url())
+    form = get_form_class("rename")(request.POST, prefix=_prefix(device))
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("name", [_("Choose another name.")])))
-        return _see_other(_security_url())
+        messages.error(request, " ".join(str(e) for e in form.errors.get("name", [_("Choose another name.")])))
+        return see_other(_security_url())
     old_name, new_name = device.name, form.cleaned_data["name"]
     if new_name != old_name:
         type(device).objects.filter(pk=device.pk).update(name=new_name)
@@ -159,7 +154,7 @@ def rename(request, persistent_id: str):
             new_name=new_name,
         )
     messages.success(request, _("Renamed to “%(name)s”.") % {"name": new_name})
-    return _see_other(_security_url())
+    return see_other(_security_url())
 
 
 @never_cache
@@ -170,9 +165,9 @@ def remove(request, persistent_id: str):
     device = _own_device(request, persistent_id, pending_ok=True)
     if device is None:
         messages.error(request, _("That factor is not one of yours."))
-        return _see_other(_security_url())
+        return see_other(_security_url())
     # An unconfirmed device protects nothing, so removing it is never refused.
-    refusal = removal_refusal(request.user, device) if device.confirmed else None
+    refusal = get_adapter().get_removal_refusal(request.user, device) if device.confirmed else None
     if request.method == "GET" or refusal:
         return render(
             request,
@@ -183,7 +178,7 @@ def remove(request, persistent_id: str):
     with transaction.atomic():
         # The user row lock serialises two removals racing to leave no factor behind.
         get_user_model()._default_manager.select_for_update().filter(pk=request.user.pk).first()
-        refusal = removal_refusal(request.user, device) if device.confirmed else None
+        refusal = get_adapter().get_removal_refusal(request.user, device) if device.confirmed else None
         if refusal is None:
             pk = device.pk
             device.delete()
@@ -202,7 +197,7 @@ def remove(request, persistent_id: str):
             request, "mfa_oauth/account/remove.html", {"entry": _entry(device), "refusal": refusal}, status=409
         )
     messages.success(request, _("Removed. It can no longer be used to sign in."))
-    return _see_other(_security_url())
+    return see_other(_security_url())
 
 
 @never_cache
@@ -216,7 +211,7 @@ def backup_codes(request):
         return render(request, "mfa_oauth/account/backup_codes_confirm.html", {"existing": existing})
     if not any(not is_recovery(d) for d in confirmed_devices(request.user)):
         messages.error(request, _("Add an authenticator app or another factor first: backup codes back one up."))
-        return _see_other(_security_url())
+        return see_other(_security_url())
     codes = backup_flows.generate(request.user, request=request)
     # Shown in this response only; the download form carries them sealed, the session only the
     # form's one-time id (docs/security.md "Backup codes").
@@ -230,7 +225,7 @@ def backup_codes(request):
 
 @never_cache
 @complete_sign_in_required
-def backup_codes_download(request):
+def backup_codes_download(request: HttpRequest) -> HttpResponse:
     """The codes just shown, once, as a text file, from the seal the page's form posts back.
 
     No fresh second factor is asked here: the download reveals nothing the page did not show, and
@@ -245,7 +240,7 @@ def backup_codes_download(request):
         messages.error(
             request, _("Those codes can no longer be downloaded. Create a new set if you did not save them.")
         )
-        return _see_other(_security_url())
+        return see_other(_security_url())
     request.session.pop(DOWNLOAD_ID_KEY, None)  # once
     username = request.user.get_username()
     lines = [
@@ -263,6 +258,6 @@ def backup_codes_download(request):
 
 @require_POST
 @complete_sign_in_required
-def backup_codes_done(request):
+def backup_codes_done(request: HttpRequest) -> HttpResponse:
     request.session.pop(DOWNLOAD_ID_KEY, None)  # the page's download form stops working
-    return _see_other(_security_url())
+    return see_other(_security_url())

@@ -1,6 +1,9 @@
 """The audit log in the admin: filter and search, never add, change or delete."""
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from .models import AuthEvent
 
@@ -32,11 +35,11 @@ class AuthEventAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
+from django.http import HttpRequest
 
 from .. import signals
 from .models import EventKind
@@ -11,7 +14,7 @@ from .recorder import record
 
 
 @receiver(user_logged_in, dispatch_uid="mfa_oauth.audit.login")
-def on_login(sender, request, user, **kwargs) -> None:
+def on_login(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     factor = getattr(request, "mfa_oauth_login_factor", None) if request is not None else None
     record(
         EventKind.LOGIN_SUCCEEDED,
@@ -24,7 +27,7 @@ def on_login(sender, request, user, **kwargs) -> None:
 
 
 @receiver(user_login_failed, dispatch_uid="mfa_oauth.audit.login_failed")
-def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
+def on_login_failed(sender: Any, credentials: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
     # Django has already masked the password in ``credentials``; only the name is kept.
     from django.contrib.auth import get_user_model
 
@@ -38,14 +41,29 @@ def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
 
 
 @receiver(signals.challenge_sent, dispatch_uid="mfa_oauth.audit.challenge_sent")
-def on_challenge_sent(sender, request=None, user=None, device=None, method="", **kwargs) -> None:
+def on_challenge_sent(
+    sender: Any,
+    request: HttpRequest | None = None,
+    user: Any = None,
+    device: Any = None,
+    method: Any = "",
+    **kwargs: Any,
+) -> None:
     # purpose: "test" (an operator's test message), "enroll" (verifying a number); absent at sign-in.
     detail = {"purpose": kwargs["purpose"]} if kwargs.get("purpose") else {}
     record(EventKind.CHALLENGE_SENT, request=request, user=user, device=device, method=method, detail=detail)
 
 
 @receiver(signals.second_factor_verified, dispatch_uid="mfa_oauth.audit.verified")
-def on_verified(sender, request=None, user=None, device=None, method="", context=None, **kwargs) -> None:
+def on_verified(
+    sender: Any,
+    request: HttpRequest | None = None,
+    user: Any = None,
+    device: Any = None,
+    method: Any = "",
+    context: Any = None,
+    **kwargs: Any,
+) -> None:
     if method == "backup_code":
         return  # written once, as BACKUP_CODE_USED (see on_backup_code_used)
     record(
@@ -60,7 +78,14 @@ def on_verified(sender, request=None, user=None, device=None, method="", context
 
 
 @receiver(signals.backup_code_used, dispatch_uid="mfa_oauth.audit.backup_code_used")
-def on_backup_code_used(sender, request=None, user=None, device=None, remaining=None, **kwargs) -> None:
+def on_backup_code_used(
+    sender: Any,
+    request: HttpRequest | None = None,
+    user: Any = None,
+    device: Any = None,
+    remaining: Any = None,
+    **kwargs: Any,
+) -> None:
     context = kwargs.get("context")
     record(
         EventKind.BACKUP_CODE_USED,
@@ -75,7 +100,15 @@ def on_backup_code_used(sender, request=None, user=None, device=None, remaining=
 
 
 @receiver(signals.second_factor_failed, dispatch_uid="mfa_oauth.audit.failed")
-def on_failed(sender, request=None, user=None, device=None, method="", failure_count=None, **kwargs) -> None:
+def on_failed(
+    sender: Any,
+    request: HttpRequest | None = None,
+    user: Any = None,
+    device: Any = None,
+    method: Any = "",
+    failure_count: Any = None,
+    **kwargs: Any,
+) -> None:
     if failure_count is None and user is not None:
         from .. import lockout
 
@@ -91,7 +124,15 @@ def on_failed(sender, request=None, user=None, device=None, method="", failure_c
 
 
 @receiver(signals.second_factor_locked, dispatch_uid="mfa_oauth.audit.locked")
-def on_locked(sender, request=None, user=None, failure_count=None, locked_until=None, level=None, **kwargs) -> None:
+def on_locked(
+    sender: Any,
+    request: HttpRequest | None = None,
+    user: Any = None,
+    failure_count: Any = None,
+    locked_until: Any = None,
+    level: Any = None,
+    **kwargs: Any,
+) -> None:
     detail = {"failure_count": failure_count}
     if level is not None:  # a timed lock (mfa_oauth.lockout): which one since the last success, its end
         detail.update(level=level, locked_until=locked_until.isoformat() if locked_until else None)
@@ -99,12 +140,21 @@ def on_locked(sender, request=None, user=None, failure_count=None, locked_until=
 
 
 @receiver(signals.second_factor_unlocked, dispatch_uid="mfa_oauth.audit.unlocked")
-def on_unlocked(sender, request=None, user=None, unlocked_by=None, **kwargs) -> None:
+def on_unlocked(
+    sender: Any, request: HttpRequest | None = None, user: Any = None, unlocked_by: Any = None, **kwargs: Any
+) -> None:
     record(EventKind.UNLOCKED, request=request, user=user, actor=unlocked_by)
 
 
 def _factor_changed(kind: str):
-    def receive(sender, request=None, user=None, device=None, method="", **kwargs) -> None:
+    def receive(
+        sender: Any,
+        request: HttpRequest | None = None,
+        user: Any = None,
+        device: Any = None,
+        method: Any = "",
+        **kwargs: Any,
+    ) -> None:
         record(
             kind,
             request=request,
@@ -125,7 +175,14 @@ signals.factor_removed.connect(on_factor_removed, dispatch_uid="mfa_oauth.audit.
 
 
 @receiver(signals.factor_renamed, dispatch_uid="mfa_oauth.audit.factor_renamed")
-def on_factor_renamed(sender, request=None, user=None, device=None, method="", **kwargs) -> None:
+def on_factor_renamed(
+    sender: Any,
+    request: HttpRequest | None = None,
+    user: Any = None,
+    device: Any = None,
+    method: Any = "",
+    **kwargs: Any,
+) -> None:
     record(
         EventKind.FACTOR_RENAMED,
         request=request,
@@ -137,7 +194,9 @@ def on_factor_renamed(sender, request=None, user=None, device=None, method="", *
 
 
 @receiver(signals.backup_codes_generated, dispatch_uid="mfa_oauth.audit.backup_codes_generated")
-def on_backup_codes_generated(sender, request=None, user=None, count=None, **kwargs) -> None:
+def on_backup_codes_generated(
+    sender: Any, request: HttpRequest | None = None, user: Any = None, count: Any = None, **kwargs: Any
+) -> None:
     record(
         EventKind.BACKUP_CODES_GENERATED,
         request=request,
@@ -149,7 +208,15 @@ def on_backup_codes_generated(sender, request=None, user=None, count=None, **kwa
 
 
 @receiver(signals.tokens_issued, dispatch_uid="mfa_oauth.audit.tokens_issued")
-def on_tokens_issued(sender, request=None, user=None, application=None, acr="", amr=(), **kwargs) -> None:
+def on_tokens_issued(
+    sender: Any,
+    request: HttpRequest | None = None,
+    user: Any = None,
+    application: Any = None,
+    acr: Any = "",
+    amr: Any = (),
+    **kwargs: Any,
+) -> None:
     record(
         EventKind.TOKENS_ISSUED,
         request=request,
@@ -161,11 +228,18 @@ def on_tokens_issued(sender, request=None, user=None, application=None, acr="", 
     )
 
 
-def _source(kwargs) -> dict:
+def _source(kwargs: Any) -> dict:
     return {"source": kwargs["source"]} if kwargs.get("source") else {}
 
 
-def on_clone_suspected(sender, request=None, user=None, device=None, method="", **kwargs) -> None:
+def on_clone_suspected(
+    sender: Any,
+    request: HttpRequest | None = None,
+    user: Any = None,
+    device: Any = None,
+    method: Any = "",
+    **kwargs: Any,
+) -> None:
     record(
         EventKind.CLONE_SUSPECTED,
         request=request,

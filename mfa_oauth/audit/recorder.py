@@ -6,26 +6,28 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from ..client_ip import client_ip as shared_client_ip
+from django.http import HttpRequest
+
+from ..adapter import get_adapter
 from ..signals import audit_event_recorded
 from .models import AuthEvent
 
 logger = logging.getLogger("mfa_oauth.audit")
 
 
-def client_ip(request) -> str | None:
+def client_ip(request: HttpRequest | None) -> str | None:
     """REMOTE_ADDR, or the trusted proxy's X-Forwarded-For entry (mfa_oauth.client_ip)."""
-    return shared_client_ip(request)
+    return get_adapter().get_client_ip(request)
 
 
 def record(
     kind: str,
     *,
-    request=None,
-    user=None,
+    request: HttpRequest | None = None,
+    user: Any = None,
     username: str = "",
-    actor=None,
-    device=None,
+    actor: Any = None,
+    device: Any = None,
     method: str = "",
     client_id: str = "",
     acr: str = "",

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 
+from ..conf import settings as mfa_settings
 from ..methods import Method
 from . import hashing
 
@@ -29,9 +30,7 @@ class BackupCodeDevice(TimestampMixin, ThrottlingMixin, Device):
         verbose_name = _("backup code set")
 
     def get_throttle_factor(self) -> int:
-        from django.conf import settings
-
-        return getattr(settings, "OTP_BACKUP_CODE_THROTTLE_FACTOR", 1)
+        return int(mfa_settings.BACKUP_CODE_THROTTLE_FACTOR)
 
     @property
     def remaining(self) -> int:
@@ -39,7 +38,7 @@ class BackupCodeDevice(TimestampMixin, ThrottlingMixin, Device):
 
     def regenerate(self, count: int) -> list[str]:
         """Replace the whole set; returns the new codes, the only time they exist in clear."""
-        plain = []
+        plain: list[str] = []
         lookups: set[str] = set()
         rows = []
         while len(plain) < count:
@@ -64,7 +63,12 @@ class BackupCodeDevice(TimestampMixin, ThrottlingMixin, Device):
         code = self.codes.filter(lookup=lookup, used_at__isnull=True).first()
         ok = hashing.check(secret, code.hash if code else hashing.DUMMY) and code is not None
         # The conditional update makes a code single-use even under concurrent requests.
-        if ok and BackupCode.objects.filter(pk=code.pk, used_at__isnull=True).update(used_at=timezone.now()):
+        claimed = (
+            ok
+            and code is not None
+            and BackupCode.objects.filter(pk=code.pk, used_at__isnull=True).update(used_at=timezone.now())
+        )
+        if claimed:
             self.throttle_reset(commit=False)
             self.set_last_used_timestamp(commit=False)
             self.save()

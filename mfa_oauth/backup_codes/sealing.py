@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
@@ -43,12 +44,12 @@ def new_download_id() -> str:
     return secrets.token_urlsafe(16)
 
 
-def seal(codes: list[str], *, user_id, download_id: str) -> str:
+def seal(codes: list[str], *, user_id: Any, download_id: str) -> str:
     payload = json.dumps({"user": str(user_id), "id": download_id, "codes": list(codes)})
     return _fernet().encrypt(payload.encode()).decode()
 
 
-def unseal(token: str, *, user_id, download_id: str | None) -> list[str] | None:
+def unseal(token: str, *, user_id: Any, download_id: str | None) -> list[str] | None:
     """The codes, when ``token`` was sealed for this user and download id less than DOWNLOAD_TTL
     seconds ago; None for anything else (tampered, expired, another session's, or no id)."""
     if not token or not download_id or len(token) > 4096:

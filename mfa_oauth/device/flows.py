@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from datetime import timezone as dt_timezone
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,7 +22,7 @@ EXPIRED = "expired_token"
 DENIED = "access_denied"
 
 
-def record_approval(device_grant, user, context: AuthContext) -> DeviceGrantAuthentication:
+def record_approval(device_grant: Any, user: Any, context: AuthContext) -> DeviceGrantAuthentication:
     """Freeze the session's authentication onto the device grant (call inside the approval)."""
     record = AuthenticationRecord.objects.create(
         user=user,
@@ -33,7 +34,7 @@ def record_approval(device_grant, user, context: AuthContext) -> DeviceGrantAuth
     return link
 
 
-def redeem(client_id: str | None, device_code: str, request) -> str | None:
+def redeem(client_id: str | None, device_code: str, request: Any) -> str | None:
     """The RFC 8628 status of ``device_code`` for ``client_id``; on success fills the oauthlib request.
 
     Returns None for an unknown code, a code of another client, or one already redeemed

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import fields as dataclass_fields
+from typing import Any, cast
 
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -26,19 +28,22 @@ from oauth2_provider.views import device as dot_device
 
 from mfa_oauth.conf import settings as mfa_settings
 from mfa_oauth.context import get_context
+from mfa_oauth.freshness import password_step_passed
+from mfa_oauth.http import MFAHttpRequest
 from mfa_oauth.policy import AuthRequest, EffectivePolicy, Outcome, gate_decision
 from mfa_oauth.redirects import with_next
 
 from .flows import record_approval
 
 
-def gate(request: HttpRequest, application) -> HttpResponse | None:
+def gate(request: HttpRequest, application: Any) -> HttpResponse | None:
     """None when the session may act for ``application``; otherwise where the browser goes next.
 
     The context the decision was made on is left in ``request.mfa_oauth_context`` for the approval."""
-    if not request.user.is_authenticated or get_context(request) is None:
+    if not password_step_passed(request):
         return redirect_to_login(request.get_full_path())
-    decision, request.mfa_oauth_context = gate_decision(
+    state = cast(MFAHttpRequest, request)  # where the approval finds the gate's answer
+    decision, state.mfa_oauth_context = gate_decision(
         request,
         application=application,
         context=get_context(request),
@@ -47,7 +52,7 @@ def gate(request: HttpRequest, application) -> HttpResponse | None:
     )
     if decision.satisfied:
         # What the approval checks: the gate said yes in this very request (docs/security.md).
-        request.mfa_oauth_gate_approved = True
+        state.mfa_oauth_gate_approved = True
         return None
     back = request.get_full_path()
     if decision.outcome is Outcome.LOGIN:
@@ -88,7 +93,7 @@ class DeviceAuthorizationView(dot_device.DeviceAuthorizationView):
     # Deny by default: every other method (HEAD, PUT, which FormView treats as POST, ...) is a 405.
     http_method_names = ["post"]
 
-    def post(self, request, *args, **kwargs):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         headers, body, status = self.create_device_authorization_response(request)
         if status != 200:
             return JsonResponse(json.loads(body), status=status, headers=headers)
@@ -121,7 +126,7 @@ class DeviceUserCodeView(dot_device.DeviceUserCodeView):
 
     template_name = "mfa_oauth/device/user_code.html"
 
-    def dispatch(self, request, *args, **kwargs):
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         # The client is not known before the code is typed: the site default policy applies here,
         # and the client's own policy again on the approval page.
         return gate(request, None) or super().dispatch(request, *args, **kwargs)
@@ -134,7 +139,7 @@ class DeviceConfirmView(dot_device.DeviceConfirmView):
 
     template_name = "mfa_oauth/device/accept_deny.html"
 
-    def dispatch(self, request, *args, **kwargs):
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         client_id = kwargs.get("client_id", "")
         application = get_application_model().objects.select_related("mfa_policy").filter(client_id=client_id).first()
         return gate(request, application) or super().dispatch(request, *args, **kwargs)
@@ -147,7 +152,11 @@ class DeviceConfirmView(dot_device.DeviceConfirmView):
             raise PermissionDenied("mfa_oauth: device approval without the second-factor gate")
         with transaction.atomic():
             # Frozen in the same transaction as the approval: an approved grant always has its record.
-            record_approval(self.get_object(), self.request.user, self.request.mfa_oauth_context)
+            request = cast(MFAHttpRequest, self.request)
+            context = request.mfa_oauth_context
+            if context is None:  # the gate never says yes without one; refuse rather than record nothing
+                raise PermissionDenied("mfa_oauth: device approval without an authentication context")
+            record_approval(self.get_object(), request.user, context)
             return super().form_valid(form)
 
 

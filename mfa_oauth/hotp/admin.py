@@ -55,7 +55,7 @@ class HOTPDeviceForm(forms.ModelForm):
             )
         return key
 
-    def clean_tolerance(self) -> int:
+    def clean_tolerance(self) -> int | None:
         tolerance = self.cleaned_data.get("tolerance")
         if tolerance is not None and tolerance > max_tolerance():
             raise forms.ValidationError(

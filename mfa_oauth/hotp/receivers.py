@@ -9,6 +9,8 @@ MFA_OAUTH["HOTP_MAX_TOLERANCE"]. The admin form refuses larger values with a mes
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models.signals import post_init, pre_save
 from django.dispatch import receiver
 from django_otp.plugins.otp_hotp.models import HOTPDevice
@@ -21,12 +23,12 @@ def max_tolerance() -> int:
 
 
 @receiver(post_init, sender=HOTPDevice, dispatch_uid="mfa_oauth.hotp.bound_on_load")
-def bound_on_load(sender, instance: HOTPDevice, **kwargs) -> None:
+def bound_on_load(sender: Any, instance: HOTPDevice, **kwargs: Any) -> None:
     bound = max_tolerance()
     if instance.tolerance is not None and instance.tolerance > bound:
         instance.tolerance = bound
 
 
 @receiver(pre_save, sender=HOTPDevice, dispatch_uid="mfa_oauth.hotp.bound_on_save")
-def bound_on_save(sender, instance: HOTPDevice, **kwargs) -> None:
+def bound_on_save(sender: Any, instance: HOTPDevice, **kwargs: Any) -> None:
     bound_on_load(sender, instance)

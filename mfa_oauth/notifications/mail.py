@@ -1,7 +1,8 @@
 """Render and send one notification through Django's email framework.
 
 Templates live at ``mfa_oauth/notifications/<kind>_subject.txt`` and ``<kind>_body.txt``; a project
-overrides them like any other template. Settings (all optional), in ``MFA_OAUTH_NOTIFICATIONS``:
+overrides them like any other template; the adapter's ``send_notification`` may deliver them another
+way. Settings (all optional), in ``MFA_OAUTH["NOTIFICATIONS"]``:
 
 - ``ENABLED`` (default True)
 - ``SITE_NAME`` (default "mfa_oauth"), shown in subject and body
@@ -15,13 +16,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.conf import settings
-from django.core.mail import EmailMessage
-from django.template.loader import render_to_string
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from ..client_ip import client_ip
+from ..adapter import get_adapter
+from ..conf import settings as mfa_settings
 
 logger = logging.getLogger("mfa_oauth.notifications")
 
@@ -29,15 +29,10 @@ KINDS = ("factor_added", "factor_removed", "backup_codes_generated", "backup_cod
 
 
 def _options() -> dict[str, Any]:
-    return {
-        "ENABLED": True,
-        "SITE_NAME": "mfa_oauth",
-        "RECIPIENTS": "",
-        **getattr(settings, "MFA_OAUTH_NOTIFICATIONS", {}),
-    }
+    return dict(mfa_settings.NOTIFICATIONS)
 
 
-def recipients(user) -> list[str]:
+def recipients(user: Any) -> list[str]:
     path = _options()["RECIPIENTS"]
     if path:
         return [a for a in import_string(path)(user) if a]
@@ -45,7 +40,7 @@ def recipients(user) -> list[str]:
     return [email] if email else []
 
 
-def notify(kind: str, user, *, request=None, **context: Any) -> bool:
+def notify(kind: str, user: Any, *, request: HttpRequest | None = None, **context: Any) -> bool:
     """Send the ``kind`` notification to ``user``; False when disabled or there is nobody to tell.
 
     A mail server failure is logged and never breaks the request that caused the notification."""
@@ -60,14 +55,12 @@ def notify(kind: str, user, *, request=None, **context: Any) -> bool:
         "user": user,
         "site_name": options["SITE_NAME"],
         "when": timezone.now(),
-        "ip": client_ip(request) or "",
+        "ip": get_adapter().get_client_ip(request) or "",
         "user_agent": meta.get("HTTP_USER_AGENT", "")[:200],
         **context,
     }
-    subject = " ".join(render_to_string(f"mfa_oauth/notifications/{kind}_subject.txt", context).split())
-    body = render_to_string(f"mfa_oauth/notifications/{kind}_body.txt", context)
     try:
-        EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, to).send()
+        get_adapter().send_notification(kind, user, to=to, context=context, request=request)
     except Exception:  # SMTP errors come in many types; a notification must never fail the request
         logger.exception("could not send the %s notification to user %s", kind, getattr(user, "pk", None))
         return False

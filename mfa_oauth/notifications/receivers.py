@@ -2,42 +2,69 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.dispatch import receiver
+from django.http import HttpRequest
 
 from .. import signals
 from ..methods import method_of
 from .mail import notify
 
 
-def _label(device, method: str) -> str:
+def _label(device: Any, method: str) -> str:
     return method_of(device).label if device is not None else method
 
 
 @receiver(signals.factor_added, dispatch_uid="mfa_oauth.notifications.factor_added")
-def on_factor_added(sender, request=None, user=None, device=None, method="", **kwargs) -> None:
+def on_factor_added(
+    sender: Any,
+    request: HttpRequest | None = None,
+    user: Any = None,
+    device: Any = None,
+    method: Any = "",
+    **kwargs: Any,
+) -> None:
     if kwargs.get("notify", True):
         notify("factor_added", user, request=request, device=device, method_label=_label(device, method))
 
 
 @receiver(signals.factor_removed, dispatch_uid="mfa_oauth.notifications.factor_removed")
-def on_factor_removed(sender, request=None, user=None, device=None, method="", **kwargs) -> None:
+def on_factor_removed(
+    sender: Any,
+    request: HttpRequest | None = None,
+    user: Any = None,
+    device: Any = None,
+    method: Any = "",
+    **kwargs: Any,
+) -> None:
     if kwargs.get("notify", True):
         notify("factor_removed", user, request=request, device=device, method_label=_label(device, method))
 
 
 @receiver(signals.backup_codes_generated, dispatch_uid="mfa_oauth.notifications.backup_codes_generated")
-def on_backup_codes_generated(sender, request=None, user=None, count=None, **kwargs) -> None:
+def on_backup_codes_generated(
+    sender: Any, request: HttpRequest | None = None, user: Any = None, count: Any = None, **kwargs: Any
+) -> None:
     notify("backup_codes_generated", user, request=request, count=count)
 
 
 @receiver(signals.backup_code_used, dispatch_uid="mfa_oauth.notifications.backup_code_used")
-def on_backup_code_used(sender, request=None, user=None, remaining=None, **kwargs) -> None:
+def on_backup_code_used(
+    sender: Any, request: HttpRequest | None = None, user: Any = None, remaining: Any = None, **kwargs: Any
+) -> None:
     notify("backup_code_used", user, request=request, remaining=remaining)
 
 
 @receiver(signals.second_factor_locked, dispatch_uid="mfa_oauth.notifications.locked")
 def on_locked(
-    sender, request=None, user=None, failure_count=None, locked_until=None, passkey_usable=False, **kwargs
+    sender: Any,
+    request: HttpRequest | None = None,
+    user: Any = None,
+    failure_count: Any = None,
+    locked_until: Any = None,
+    passkey_usable: Any = False,
+    **kwargs: Any,
 ) -> None:
     # Sent once for each lock that starts (mfa_oauth.lockout), so the owner hears of every window.
     notify(

@@ -20,6 +20,7 @@ A mixin of the validator (DOT's ``OAUTH2_VALIDATOR_CLASS`` extension point; oaut
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from oauthlib.oauth2.rfc6749 import errors
@@ -40,8 +41,8 @@ def revoke_tokens_of_code(code: str) -> int:
             if link.refresh_token.revoked is None:
                 link.refresh_token.revoke()  # DOT's revoke(): the refresh token and its access token
                 revoked += 1
-        for link in AccessTokenAuthentication.objects.select_related("access_token").filter(record=record):
-            link.access_token.revoke()
+        for access in AccessTokenAuthentication.objects.select_related("access_token").filter(record=record):
+            access.access_token.revoke()
             revoked += 1
     if revoked:
         logger.warning("authorization code replayed: %d tokens issued from it revoked (RFC 6749 §4.1.2)", revoked)
@@ -53,7 +54,13 @@ def _had_redirect_uri(request, client) -> bool:
     return "openid" in scopes or len((getattr(client, "redirect_uris", "") or "").split()) > 1
 
 
-class CodeRedemptionRules:
+if TYPE_CHECKING:  # a mixin of the validator: type-check it as DOT's
+    from oauth2_provider.oauth2_validators import OAuth2Validator as _ValidatorBase
+else:
+    _ValidatorBase = object
+
+
+class CodeRedemptionRules(_ValidatorBase):
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
         if super().validate_code(client_id, code, client, request, *args, **kwargs):
             return True

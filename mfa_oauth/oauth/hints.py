@@ -15,11 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.template.response import SimpleTemplateResponse
 from django.utils import translation
+
+_Response = TypeVar("_Response", bound=HttpResponseBase)
 
 MAX_HINT = 4096  # an ID Token is a few hundred bytes; nothing longer is parsed
 MAX_LOGIN_HINT = 150  # Django's username length
@@ -87,7 +91,7 @@ def _language(language: str | None) -> Iterator[None]:
         yield
 
 
-def in_ui_locales(value: str | None, respond: Callable[[], HttpResponse]) -> HttpResponse:
+def in_ui_locales(value: str | None, respond: Callable[[], _Response]) -> _Response:
     """``respond()``, rendered in the language ``ui_locales`` asks for when the site offers it.
 
     A TemplateResponse renders after the view returns, so it is rendered here, inside."""
@@ -101,7 +105,13 @@ def in_ui_locales(value: str | None, respond: Callable[[], HttpResponse]) -> Htt
     return response
 
 
-class LoginHintsMixin:
+if TYPE_CHECKING:  # a mixin for LoginView: type-check it as one
+    from django.contrib.auth.views import LoginView as _LoginViewBase
+else:
+    _LoginViewBase = object
+
+
+class LoginHintsMixin(_LoginViewBase):
     """For a login view: ``login_hint`` prefills the user name, ``ui_locales`` picks the language,
     both read from the authorization request the login continues (``next``)."""
 

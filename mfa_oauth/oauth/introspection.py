@@ -25,9 +25,10 @@ from __future__ import annotations
 import calendar
 import hashlib
 import logging
+from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse
 from oauth2_provider.models import AbstractApplication, get_access_token_model
 from oauth2_provider.views import IntrospectTokenView
 from oauthlib.common import Request as OauthlibRequest
@@ -39,7 +40,7 @@ from .subject import SUBJECT_PAIRWISE, subject_identifier, subject_type_of
 logger = logging.getLogger(__name__)
 
 
-def token_fields(token) -> dict:
+def token_fields(token: Any) -> dict:
     """What DOT's introspection answers for an active token (RFC 7662 §2.2)."""
     data = {"active": True, "scope": token.scope, "exp": int(calendar.timegm(token.expires.timetuple()))}
     if token.application:
@@ -54,7 +55,7 @@ def token_fields(token) -> dict:
 class MFAIntrospectTokenView(IntrospectTokenView):
     caller = None  # the Application that authenticated this request
 
-    def authenticate_client(self, request) -> bool:
+    def authenticate_client(self, request: HttpRequest) -> bool:
         # DOT's OAuthLibCore.authenticate_client answers a bool and drops the oauthlib request that
         # knows which client authenticated: the same two steps, keeping it.
         core = self.get_oauthlib_core()
@@ -75,7 +76,7 @@ class MFAIntrospectTokenView(IntrospectTokenView):
             self.caller = getattr(access_token, "application", None)
         return valid, oauthlib_request
 
-    def unauthenticated_response(self, request, oauthlib_request):
+    def unauthenticated_response(self, request, oauthlib_request=None):
         # RFC 7662 §2.3: a caller whose credentials are invalid gets 401 as in RFC 6749 §5.2.
         return invalid_client()
 

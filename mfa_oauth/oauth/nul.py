@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import HttpRequest, HttpResponseBadRequest, JsonResponse
+from django.http.response import HttpResponseBase
 
 NUL = "\x00"
 DESCRIPTION = "A request parameter contains a NUL character."
@@ -31,11 +33,11 @@ def carries_nul(request: HttpRequest) -> bool:
     return any(NUL in key or any(NUL in value for value in values) for data in sources for key, values in data.lists())
 
 
-def refuse_nul(view: Callable[..., HttpResponse], *, browser: bool = False) -> Callable[..., HttpResponse]:
+def refuse_nul(view: Callable[..., HttpResponseBase], *, browser: bool = False) -> Callable[..., HttpResponseBase]:
     """Wrap an endpoint's view (urls.py): a request carrying NUL gets ``invalid_request``."""
 
     @wraps(view)
-    def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         # A CORS preflight (OPTIONS) looks nothing up: the view answers it without its parameters.
         if request.method != "OPTIONS" and carries_nul(request):
             if browser:

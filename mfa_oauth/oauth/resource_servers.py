@@ -20,6 +20,7 @@ statement.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
@@ -29,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from oauth2_provider.settings import oauth2_settings
 
 
-def validate_audiences(value) -> None:
+def validate_audiences(value: Any) -> None:
     """A list of absolute URIs without fragment (RFC 8707 §2)."""
     if not isinstance(value, list):
         raise ValidationError(_('Enter a list of URIs, e.g. ["https://api.example/"].'))
@@ -50,7 +51,7 @@ class ResourceServer(models.Model):
         related_name="mfa_resource_server",
         help_text=_("The client the resource server authenticates as at the introspection endpoint."),
     )
-    clients = models.ManyToManyField(
+    clients: models.ManyToManyField[Any, Any] = models.ManyToManyField(
         oauth2_settings.APPLICATION_MODEL,
         blank=True,
         related_name="mfa_introspected_by",
@@ -77,7 +78,7 @@ class ResourceServer(models.Model):
 def annotate_for(queryset, caller):
     """``queryset`` of access tokens with what :func:`may_introspect` needs about ``caller``, in
     the same statement (an EXISTS and a scalar subquery)."""
-    pk = getattr(caller, "pk", None)
+    pk: Any = getattr(caller, "pk", None)  # None matches no row: a caller without a pk serves no client
     registrations = ResourceServer.clients.through.objects.filter(
         resourceserver__application_id=pk, application_id=OuterRef("application_id")
     )
@@ -88,7 +89,7 @@ def annotate_for(queryset, caller):
     )
 
 
-def may_introspect(token, caller) -> bool:
+def may_introspect(token: Any, caller: Any) -> bool:
     """Whether ``caller`` may learn about ``token`` (read with :func:`annotate_for`)."""
     if getattr(caller, "pk", None) is None:
         return False

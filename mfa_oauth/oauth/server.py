@@ -26,6 +26,7 @@ shown, never redirected: RFC 6749 §4.1.2.1), the answer is ``unsupported_respon
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from django.apps import apps
 from oauthlib.oauth2.rfc6749 import errors
@@ -43,7 +44,7 @@ _NOT_A_CODE = "unsupported"
 class RefusedResponseType(AuthorizationCodeGrant):
     """The handler for every response type this provider does not accept."""
 
-    def validate_authorization_request(self, request):
+    def validate_authorization_request(self, request: Any) -> None:  # oauthlib's Request
         original = request.response_type
         if original is not None:
             request.response_type = _NOT_A_CODE
@@ -56,7 +57,7 @@ class RefusedResponseType(AuthorizationCodeGrant):
         # Unreachable while oauthlib keeps its checks; refuse rather than fall through.
         raise errors.UnsupportedResponseTypeError(request=request)
 
-    def create_authorization_response(self, request, token_handler):
+    def create_authorization_response(self, request: Any, token_handler: Any) -> None:
         self.validate_authorization_request(request)  # always raises
         raise errors.UnsupportedResponseTypeError(request=request)
 
@@ -67,9 +68,9 @@ class GatedFlows:
     _response_types: dict
     _grant_types: dict
 
-    def _keep_gated_flows(self, request_validator) -> None:
+    def _keep_gated_flows(self, request_validator: Any) -> None:
         self._response_types = {k: v for k, v in self._response_types.items() if k in ACCEPTED_RESPONSE_TYPES}
-        removed = REMOVED_GRANT_TYPES
+        removed: tuple[str, ...] = REMOVED_GRANT_TYPES
         if not apps.is_installed("mfa_oauth.device"):
             # Without mfa_oauth.device no browser approval passes the gate, so no device code may be redeemed.
             removed = (*removed, DEVICE_CODE_GRANT)
@@ -102,7 +103,7 @@ class MFAServer(GatedFlows, OpenIDServer):
     """``OAUTH2_SERVER_CLASS`` and ``OIDC_SERVER_CLASS``: oauthlib's OpenID Connect server (a superset
     of its OAuth 2.0 server; its OIDC grants only act on the ``openid`` scope) with only the gated flows."""
 
-    def __init__(self, request_validator, *args, **kwargs):
+    def __init__(self, request_validator: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(request_validator, *args, **kwargs)
         self._keep_gated_flows(request_validator)
 
@@ -117,7 +118,7 @@ def accepted_flows() -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 @lru_cache(maxsize=8)
-def _flows_of(server_class, validator_class) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _flows_of(server_class: Any, validator_class: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
     server = server_class(validator_class())
     if isinstance(server, GatedFlows):
         return tuple(server.accepted_response_types), tuple(server.accepted_grant_types)

@@ -20,6 +20,7 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors as oauth2_errors
 
 from .. import client_auth, dpop, rar
+from ..adapter import get_adapter
 from ..context import AuthContext, level_for_acr
 from ..fapi import profile as fapi_profile
 from ..models import (
@@ -297,7 +298,7 @@ class MFAOAuth2Validator(CodeRedemptionRules, OAuth2Validator):
         # (OIDC Core §8; mfa_oauth.oauth.subject), the same value in id_token, userinfo and introspection.
         if self._get_additional_claims_is_request_agnostic():
             # A subclass may use DOT's other form, get_additional_claims(self) returning callables.
-            claims = dict(self.get_additional_claims())
+            claims = dict(self.get_additional_claims())  # type: ignore[call-arg]  # the subclass's own signature
         else:
             claims = dict(self.get_additional_claims(request))
         # Set last: no additional claim replaces the subject introspection and the gate also use.
@@ -308,6 +309,10 @@ class MFAOAuth2Validator(CodeRedemptionRules, OAuth2Validator):
         # The user's standard claims through the project's hook (MFA_OAUTH["USER_CLAIMS"], OIDC Core
         # §5.1), and acr/amr/auth_time of the authentication that happened; released by scope below.
         claims = claims_module.user_claims(request.user, request.scopes or ())
+        # The project's adapter may add claims (DefaultMFAOAuthAdapter.get_extra_claims); the subject and
+        # phone_number_verified stay mfa_oauth's, and the record below writes acr/amr/auth_time last.
+        extra = dict(get_adapter().get_extra_claims(request, request.user) or {})
+        claims.update({k: v for k, v in extra.items() if k not in ("sub", "phone_number_verified")})
         record = self._record_for(request)
         if record is not None:
             claims.update(record.claims())

@@ -9,6 +9,7 @@ so nothing of DOT runs until the session satisfies the client's policy and the r
 from __future__ import annotations
 
 import json
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 
 from django import forms
@@ -87,7 +88,7 @@ class MFAAuthorizationView(AuthorizationView):
     http_method_names = ["get", "post"]
     form_class = MFAAllowForm
 
-    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.oauth2_data = {}
         self.application = None
         if request.method not in ("GET", "POST"):
@@ -120,6 +121,40 @@ class MFAAuthorizationView(AuthorizationView):
         # Loaded once; every error answer of this request reuses it.
         self.application = application = self._client(params.get("client_id"))
 
+        early = self._before_gate(request, params, auth_request, application)
+        if early is not None:
+            return early
+
+        policy = EffectivePolicy.for_application(application)
+        # evaluate() plus the adapter's substitutes (mfa_oauth.trust), never after prompt=login/max_age=0.
+        decision, self.mfa_context = gate_decision(
+            request,
+            application=application,
+            context=get_context(request),
+            policy=policy,
+            auth_request=auth_request,
+            allow_substitute=FRESH_LOGIN_KEY not in request.session,
+        )
+        # A POST with malformed parameters is refused like the GET (never waved through: that
+        # would let a half-authenticated session post the consent form and obtain a code).
+        if decision.satisfied:
+            return self._satisfied(request, params, decision, auth_request.prompt, application, *args, **kwargs)
+        return self._unsatisfied(request, params, decision, auth_request.prompt)
+
+    # --- the steps of dispatch -----------------------------------------------------------------
+
+    def _before_gate(
+        self, request: HttpRequest, params: Any, auth_request: AuthRequest, application: Any
+    ) -> HttpResponse | None:
+        """The answers due before the gate decides: the request refused (:meth:`_refusal`), or a
+        prompt the session must act on first (:meth:`_prompt_step`)."""
+        refused = self._refusal(request, params, auth_request, application)
+        return refused if refused is not None else self._prompt_step(request, params, auth_request)
+
+    def _refusal(
+        self, request: HttpRequest, params: Any, auth_request: AuthRequest, application: Any
+    ) -> HttpResponse | None:
+        """A missing or unknown redirect URI, malformed or unsupported parameters, an unknown client."""
         if request.method == "GET" and application is not None and not params.get("redirect_uri"):
             if "openid" in params.get("scope", "").split():
                 # OIDC Core §3.1.2.1: redirect_uri is REQUIRED in an OpenID request; without one there is
@@ -141,7 +176,10 @@ class MFAAuthorizationView(AuthorizationView):
             problem = self._unsupported(request, params)
             if problem is not None:
                 return self._error_redirect(request, params, *problem)
+        return None
 
+    def _prompt_step(self, request: HttpRequest, params: Any, auth_request: AuthRequest) -> HttpResponse | None:
+        """prompt=create, prompt=login / max_age=0, and the request such a new login continues."""
         prompt = auth_request.prompt
         if request.method == "GET" and "create" in prompt:
             # OpenID Connect Prompt Create 1.0 §4 through DOT's own handler (the client and redirect
@@ -160,18 +198,21 @@ class MFAAuthorizationView(AuthorizationView):
         if waiting is not None and waiting == self._continuation(request, params):
             # The request a prompt=login / max_age=0 continues: the new login has not happened yet.
             return self._redirect_local(with_next(resolve_url(settings.LOGIN_URL), request.get_full_path()))
+        return None
 
-        policy = EffectivePolicy.for_application(application)
-        # evaluate() plus the registered substitutes (mfa_oauth.trust), never after prompt=login/max_age=0.
-        decision, self.mfa_context = gate_decision(
-            request,
-            application=application,
-            context=get_context(request),
-            policy=policy,
-            auth_request=auth_request,
-            allow_substitute=FRESH_LOGIN_KEY not in request.session,
-        )
-        if decision.satisfied and not subject_matches(params.get("claims"), request.user, application):
+    def _satisfied(
+        self,
+        request: HttpRequest,
+        params: Any,
+        decision: Decision,
+        prompt: Any,
+        application: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> HttpResponse:
+        """The gate said yes: the requested subject, consent for prompt=none, then DOT issues the code
+        with the gate's decision published (mfa_oauth.oauth.gate)."""
+        if not subject_matches(params.get("claims"), request.user, application):
             # OIDC Core §5.5.1: the requested sub names someone else; no code for the session's user.
             # prompt=none: login_required; otherwise the login page (to sign in as that user), and
             # the session is kept until a new login succeeds (docs/security.md, "Re-authentication").
@@ -179,25 +220,19 @@ class MFAAuthorizationView(AuthorizationView):
                 return self._error_redirect(request, params, "login_required", "Another user was requested")
             back = request.get_full_path() if request.method == "GET" else self._authorize_url_from_form(params)
             return self._redirect_local(with_next(resolve_url(settings.LOGIN_URL), back))
-        # A POST with malformed parameters is refused like the GET (never waved through: that
-        # would let a half-authenticated session post the consent form and obtain a code).
-        if decision.satisfied:
-            # Consent only matters to prompt=none (DOT decides it itself otherwise); spare the query.
-            consent_given = "none" in prompt and self._consent_given(request, application, params)
-            state = gate.GateState(
-                decision, consent_given=consent_given, application=application, context=self.mfa_context, issuing=True
-            )
-            if "none" in prompt and not state.consent_given:
-                return self._error_redirect(
-                    request, params, "consent_required", "The user has not approved this client"
-                )
-            with gate.published(state):
-                return super().dispatch(request, *args, **kwargs)
-        return self._unsatisfied(request, params, decision, prompt)
+        # Consent only matters to prompt=none (DOT decides it itself otherwise); spare the query.
+        consent_given = "none" in prompt and self._consent_given(request, application, params)
+        state = gate.GateState(
+            decision, consent_given=consent_given, application=application, context=self.mfa_context, issuing=True
+        )
+        if "none" in prompt and not state.consent_given:
+            return self._error_redirect(request, params, "consent_required", "The user has not approved this client")
+        with gate.published(state):
+            return super().dispatch(request, *args, **kwargs)
 
     # --- outcomes -----------------------------------------------------------------------------
 
-    def _unsatisfied(self, request, params, decision: Decision, prompt) -> HttpResponse:
+    def _unsatisfied(self, request: HttpRequest, params: Any, decision: Decision, prompt: Any) -> HttpResponse:
         outcome = decision.outcome
         if outcome is Outcome.INVALID:
             return self._error_redirect(request, params, "invalid_request", decision.reason)
@@ -261,7 +296,7 @@ class MFAAuthorizationView(AuthorizationView):
             },
         )
 
-    def _restart_login(self, request, drop: set[str]) -> HttpResponse:
+    def _restart_login(self, request: HttpRequest, drop: set[str]) -> HttpResponse:
         """``prompt=login`` and ``max_age=0``: a new password and second factor, whatever the session.
 
         OIDC Core §3.1.2.1: the user is asked to authenticate again. The existing session is kept
@@ -276,7 +311,7 @@ class MFAAuthorizationView(AuthorizationView):
         request.session[FRESH_LOGIN_KEY] = True
         return self._redirect_local(with_next(resolve_url(settings.LOGIN_URL), back))
 
-    def _continuation(self, request, params) -> str:
+    def _continuation(self, request: HttpRequest, params: Any) -> str:
         """The authorize URL this request stands for (a consent POST stands for its GET)."""
         return request.get_full_path() if request.method == "GET" else self._authorize_url_from_form(params)
 
@@ -337,14 +372,15 @@ class MFAAuthorizationView(AuthorizationView):
     @staticmethod
     def _csrf_refusal(request) -> HttpResponse | None:
         """Django's CSRF check, as CsrfViewMiddleware would have made it (the view is exempt)."""
-        return CsrfViewMiddleware(lambda _request: HttpResponse()).process_view(request, None, (), {})
+        # No view callback: the check itself, without the exemption this view carries.
+        return CsrfViewMiddleware(lambda _request: HttpResponse()).process_view(request, cast(Any, None), (), {})
 
     def _redirect_local(self, url: str, status: int = 302) -> HttpResponse:
         response = HttpResponse(status=status)
         response["Location"] = url
         return response
 
-    def _error_redirect(self, request, params, error: str, description: str) -> HttpResponse:
+    def _error_redirect(self, request: HttpRequest, params: Any, error: str, description: str) -> HttpResponse:
         """An OIDC error sent to the client's (already validated) redirect URI."""
         application = self.application
         redirect_uri = params.get("redirect_uri") or (application.default_redirect_uri if application else "")
@@ -443,7 +479,7 @@ class MFAAuthorizationView(AuthorizationView):
 
     # --- helpers ------------------------------------------------------------------------------
 
-    def _validation_error(self, request, auth_request: AuthRequest) -> HttpResponse | None:
+    def _validation_error(self, request: HttpRequest, auth_request: AuthRequest) -> HttpResponse | None:
         """Run DOT's request validation once, with silent login answered by our own evaluation."""
         provisional = gate.GateState(Decision(Outcome.SATISFIED), consent_given=True, application=self.application)
         try:
@@ -479,7 +515,7 @@ class MFAAuthorizationView(AuthorizationView):
         return Application.objects.select_related("mfa_policy", "mfa_security").filter(client_id=client_id).first()
 
     @staticmethod
-    def _consent_given(request, application, params) -> bool:
+    def _consent_given(request: HttpRequest, application: Any, params: Any) -> bool:
         if application is None or not request.user.is_authenticated:
             return False
         if application.skip_authorization:
@@ -491,7 +527,7 @@ class MFAAuthorizationView(AuthorizationView):
         return any(token.allow_scopes(scopes) for token in tokens)
 
     @staticmethod
-    def _authorize_url_from_form(params) -> str:
+    def _authorize_url_from_form(params: Any) -> str:
         keep = (
             "client_id",
             "redirect_uri",
@@ -509,11 +545,12 @@ class MFAAuthorizationView(AuthorizationView):
         query = {k: params[k] for k in keep if params.get(k)}
         return f"{reverse('oauth2_provider:authorize')}?{urlencode(query)}"
 
-    def get(self, request, *args, **kwargs):
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if "none" in request.GET.get("prompt", "").split():
             # The gate established consent already; DOT must not render a page under prompt=none.
-            request.GET = request.GET.copy()
-            request.GET["approval_prompt"] = "auto"
+            params = request.GET.copy()
+            params["approval_prompt"] = "auto"
+            request.GET = params  # type: ignore[assignment]  # DOT's view reads request.GET
         return super().get(request, *args, **kwargs)
 
     def create_authorization_response(self, request, scopes, credentials, allow):
@@ -573,7 +610,7 @@ def truthful_metadata(metadata: dict) -> dict:
 class MFAServerMetadataView(OAuthServerMetadataView):
     """RFC 8414 metadata that names only the flows the configured server accepts."""
 
-    def get(self, request, *args, **kwargs):
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = super().get(request, *args, **kwargs)
         if response.status_code != 200:
             return response
@@ -595,7 +632,7 @@ class MFAServerMetadataView(OAuthServerMetadataView):
 class MFADiscoveryView(ConnectDiscoveryInfoView):
     """Discovery with what this provider adds: acr values, the claims parameter, honest prompts."""
 
-    def get(self, request, *args, **kwargs):
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = super().get(request, *args, **kwargs)
         data = json.loads(response.content)
         data["acr_values_supported"] = list(ACR_LEVELS)

@@ -11,6 +11,7 @@ only active staff act at all). Those need a superuser (``docs/security.md``,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import Permission
 from django.db.models import Q
@@ -28,7 +29,7 @@ class Authority:
     reason: str = ""
 
 
-def permissions_of(user) -> frozenset[str]:
+def permissions_of(user: Any) -> frozenset[str]:
     """Every permission ``user`` holds or would hold again once reactivated."""
     permissions = set(user.get_all_permissions())
     if not user.is_active and hasattr(user, "user_permissions"):
@@ -41,7 +42,7 @@ def permissions_of(user) -> frozenset[str]:
     return frozenset(permissions)
 
 
-def authority_over(operator, target) -> Authority:
+def authority_over(operator: Any, target: Any) -> Authority:
     """May ``operator`` change ``target``'s account and second factors?"""
     if operator.is_superuser and operator.is_active:
         return Authority(True)
@@ -64,7 +65,7 @@ def authority_over(operator, target) -> Authority:
     return Authority(True)
 
 
-def refusals(operator, targets) -> list[Authority]:
+def refusals(operator: Any, targets: Any) -> list[Authority]:
     """The refusals among ``targets`` (each one once), for actions on many accounts at once."""
     seen: set = set()
     refused = []

@@ -18,34 +18,39 @@ Two rules, for every admin view that changes an account or its factors (``docs/s
 from __future__ import annotations
 
 from functools import wraps
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_otp.models import Device
 
 from ..conf import settings as mfa_settings
-from ..context import get_context
-from ..freshness import needs_fresh_mfa, step_up_redirect
+from ..freshness import needs_fresh_mfa, password_step_passed, step_up_redirect
 from ..methods import has_second_factor
 from ..redirects import with_next
 from .authority import Authority, authority_over, refusals
+
+if TYPE_CHECKING:  # a mixin for ModelAdmin: type-check it as one
+    from django.contrib.admin import ModelAdmin as _ModelAdminBase
+else:
+    _ModelAdminBase = object
 
 # Models that are not django-otp devices but still hold a user's second-factor state: the lock
 # (unlocking is a reset of the guessing budget) and the remembered browsers.
 FACTOR_STATE_MODELS = frozenset({"mfa_oauth.usermfastate", "mfa_oauth_trust.trustedbrowser"})
 
 
-def is_factor_model(model) -> bool:
+def is_factor_model(model: Any) -> bool:
     """Does a row of ``model`` belong to one user's second factor?"""
     return issubclass(model, Device) or model._meta.label_lower in FACTOR_STATE_MODELS
 
 
-def is_credential_model(model) -> bool:
+def is_credential_model(model: Any) -> bool:
     """Is ``model`` one of django-oauth-toolkit's issued credentials (codes, tokens, device grants)?"""
     from oauth2_provider.settings import oauth2_settings
 
@@ -59,9 +64,9 @@ def is_credential_model(model) -> bool:
     return model._meta.label_lower in {name.lower() for name in names}
 
 
-def operator_step_up(request) -> HttpResponse | None:
+def operator_step_up(request: HttpRequest) -> HttpResponse | None:
     """None when the operator may act now; otherwise the response that sends them to prove it."""
-    if not request.user.is_authenticated or get_context(request) is None:
+    if not password_step_passed(request):
         return redirect_to_login(request.get_full_path())
     if not has_second_factor(request.user):
         # Unlike an account page, an operator without any second factor is not waved through:
@@ -77,18 +82,18 @@ def operator_step_up(request) -> HttpResponse | None:
     return None
 
 
-class OperatorGuardMixin:
+class OperatorGuardMixin(_ModelAdminBase):
     """For a ``ModelAdmin`` whose objects belong to a user account (put it first in the bases)."""
 
-    def operator_target(self, obj):
+    def operator_target(self, obj: Any) -> Any:
         """The account ``obj`` belongs to."""
         return getattr(obj, "user", None)
 
-    def operator_targets(self, queryset):
+    def operator_targets(self, queryset: Any) -> Any:
         """The accounts the objects of ``queryset`` belong to (an admin action's selection)."""
         return get_user_model().objects.filter(pk__in=queryset.values("user"))
 
-    def operator_authority(self, request, obj) -> Authority:
+    def operator_authority(self, request: HttpRequest, obj: Any) -> Authority:
         target = self.operator_target(obj) if obj is not None else None
         if target is None:
             return Authority(True)
@@ -99,32 +104,36 @@ class OperatorGuardMixin:
 
     # --- Django's permission hooks (object level) -----------------------------------------------
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         allowed = super().has_change_permission(request, obj)
         return allowed and (obj is None or self.operator_authority(request, obj).allowed)
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         allowed = super().has_delete_permission(request, obj)
         return allowed and (obj is None or self.operator_authority(request, obj).allowed)
 
     # --- the views ------------------------------------------------------------------------------
 
-    def _refused(self, request, obj, *, to: str) -> HttpResponse | None:
+    def _refused(self, request: HttpRequest, obj: Any, *, to: str) -> HttpResponse | None:
         decision = self.operator_authority(request, obj)
         if decision.allowed:
             return None
         self.message_user(request, decision.reason, messages.ERROR)
         return HttpResponseRedirect(to)
 
-    def _change_url(self, obj) -> str:
+    def _change_url(self, obj: Any) -> str:
         opts = self.opts
         return reverse(f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
         obj = self.get_object(request, unquote(object_id)) if object_id else None
         if obj is not None and not self.operator_authority(request, obj).allowed:
             if request.method == "POST":
-                return self._refused(request, obj, to=request.get_full_path())
+                return self._refused(request, obj, to=request.get_full_path()) or HttpResponseRedirect(
+                    request.get_full_path()
+                )  # _refused answers whenever the authority says no, as it does here
             # Django shows the read-only page (view permission); say why it is read-only.
             self.message_user(request, self.operator_authority(request, obj).reason, messages.WARNING)
         elif request.method == "POST":
@@ -133,7 +142,7 @@ class OperatorGuardMixin:
                 return step
         return super().changeform_view(request, object_id, form_url, extra_context)
 
-    def _stopped(self, request, obj) -> HttpResponse | None:
+    def _stopped(self, request: HttpRequest, obj: Any) -> HttpResponse | None:
         """Why a view acting on ``obj`` must not go on: the account is out of reach, or (for a POST)
         the operator's second factor is stale. None: go on."""
         if obj is not None:
@@ -142,11 +151,11 @@ class OperatorGuardMixin:
                 return refused
         return operator_step_up(request) if request.method == "POST" else None
 
-    def delete_view(self, request, object_id, extra_context=None):
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
         stopped = self._stopped(request, self.get_object(request, unquote(object_id)))
         return stopped or super().delete_view(request, object_id, extra_context)
 
-    def changelist_view(self, request, extra_context=None):
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         if request.method == "POST":  # admin actions and list_editable
             step = operator_step_up(request)
             if step is not None:
@@ -155,8 +164,8 @@ class OperatorGuardMixin:
 
     # --- the form and the actions ---------------------------------------------------------------
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form: Any = super().get_form(request, obj, change=change, **kwargs)
         if "user" not in form.base_fields:
             return form
         operator = request.user
@@ -174,10 +183,11 @@ class OperatorGuardMixin:
         OperatorGuardedForm.__name__ = form.__name__
         return OperatorGuardedForm
 
-    def get_actions(self, request):
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         return {
-            name: (_guarded_action(func), name, description)
-            for name, (func, name, description) in super().get_actions(request).items()
+            name: (_guarded_action(action[0]), action[1], action[2])
+            for name, action in super().get_actions(request).items()
+            if action is not None
         }
 
 
@@ -206,8 +216,8 @@ class IssuedCredentialGuardMixin(OperatorGuardMixin):
     superuser included, adds or changes one here. Deleting one revokes it, under the same authority
     and fresh-second-factor rules as any operator action."""
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

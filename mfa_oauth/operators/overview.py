@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
@@ -49,7 +50,7 @@ def enrollment_by_method() -> list[tuple[str, int]]:
     return rows
 
 
-def failures_per_day(now=None) -> tuple[list[str], list[int], list[int]]:
+def failures_per_day(now: Any = None) -> tuple[list[str], list[int], list[int]]:
     now = now or timezone.now()
     start = (now - timedelta(days=DAYS - 1)).date()
     days = [(start + timedelta(days=i)) for i in range(DAYS)]
@@ -65,7 +66,7 @@ def failures_per_day(now=None) -> tuple[list[str], list[int], list[int]]:
     return [d.isoformat() for d in days], failures, lockouts
 
 
-def sms_stats(now=None) -> tuple[list[str], dict[str, list[int]]] | None:
+def sms_stats(now: Any = None) -> tuple[list[str], dict[str, list[int]]] | None:
     if not services.sms_installed():
         return None
     from ..sms import api

@@ -9,9 +9,11 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from typing import Any
 
 from django.apps import apps
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django_otp import devices_for_user
 from django_otp.plugins.otp_hotp.models import HOTPDevice
@@ -19,28 +21,32 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .. import lockout
 from ..backup_codes import flows as backup_flows
+from ..errors import UserFacingError
 from ..methods import method_of
 from ..signals import factor_added, factor_removed, second_factor_unlocked
 
 
-class EnrollmentError(Exception):
+class EnrollmentError(UserFacingError):
     """Bad operator input; ``user_message`` says what to fix."""
-
-    def __init__(self, user_message: str):
-        super().__init__(user_message)
-        self.user_message = user_message
 
 
 def sms_installed() -> bool:
     return apps.is_installed("mfa_oauth.sms")
 
 
-def all_devices(user) -> list:
+def all_devices(user: Any) -> list:
     """Every device of the user, confirmed or not, of every installed device type."""
     return list(devices_for_user(user, confirmed=None))
 
 
-def enroll_totp(user, *, request=None, actor=None, name: str = "Authenticator app", notify: bool = True) -> TOTPDevice:
+def enroll_totp(
+    user: Any,
+    *,
+    request: HttpRequest | None = None,
+    actor: Any = None,
+    name: str = "Authenticator app",
+    notify: bool = True,
+) -> TOTPDevice:
     """A confirmed TOTP device with a fresh random key; the caller shows its QR code once."""
     device = TOTPDevice.objects.create(user=user, name=(name or "Authenticator app")[:64], confirmed=True)
     _added(device, request=request, actor=actor, source="operator", notify=notify)
@@ -71,14 +77,14 @@ def parse_secret(raw: str) -> bytes:
 
 
 def enroll_hotp(
-    user,
+    user: Any,
     secret: str,
     *,
     counter: int = 0,
     digits: int = 6,
     name: str = "Hardware token",
-    request=None,
-    actor=None,
+    request: HttpRequest | None = None,
+    actor: Any = None,
     notify: bool = True,
 ) -> HOTPDevice:
     key = parse_secret(secret)
@@ -110,7 +116,7 @@ def enroll_sms(user, number: str, *, name: str = "", request=None, actor=None, n
     return device
 
 
-def check_sms_number(user, number: str) -> str | None:
+def check_sms_number(user: Any, number: str) -> str | None:
     """The E.164 number to enroll for ``user`` (nothing written), None when the user already has
     it, or :class:`EnrollmentError` by the SMS factor's own rules (type, country, another account)."""
     if not sms_installed():
@@ -125,11 +131,11 @@ def check_sms_number(user, number: str) -> str | None:
         raise EnrollmentError(error.user_message) from error
 
 
-def generate_backup_codes(user, *, request=None) -> list[str]:
+def generate_backup_codes(user: Any, *, request: HttpRequest | None = None) -> list[str]:
     return backup_flows.generate(user, request=request)
 
 
-def reset(user, *, request=None, actor=None) -> int:
+def reset(user: Any, *, request: HttpRequest | None = None, actor: Any = None) -> int:
     """Remove every second factor of ``user`` and clear the lock; returns how many were removed."""
     removed = []
     with transaction.atomic():
@@ -153,7 +159,7 @@ def reset(user, *, request=None, actor=None) -> int:
     return len(removed)
 
 
-def unlock(user, *, request=None, actor=None) -> bool:
+def unlock(user: Any, *, request: HttpRequest | None = None, actor: Any = None) -> bool:
     """Clear the failure count and lock; True when the user was locked."""
     was_locked = lockout.is_locked(user)
     lockout.unlock(user)
@@ -164,7 +170,7 @@ def unlock(user, *, request=None, actor=None) -> bool:
     return was_locked
 
 
-def _added(device, *, request, actor, source: str, notify: bool) -> None:
+def _added(device: Any, *, request: HttpRequest | None, actor: Any, source: str, notify: bool) -> None:
     factor_added.send(
         sender=type(device),
         request=request,

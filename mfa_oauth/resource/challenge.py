@@ -30,8 +30,8 @@ class Requirement:
     def met_by(self, info: TokenInfo, now: float) -> bool:
         if self.acr is not None:
             # A missing or unknown acr counts as the weakest authentication (ASVS 6.8.4).
-            have = level_for_acr(info.acr or "")
-            if have is None or have < level_for_acr(self.acr):
+            have, needed = level_for_acr(info.acr or ""), level_for_acr(self.acr)
+            if have is None or needed is None or have < needed:  # needed: known, see requirements()
                 return False
         if self.max_age is not None:
             if info.auth_time is None or now - info.auth_time > self.max_age:

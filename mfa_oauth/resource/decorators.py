@@ -6,11 +6,13 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import wraps
+from typing import Any, cast
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from ..dpop import resource as dpop_resource
+from ..http import MFAHttpRequest
 from .challenge import INSUFFICIENT, Requirement, StepUp, bearer_challenge, evaluate_requirements
 from .tokens import TokenInfo, TokenValidator, ValidatorUnavailable, default_validator
 
@@ -98,7 +100,7 @@ def _check_request(authorization, alternatives, scopes, validator, now, http_req
     return info, None
 
 
-def _resolve(validator) -> TokenValidator | None:
+def _resolve(validator: Any) -> TokenValidator | None:
     """An instance is used as is; a class or factory is called per request (fresh settings)."""
     if validator is None:
         return None
@@ -127,7 +129,7 @@ def require_authentication(
     def decorate(view):
         @csrf_exempt  # bearer tokens, no cookies: CSRF does not apply
         @wraps(view)
-        def wrapped(request: HttpRequest, *args, **kwargs):
+        def wrapped(request: MFAHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             info, refusal = check_request(
                 request.META.get("HTTP_AUTHORIZATION"),
                 alternatives,
@@ -137,7 +139,7 @@ def require_authentication(
             )
             if refusal is not None:
                 return refusal.response()
-            request.token_info = info
+            request.token_info = cast(TokenInfo, info)  # check_request: a TokenInfo whenever no refusal
             return view(request, *args, **kwargs)
 
         return wrapped

@@ -13,6 +13,7 @@ refusal is raised as such an exception so the 401 carries the RFC 9470 challenge
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from rest_framework import exceptions, permissions
 
@@ -25,7 +26,7 @@ class StepUpRequired(exceptions.APIException):
     status_code = 401
     default_code = "insufficient_user_authentication"
 
-    def __init__(self, status: int, error: str, description: str, auth_header: str | None):
+    def __init__(self, status: int, error: str, description: str, auth_header: str | None) -> None:
         super().__init__(detail={"error": error, "error_description": description}, code=error)
         self.status_code = status
         self.auth_header = auth_header
@@ -38,7 +39,7 @@ class StepUpPermission(permissions.BasePermission):
     scopes: tuple[str, ...] = ()
     validator: TokenValidator | None = None
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Any, view: Any) -> bool:  # DRF's Request
         info, refusal = check_request(
             request.META.get("HTTP_AUTHORIZATION"),
             self.alternatives,

@@ -116,7 +116,7 @@ class IntrospectionValidator:
     ``mfa_oauth.oauth.resource_servers``); otherwise every token reads as inactive.
     """
 
-    def __init__(self, url: str, client_id: str, client_secret: str, timeout: float = 5.0):
+    def __init__(self, url: str, client_id: str, client_secret: str, timeout: float = 5.0) -> None:
         self.url = url
         self.auth = (client_id, client_secret)
         self.timeout = timeout

@@ -8,6 +8,8 @@ management command, ``runserver`` and the WSGI checks see it) and under ``check 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
@@ -32,7 +34,7 @@ def _no_explicit_key() -> list[Error]:
 
 
 @register(Tags.security)
-def check_seed_keys(app_configs, **kwargs) -> list[Error]:
+def check_seed_keys(app_configs: Any, **kwargs: Any) -> list[Error]:
     value = mfa_settings.SEED_KEYS
     problems = key_problems(value)
     if problems:
@@ -50,7 +52,7 @@ def check_seed_keys(app_configs, **kwargs) -> list[Error]:
 
 
 @register(Tags.security, deploy=True)
-def check_seed_keys_deploy(app_configs, **kwargs) -> list[Error]:
+def check_seed_keys_deploy(app_configs: Any, **kwargs: Any) -> list[Error]:
     # With DEBUG off the check above already reported it; one message, not two.
     if settings.DEBUG and not key_problems(mfa_settings.SEED_KEYS) and not mfa_settings.SEED_KEYS:
         return _no_explicit_key()

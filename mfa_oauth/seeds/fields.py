@@ -18,6 +18,7 @@ deconstruction stay django-otp's, so its migrations and ``makemigrations --check
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
@@ -55,7 +56,7 @@ class SealedSeedField(models.CharField):
             return value
         return keyring().seal(value, self.seal_label())
 
-    def value_to_string(self, obj) -> str:
+    def value_to_string(self, obj: Any) -> str:
         # dumpdata writes the sealed value (backups hold no clear seed); loaddata stores it as is.
         value = self.value_from_object(obj)
         return value if value is None or is_sealed(value) else keyring().seal(value, self.seal_label())

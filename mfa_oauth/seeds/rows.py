@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import models
 from django.db.models import CharField, ExpressionWrapper, F, Value
@@ -42,7 +43,7 @@ def _raw() -> ExpressionWrapper:
     return ExpressionWrapper(F("key"), output_field=CharField())
 
 
-def _raw_rows(manager, batch_size: int) -> Iterator[tuple[int, str]]:
+def _raw_rows(manager: Any, batch_size: int) -> Iterator[tuple[int, str]]:
     last = None
     while True:
         queryset = manager.order_by("pk")
@@ -55,7 +56,7 @@ def _raw_rows(manager, batch_size: int) -> Iterator[tuple[int, str]]:
         last = batch[-1][0]
 
 
-def _write(manager, pk: int, old: str, new: str) -> bool:
+def _write(manager: Any, pk: int, old: str, new: str) -> bool:
     """Compare-and-set of one raw value; False when the row changed meanwhile."""
     return bool(manager.filter(pk=pk).filter(Exact(_raw(), old)).update(key=Value(new, output_field=CharField())))
 

@@ -6,7 +6,10 @@ puts a second factor in front of it. The outbox is read-only and never shows the
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from .models import SMSDevice, SMSMessage
 
@@ -44,8 +47,8 @@ class SMSMessageAdmin(admin.ModelAdmin):
 
         return mask(message.to)
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

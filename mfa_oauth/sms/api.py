@@ -7,10 +7,12 @@ Names are stable: ``add_number``, ``check_number``, ``send_test_message``, ``del
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from ..signals import challenge_sent
@@ -47,7 +49,7 @@ def held_elsewhere(device: SMSDevice) -> bool:
     return _in_use(device.number).exclude(user_id=device.user_id).exists()
 
 
-def check_number(user, raw_number: str) -> str:
+def check_number(user: Any, raw_number: str) -> str:
     """The E.164 form of ``raw_number`` if an operator may enroll it for ``user`` (nothing written).
 
     Raises :class:`InvalidNumber` (``.user_message``) for a number we would not text, one the user
@@ -63,7 +65,7 @@ def check_number(user, raw_number: str) -> str:
     return number
 
 
-def add_number(user, raw_number: str, *, name: str = "", verified: bool = False) -> SMSDevice:
+def add_number(user: Any, raw_number: str, *, name: str = "", verified: bool = False) -> SMSDevice:
     """A new SMS device for ``user``, entered by an operator (admin, CLI, import).
 
     ``verified=False`` (the rule for operators, NIST SP 800-63B-4 §3.1.3.3) stores it unconfirmed and
@@ -84,7 +86,7 @@ def add_number(user, raw_number: str, *, name: str = "", verified: bool = False)
         )
 
 
-def send_test_message(device: SMSDevice, *, request=None) -> SMSMessage:
+def send_test_message(device: SMSDevice, *, request: HttpRequest | None = None) -> SMSMessage:
     """Queue a code-free test text to ``device`` under the same limits and outbox as codes, and
     send ``challenge_sent`` (``purpose="test"``) so the audit log has it.
 
@@ -99,7 +101,7 @@ def send_test_message(device: SMSDevice, *, request=None) -> SMSMessage:
     return message
 
 
-def _announce_test(device: SMSDevice, request) -> None:
+def _announce_test(device: SMSDevice, request: HttpRequest | None) -> None:
     challenge_sent.send(
         sender=SMSDevice, request=request, user=device.user, device=device, method="sms", purpose="test"
     )

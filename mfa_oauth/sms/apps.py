@@ -8,17 +8,18 @@ class SMSConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from ..conf import settings as mfa_settings
-        from ..enrollment import Enrollment, register
-        from . import checks  # noqa: F401  (registers the system checks)
+        from . import (
+            checks,  # noqa: F401  (registers the system checks)
+            models,
+            outbox,
+            service,
+            tasks,
+        )
 
-        if mfa_settings.SMS_ENABLED:
-            register(
-                Enrollment(
-                    "sms",
-                    "Text message",
-                    "mfa_oauth:sms-add",
-                    "A 6-digit code sent to your phone. Weaker than an app or a passkey.",
-                    order=50,
-                )
-            )
+        # The callbacks that keep models -> service -> outbox -> tasks -> delivery free of import cycles.
+        outbox.connect(tasks.enqueue)
+        models.connect_service(
+            send_login_code=service.send_login_code,
+            verify_login_code=service.verify_login_code,
+            login_attempt_id=service.login_attempt_id,
+        )

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import CheckMessage, Error, Warning, register
 
 from ..conf import settings as mfa_settings
 from .gateways import ALIASES
 
 
 @register()
-def check_sms_settings(app_configs, **kwargs):
-    messages = []
+def check_sms_settings(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    messages: list[CheckMessage] = []
     backend = mfa_settings.SMS_BACKEND
     if backend not in ALIASES and "." not in str(backend):
         messages.append(
@@ -64,7 +66,7 @@ def check_sms_settings(app_configs, **kwargs):
             )
         )
     if mfa_settings.SMS_ENABLED:
-        from .service import celery_configured
+        from .tasks import celery_configured
 
         if not celery_configured():
             messages.append(
@@ -91,7 +93,7 @@ def check_sms_settings(app_configs, **kwargs):
 
 
 @register(deploy=True)
-def check_sms_deploy(app_configs, **kwargs):
+def check_sms_deploy(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     backend = mfa_settings.SMS_BACKEND
     if mfa_settings.SMS_ENABLED and backend in ("console", "locmem"):
         return [

@@ -11,15 +11,18 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from ..adapter import get_adapter
 from ..conf import settings as mfa_settings
 from . import codes, phone
 from .gateways import GatewayError, OutgoingSMS, get_gateway
 from .models import SMSMessage
+from .outbox import publish
 
 logger = logging.getLogger("mfa_oauth.sms")
 Status = SMSMessage.Status
@@ -39,12 +42,12 @@ class Outcome:
 def build_body(message: SMSMessage) -> str | None:
     site = mfa_settings.SMS_SITE_NAME
     if message.purpose == SMSMessage.Purpose.TEST:
-        return f"{site}: this is a test message. You do not need to do anything."
+        return get_adapter().format_sms_test(site_name=site)
     code = codes.unseal(message.sealed_code) if message.sealed_code else None
     if code is None:
         return None
     minutes = max(1, round((message.expires_at - message.created_at).total_seconds() / 60))
-    return f"{code} is your {site} code. It expires in {minutes} min. Never share it."
+    return get_adapter().format_sms_code(code=code, site_name=site, minutes=minutes)
 
 
 def backoff(attempt: int) -> float:
@@ -64,7 +67,9 @@ def status_callback_url(message: SMSMessage) -> str:
     return base + reverse("mfa_oauth:sms-status", args=[message.pk])
 
 
-def _finish(message_id: int, status: str, *, from_status=(Status.QUEUED, Status.SENDING), **fields) -> bool:
+def _finish(
+    message_id: int, status: str, *, from_status: Any = (Status.QUEUED, Status.SENDING), **fields: Any
+) -> bool:
     now = timezone.now()
     return bool(
         SMSMessage.objects.filter(pk=message_id, status__in=from_status).update(
@@ -171,8 +176,6 @@ def _after_error(message: SMSMessage, error: GatewayError) -> Outcome:
 def sweep(now: datetime | None = None) -> dict[str, int]:
     """Expire dead rows and re-enqueue rows stuck in queued (broker was down) or in sending
     (worker died and the broker lost the message) while their code is still valid."""
-    from .service import publish
-
     now = now or timezone.now()
     counts = {"expired": 0, "requeued": 0, "broker_down": 0}
     for pk in SMSMessage.objects.filter(status__in=(Status.QUEUED, Status.SENDING), expires_at__lte=now).values_list(

@@ -12,26 +12,24 @@ import math
 import operator
 from datetime import datetime, timedelta
 from functools import reduce
+from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Max, Q
+from django.db.models import Aggregate, Count, Max, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from ..conf import settings as mfa_settings
+from . import phone
+from .exceptions import LimitReached
 from .models import SMSMessage
+
+__all__ = ["LimitReached", "check", "serialize"]
 
 ADVISORY_LOCK_ID = 0x6D66_6173  # "mfas"
 
 
-class LimitReached(Exception):
-    def __init__(self, user_message: str, retry_after: int):
-        super().__init__(user_message)
-        self.user_message = user_message
-        self.retry_after = retry_after
-
-
-def serialize(device=None) -> None:
+def serialize(device: Any = None) -> None:
     """Call inside ``transaction.atomic()`` before counting."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -50,7 +48,7 @@ def _wait_text(seconds: int) -> str:
     return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
 
 
-def _refuse(rows, now: datetime, span: timedelta, cap: int, message: str) -> None:
+def _refuse(rows: Any, now: datetime, span: timedelta, cap: int, message: str) -> None:
     # The window frees a slot when its oldest counted send ages out.
     oldest = (
         rows.filter(created_at__gt=now - span).order_by("-created_at").values_list("created_at", flat=True)[cap - 1]
@@ -59,13 +57,11 @@ def _refuse(rows, now: datetime, span: timedelta, cap: int, message: str) -> Non
     raise LimitReached(message % {"wait": _wait_text(wait)}, wait)
 
 
-def check(*, user, device, to: str, client_ip: str | None, now: datetime) -> None:
+def check(*, user: Any, device: Any, to: str, client_ip: str | None, now: datetime) -> None:
     """Raise :class:`LimitReached` (with when to try again) if this send would pass a limit.
 
     The cooldown and every window are read with one statement (conditional aggregates over the
     rows any of them counts); only a refusal asks again, for when the window frees a slot."""
-    from . import phone
-
     allowed = {c.upper() for c in mfa_settings.SMS_ALLOWED_COUNTRIES}
     if allowed and phone.country_of(to) not in allowed:
         raise LimitReached(_("We cannot send text messages to that country. Use another factor."), 0)
@@ -97,14 +93,14 @@ def check(*, user, device, to: str, client_ip: str | None, now: datetime) -> Non
         ),
     ]
     # None or 0: that limit is off (SMS_ENABLED turns sending off).
-    windows = [
+    active: list[tuple[Q, timedelta, int, str]] = [
         (scope, span, cap, message) for scope, span, cap, message in windows if scope is not None and cap and cap > 0
     ]
     cooldown = int(mfa_settings.SMS_COOLDOWN)
     counted: dict[str, Q] = {
-        f"window{index}": scope & Q(created_at__gt=now - span) for index, (scope, span, _c, _m) in enumerate(windows)
+        f"window{index}": scope & Q(created_at__gt=now - span) for index, (scope, span, _c, _m) in enumerate(active)
     }
-    aggregates = {name: Count("pk", filter=rows) for name, rows in counted.items()}
+    aggregates: dict[str, Aggregate] = {name: Count("pk", filter=rows) for name, rows in counted.items()}
     if cooldown > 0:
         scope = Q(device=device) if device is not None and device.pk else Q(user=user, to=to)
         counted["cooldown"] = scope & Q(created_at__gt=now - timedelta(seconds=cooldown))
@@ -120,6 +116,6 @@ def check(*, user, device, to: str, client_ip: str | None, now: datetime) -> Non
             _("A code was sent a moment ago. You can ask for another in %(wait)s.") % {"wait": _wait_text(wait)},
             wait,
         )
-    for index, (scope, span, cap, message) in enumerate(windows):
+    for index, (scope, span, cap, message) in enumerate(active):
         if found[f"window{index}"] >= cap:
             _refuse(SMSMessage.objects.filter(scope), now, span, cap, message)

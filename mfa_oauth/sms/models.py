@@ -2,16 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp import device_classes
 from django_otp.models import Device, DeviceManager, ThrottlingMixin, TimestampMixin
 
+from ..conf import settings as mfa_settings
 from ..methods import Method
 from . import phone
+from .exceptions import SMSRefused
+
+# mfa_oauth.sms.service imports these models; the device reaches the service through callbacks that
+# SMSConfig.ready() connects (connect_service), so the models never import the service.
+_service: dict[str, Callable[..., Any]] = {}
+
+
+def connect_service(
+    *,
+    send_login_code: Callable[..., str],
+    verify_login_code: Callable[..., bool],
+    login_attempt_id: Callable[..., str | None],
+) -> None:
+    _service.update(
+        send_login_code=send_login_code, verify_login_code=verify_login_code, login_attempt_id=login_attempt_id
+    )
+
 
 
 class SMSDeviceManager(DeviceManager):
@@ -29,7 +51,7 @@ class SMSDeviceManager(DeviceManager):
     """
 
     def devices_for_user(self, user, confirmed=None):
-        devices = self.model.objects.filter(user=user)
+        devices = self.get_queryset().filter(user=user)
         if confirmed is None:
             return devices
         from ..conf import settings as mfa_settings
@@ -42,7 +64,7 @@ class SMSDeviceManager(DeviceManager):
 
 def _no_confirmed_factor() -> Q:
     """True where the device's user has no confirmed device of any installed type."""
-    condition = Q()
+    condition: Any = Q()  # Q & ~Exists: a combined expression Django filters on
     for model in device_classes():
         # The base filter, not devices_for_user: this manager must not recurse into itself.
         condition &= ~Exists(model._default_manager.filter(user=OuterRef("user_id"), confirmed=True))
@@ -69,7 +91,7 @@ class SMSDevice(TimestampMixin, ThrottlingMixin, Device):
         help_text=_("Entered by an administrator, the CLI or an import; confirmed by the first code typed back."),
     )
 
-    objects = SMSDeviceManager()
+    objects: ClassVar[SMSDeviceManager] = SMSDeviceManager()
 
     class Meta:
         verbose_name = _("SMS device")
@@ -92,44 +114,34 @@ class SMSDevice(TimestampMixin, ThrottlingMixin, Device):
         return reverse("mfa_oauth:sms-verify", args=[self.pk])
 
     def get_throttle_factor(self) -> int:
-        return getattr(settings, "OTP_SMS_THROTTLE_FACTOR", 1)
+        return int(mfa_settings.SMS_THROTTLE_FACTOR)
 
     # --- django-otp Device API ---------------------------------------------------------------
-    def generate_challenge_for_request(self, request) -> str:
+    def generate_challenge_for_request(self, request: HttpRequest) -> str:
         """Queue a code for this login attempt; the challenge page shows the returned text.
 
         Raises an exception with ``user_message`` when a limit or the broker says no."""
-        from . import service
+        return _service["send_login_code"](request, self)
 
-        return service.send_login_code(request, self)
-
-    def generate_challenge(self):
+    def generate_challenge(self) -> None:
         # A code is bound to the login attempt of a request; there is none here.
-        from .service import SMSRefused
+        raise SMSRefused(str(_("Ask for a code from the sign-in page.")))
 
-        raise SMSRefused(_("Ask for a code from the sign-in page."))
-
-    def verify_token(self, token) -> bool:
+    def verify_token(self, token: Any) -> bool:
         # Without the request there is no login attempt to bind the code to, so nothing matches.
         return False
 
-    def challenge_sent_for_request(self, request) -> bool:
+    def challenge_sent_for_request(self, request: HttpRequest) -> bool:
         """Whether a code sent for this login attempt can still be typed (the challenge page then
         takes it in its one code field; before that it offers only "Send me a code")."""
-        from django.utils import timezone
-
-        from . import service
-
-        attempt = service.login_attempt_id(request, create=False)
+        attempt = _service["login_attempt_id"](request, create=False)
         if not attempt:
             return False
         live = {"used_at__isnull": True, "superseded_at__isnull": True, "expires_at__gt": timezone.now()}
         return SMSCode.objects.filter(device=self, attempt=attempt, **live).exists()
 
-    def verify_token_for_request(self, request, token: str) -> bool:
-        from . import service
-
-        return service.verify_login_code(request, self, token)
+    def verify_token_for_request(self, request: HttpRequest, token: str) -> bool:
+        return _service["verify_login_code"](request, self, token)
 
 
 class SMSCode(models.Model):

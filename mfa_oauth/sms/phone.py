@@ -6,14 +6,11 @@ import phonenumbers
 from django.utils.translation import gettext as _
 
 from ..conf import settings as mfa_settings
+from ..errors import UserFacingError
 
 
-class InvalidNumber(ValueError):
+class InvalidNumber(UserFacingError, ValueError):
     """A number we will not text; ``user_message`` says why in words a user understands."""
-
-    def __init__(self, user_message: str):
-        super().__init__(user_message)
-        self.user_message = user_message
 
 
 def parse(raw: str) -> phonenumbers.PhoneNumber:

@@ -40,6 +40,7 @@ def problem(message: SMSMessage | None) -> str:
     if message.status == Status.FAILED and message.error_message == SUPERSEDED:
         return ""
     if message.status in (Status.FAILED, Status.UNDELIVERED):
-        reason = BY_CODE.get(message.error_code, _("The text message could not be delivered."))
+        known = BY_CODE.get(message.error_code) if message.error_code is not None else None
+        reason = known or _("The text message could not be delivered.")
         return str(_("%(reason)s Use another factor, or fix the number.") % {"reason": reason})
     return ""

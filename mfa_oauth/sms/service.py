@@ -7,43 +7,37 @@ is a task published, carrying the row's id (never the code) and expiring with th
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from datetime import timedelta
+from typing import Any, Literal, overload
 
 from django.db import transaction
 from django.db.models import Q
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import lockout
-from ..client_ip import client_ip as shared_client_ip
+from ..adapter import get_adapter
 from ..conf import settings as mfa_settings
 from ..signals import challenge_sent
 from . import codes, limits, phone
+from .exceptions import BrokerUnavailable, SMSRefused
 from .models import SMSCode, SMSDevice, SMSMessage
+from .outbox import publish
 
 logger = logging.getLogger("mfa_oauth.sms")
 
 ATTEMPT_SESSION_KEY = "mfa_oauth.sms.attempt"
-# Publishing gives up fast when the broker is down: the row stays queued and the sweep sends it.
-PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
 
-class SMSRefused(Exception):
-    """Nothing was sent; ``user_message`` says why (the challenge page shows it)."""
-
-    def __init__(self, user_message: str, retry_after: int | None = None):
-        super().__init__(user_message)
-        self.user_message = user_message
-        self.retry_after = retry_after
+@overload
+def login_attempt_id(request: Any, *, create: Literal[True] = True) -> str: ...
+@overload
+def login_attempt_id(request: Any, *, create: bool) -> str | None: ...
 
 
-class BrokerUnavailable(SMSRefused):
-    """The code was stored and its row stays queued; the sweep sends it once the broker is back."""
-
-
-def login_attempt_id(request, *, create: bool = True) -> str | None:
+def login_attempt_id(request: Any, *, create: bool = True) -> str | None:
     """A random id for this browser's login attempt; codes are bound to it (OWASP ASVS 6.6.2)."""
     attempt = request.session.get(ATTEMPT_SESSION_KEY)
     if attempt is None and create:
@@ -52,13 +46,13 @@ def login_attempt_id(request, *, create: bool = True) -> str | None:
     return attempt
 
 
-def client_ip(request) -> str | None:
+def client_ip(request: HttpRequest) -> str | None:
     # One notion of the client for every limit: REMOTE_ADDR, or the proxy's header when the operator
     # trusts that proxy (mfa_oauth.client_ip, MFA_OAUTH["TRUSTED_PROXIES"]).
-    return shared_client_ip(request)
+    return get_adapter().get_client_ip(request)
 
 
-def send_login_code(request, device: SMSDevice) -> str:
+def send_login_code(request: HttpRequest, device: SMSDevice) -> str:
     if not mfa_settings.SMS_ENABLED:
         raise SMSRefused(_("Text message codes are turned off on this site. Use another factor."))
     lock = lockout.state(request.user)
@@ -81,7 +75,7 @@ def send_login_code(request, device: SMSDevice) -> str:
     }
 
 
-def queue_code(*, user, device: SMSDevice, purpose: str, attempt: str, client_ip: str | None) -> SMSMessage:
+def queue_code(*, user: Any, device: SMSDevice, purpose: str, attempt: str, client_ip: str | None) -> SMSMessage:
     """Limits, then a new code (earlier ones of the device stop working) and its outbox row."""
     now = timezone.now()
     code = codes.new_code()
@@ -129,7 +123,7 @@ def queue_code(*, user, device: SMSDevice, purpose: str, attempt: str, client_ip
     return message
 
 
-def queue_plain(*, user, device: SMSDevice, client_ip: str | None = None) -> SMSMessage:
+def queue_plain(*, user: Any, device: SMSDevice, client_ip: str | None = None) -> SMSMessage:
     """A test message without a code (the admin's "send a test SMS"); same limits and outbox."""
     now = timezone.now()
     with transaction.atomic():
@@ -161,44 +155,7 @@ def _publish_on_commit(message: SMSMessage) -> dict:
     return outcome
 
 
-def celery_configured(app=None) -> bool:
-    """Whether the Celery app the send task is bound to was given a broker (or runs tasks eagerly).
-
-    A project without a Celery app of its own gets Celery's default app, whose broker is
-    ``amqp://guest@localhost//`` (Celery configuration, ``broker_url``): a message published there
-    is accepted by whatever listens on that port and read by no worker of this site, so the user
-    would be told "We sent a code" for a text that never goes out (check mfa_oauth.E065)."""
-    if app is None:
-        from .tasks import send_sms
-
-        app = send_sms.app
-    conf = app.conf
-    if conf.task_always_eager:
-        return True
-    return bool(conf.broker_url or conf.broker_write_url or os.environ.get("CELERY_BROKER_URL"))
-
-
-def publish(message: SMSMessage) -> bool:
-    """Hand the row's id to the broker; False (and the row stays queued) when the broker is down
-    or no broker was configured at all (:func:`celery_configured`)."""
-    from .tasks import send_sms
-
-    if not celery_configured(send_sms.app):
-        logger.error("SMS %s stays queued: no Celery broker is configured (check mfa_oauth.E065)", message.pk)
-        return False
-    try:
-        send_sms.apply_async(
-            args=[message.pk], expires=message.expires_at, retry=True, retry_policy=PUBLISH_RETRY_POLICY
-        )
-    except Exception as error:  # kombu/redis raise several unrelated classes for "broker down"
-        logger.warning(
-            "SMS %s stays queued, the broker is unavailable (%s: %s)", message.pk, type(error).__name__, error
-        )
-        return False
-    return True
-
-
-def verify_login_code(request, device: SMSDevice, token: str) -> bool:
+def verify_login_code(request: HttpRequest, device: SMSDevice, token: str) -> bool:
     """True once for the newest code sent to ``device`` for this login attempt, within its life.
 
     ``device`` is the row the challenge step locked (select_for_update); failures feed

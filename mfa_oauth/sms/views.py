@@ -22,7 +22,7 @@ from ..conf import settings as mfa_settings
 from ..context import get_context
 from ..enrollment import available
 from ..freshness import fresh_mfa_required
-from ..redirects import safe_next
+from ..redirects import safe_next, see_other
 from ..signals import challenge_sent, factor_added
 from ..verify.flows import complete, normalize_token, retry_after, throttle_message
 from . import api, phone, service
@@ -132,7 +132,8 @@ class AddNumberView(View):
         if not device.assigned:
             # An assigned number was announced (audit, email) when the operator entered it.
             factor_added.send(sender=SMSDevice, request=request, user=request.user, device=device, method="sms")
-        if not get_context(request).second_factors:
+        context = get_context(request)
+        if context is None or not context.second_factors:
             try:
                 complete(request, device)  # the code just typed proves this session's second factor
             except pending.PendingSessionExpired:  # the limit passed during this request
@@ -140,9 +141,7 @@ class AddNumberView(View):
         messages.success(
             request, _("%(number)s verified. It receives sign-in codes from now on.") % {"number": device.masked_number}
         )
-        response = HttpResponse(status=303)
-        response["Location"] = self.next_url
-        return response
+        return see_other(self.next_url)
 
     def replace_pending(self, earlier: SMSDevice | None, device: SMSDevice) -> None:
         if earlier is not None and earlier.pk != device.pk and not earlier.assigned:
@@ -261,11 +260,13 @@ class VerifyNumberView(AddNumberView):
         )
 
     def sent(self) -> None:
+        if self.device is None:  # get/post answered "gone" already
+            return
         self.request.session[VERIFYING_SESSION_KEY] = self.device.pk
         announce_code(self.request, self.device)
 
     def was_sent(self) -> bool:
-        return self.request.session.get(VERIFYING_SESSION_KEY) == self.device.pk
+        return self.device is not None and self.request.session.get(VERIFYING_SESSION_KEY) == self.device.pk
 
     def gone(self) -> HttpResponse:
         return self.render(

@@ -18,24 +18,32 @@ same way: ``class ThrottledLDAPBackend(LoginThrottleMixin, LDAPBackend): pass``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.http import HttpRequest
 
 from ..client_ip import client_address
 from . import counters
+
+if TYPE_CHECKING:  # a mixin for a password backend: type-check it as ModelBackend
+    _BackendBase = ModelBackend
+else:
+    _BackendBase = object
 
 # Where a refused attempt leaves its Refusal on the request, for the form's message, the view's
 # Retry-After header and the audit row (mfa_oauth.audit.receivers).
 REQUEST_ATTRIBUTE = "mfa_oauth_login_throttle"
 
 
-def refusal_of(request) -> counters.Refusal | None:
+def refusal_of(request: HttpRequest | None) -> counters.Refusal | None:
     """The Refusal the backend left on ``request`` in this request, if any."""
     return getattr(request, REQUEST_ATTRIBUTE, None) if request is not None else None
 
 
-class LoginThrottleMixin:
+class LoginThrottleMixin(_BackendBase):
     """Wraps a password backend's ``authenticate``: refuse while throttled, else count and check."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):

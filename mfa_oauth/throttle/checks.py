@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import CheckMessage, Error, Warning, register
 from django.utils.module_loading import import_string
 
 from ..client_ip import trusted_proxies
@@ -36,8 +38,8 @@ def _positive_int(name: str, *, allow_off: bool) -> bool:
 
 
 @register()
-def check_login_throttle(app_configs, **kwargs):
-    messages = []
+def check_login_throttle(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    messages: list[CheckMessage] = []
     if not _first_backend_throttles():
         messages.append(
             Warning(
@@ -110,7 +112,7 @@ def check_login_throttle(app_configs, **kwargs):
 
 
 @register(deploy=True)
-def check_login_throttle_cache_is_shared(app_configs, **kwargs):
+def check_login_throttle_cache_is_shared(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     alias = mfa_settings.LOGIN_THROTTLE_CACHE
     backend = ((getattr(settings, "CACHES", {}) or {}).get(alias) or {}).get("BACKEND", "")
     if backend in PER_PROCESS_CACHES:

@@ -39,6 +39,7 @@ import math
 import time
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.cache import caches
 from django.core.exceptions import PermissionDenied
@@ -119,7 +120,7 @@ class LoginThrottled(PermissionDenied):
     """Raised by the backend: ``authenticate()`` stops at a ``PermissionDenied`` (Django's documented
     contract for backends), so no later backend checks the password either."""
 
-    def __init__(self, refusal: Refusal):
+    def __init__(self, refusal: Refusal) -> None:
         super().__init__(refusal.message)
         self.refusal = refusal
 
@@ -199,7 +200,7 @@ class Attempt:
             logger.exception("could not clear the login throttle after a successful login")
 
 
-def _open_windows(cache, scopes: tuple[Scope, ...], now: float) -> Refusal | None:
+def _open_windows(cache: Any, scopes: tuple[Scope, ...], now: float) -> Refusal | None:
     found = cache.get_many([scope.window_key for scope in scopes])
     closing = {scope.name: found[scope.window_key] for scope in scopes if scope.window_key in found}
     live = {name: until for name, until in closing.items() if isinstance(until, int | float) and until > now}
@@ -208,7 +209,7 @@ def _open_windows(cache, scopes: tuple[Scope, ...], now: float) -> Refusal | Non
     return Refusal(retry_after=max(1, math.ceil(max(live.values()) - now)), scopes=tuple(sorted(live)))
 
 
-def _increment(cache, scope: Scope) -> int:
+def _increment(cache: Any, scope: Scope) -> int:
     # add + incr: atomic on Redis (SET NX, INCR) and on Django's other backends; a key that expires
     # between the two is added again.
     key = scope.failures_key
@@ -226,7 +227,7 @@ def _increment(cache, scope: Scope) -> int:
     raise RuntimeError(f"the cache cannot count (key {key!r}); is LOGIN_THROTTLE_CACHE a real shared cache?")
 
 
-def _decrement(cache, key: str) -> None:
+def _decrement(cache: Any, key: str) -> None:
     try:
         if cache.decr(key) < 0:
             cache.delete(key)

@@ -8,6 +8,8 @@ The mixin swaps that for "Too many failed attempts. Try again in N minutes." thr
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
@@ -15,8 +17,13 @@ from django.core.exceptions import ValidationError
 from .backends import refusal_of
 from .counters import Refusal
 
+if TYPE_CHECKING:  # a mixin for AuthenticationForm: type-check it as one
+    _FormBase = AuthenticationForm
+else:
+    _FormBase = object
 
-class ThrottleMessageMixin:
+
+class ThrottleMessageMixin(_FormBase):
     """For any subclass of Django's ``AuthenticationForm``."""
 
     @property

@@ -7,13 +7,21 @@ script is told in the header (NIST SP 800-63B-4 §3.2.2).
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from typing import TYPE_CHECKING
 
+from django.http import HttpRequest, HttpResponse
+
+from ..adapter import get_form_class
 from .backends import refusal_of
 from .forms import ThrottledAuthenticationForm
 
+if TYPE_CHECKING:  # a mixin for LoginView: type-check it as one
+    from django.contrib.auth.views import LoginView as _LoginViewBase
+else:
+    _LoginViewBase = object
 
-def mark_throttled(request, response: HttpResponse) -> HttpResponse:
+
+def mark_throttled(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     """Turn ``response`` into a 429 (503) with Retry-After when the backend refused this request's login."""
     refusal = refusal_of(request)
     if refusal is not None and response.status_code == 200:
@@ -22,10 +30,14 @@ def mark_throttled(request, response: HttpResponse) -> HttpResponse:
     return response
 
 
-class ThrottledLoginViewMixin:
+class ThrottledLoginViewMixin(_LoginViewBase):
     """For a subclass of ``django.contrib.auth.views.LoginView``."""
 
     form_class = ThrottledAuthenticationForm
+
+    def get_form_class(self) -> type:
+        # MFA_OAUTH["FORMS"]["login"] swaps it (mfa_oauth.adapter.get_form_class).
+        return get_form_class("login")
 
     def form_invalid(self, form):
         return mark_throttled(self.request, super().form_invalid(form))

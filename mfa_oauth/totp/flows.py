@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 from urllib.parse import quote
 
 import qrcode
@@ -10,12 +11,12 @@ import qrcode.image.svg
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from ..conf import settings as mfa_settings
+from ..adapter import get_adapter
 
 PENDING_SESSION_KEY = "mfa_oauth.totp.pending"
 
 
-def start(request, name: str = "") -> TOTPDevice:
+def start(request: Any, name: str = "") -> TOTPDevice:
     """A new unconfirmed device; any earlier unconfirmed one of this session is discarded, so a
     reload shows a new secret rather than the old one again. Unnamed by default: the pages call it by
     its kind ("Authenticator app"), and the user may name it on the security page."""
@@ -25,20 +26,20 @@ def start(request, name: str = "") -> TOTPDevice:
     return device
 
 
-def pending(request) -> TOTPDevice | None:
+def pending(request: Any) -> TOTPDevice | None:
     pk = request.session.get(PENDING_SESSION_KEY)
     if pk is None:
         return None
     return TOTPDevice.objects.filter(pk=pk, user=request.user, confirmed=False).first()
 
 
-def discard_pending(request) -> None:
+def discard_pending(request: Any) -> None:
     pk = request.session.pop(PENDING_SESSION_KEY, None)
     if pk is not None:
         TOTPDevice.objects.filter(pk=pk, user=request.user, confirmed=False).delete()
 
 
-def confirm(request, device: TOTPDevice, token: str) -> bool:
+def confirm(request: Any, device: TOTPDevice, token: str) -> bool:
     with transaction.atomic():
         locked = TOTPDevice.objects.select_for_update().get(pk=device.pk)
         if not locked.verify_token(token):
@@ -55,7 +56,7 @@ def base32_secret(device: TOTPDevice) -> str:
 
 
 def otpauth_uri(device: TOTPDevice) -> str:
-    issuer = mfa_settings.TOTP_ISSUER
+    issuer = get_adapter().get_totp_issuer(device)
     label = quote(f"{issuer}:{device.user.get_username()}")
     return (
         f"otpauth://totp/{label}?secret={base32_secret(device)}&issuer={quote(issuer)}"

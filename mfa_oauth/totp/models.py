@@ -13,6 +13,7 @@ import hmac
 import struct
 import time
 from binascii import unhexlify
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -20,13 +21,14 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.util import hex_validator, random_hex
 
+from ..conf import settings as mfa_settings
 from ..methods import Method
 from ..seeds.fields import SealedSeedField
 
 DIGESTS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha512": hashlib.sha512}
 
 
-def hotp(key: bytes, counter: int, digits: int, digest=hashlib.sha1) -> int:
+def hotp(key: bytes, counter: int, digits: int, digest: Any = hashlib.sha1) -> int:
     """RFC 4226 §5.3 with the HMAC digest RFC 6238 §1.2 allows (dynamic truncation, then modulo)."""
     mac = hmac.new(key, struct.pack(">Q", counter), digest).digest()
     offset = mac[-1] & 0x0F
@@ -71,9 +73,7 @@ class OATHTOTPDevice(TimestampMixin, ThrottlingMixin, Device):
         return unhexlify(self.key.encode())
 
     def get_throttle_factor(self) -> int:
-        from django.conf import settings
-
-        return getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1)
+        return int(mfa_settings.TOTP_THROTTLE_FACTOR)
 
     def token_may_match(self, token: str) -> bool:
         """Whether verify_token would accept ``token`` now; saves and counts nothing (mfa_oauth.methods)."""
@@ -91,7 +91,7 @@ class OATHTOTPDevice(TimestampMixin, ThrottlingMixin, Device):
                 return t
         return None
 
-    def verify_token(self, token) -> bool:
+    def verify_token(self, token: Any) -> bool:
         allowed, _info = self.verify_is_allowed()
         if not allowed:
             return False

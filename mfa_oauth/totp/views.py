@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -13,20 +15,19 @@ from django.views.decorators.cache import never_cache
 
 from .. import pending
 from ..context import get_context
-from ..freshness import needs_fresh_mfa, resume, step_up_redirect
-from ..redirects import safe_next
+from ..freshness import needs_fresh_mfa, password_step_required, resume, step_up_redirect
+from ..redirects import safe_next, see_other
 from ..signals import factor_added
 from ..verify.flows import complete, normalize_token, retry_after, throttle_message
 from . import flows
 
 
 @method_decorator(never_cache, name="dispatch")
+@method_decorator(password_step_required, name="dispatch")
 class EnrollTOTPView(View):
     template_name = "mfa_oauth/enroll_totp.html"
 
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.is_authenticated or get_context(request) is None:
-            return redirect_to_login(request.get_full_path())
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.next_url = safe_next(request, request.GET.get("next") or request.POST.get("next"))
         if needs_fresh_mfa(request):
             return step_up_redirect(request, reason=_("add an authenticator app"), keep_post=True)
@@ -41,10 +42,10 @@ class EnrollTOTPView(View):
         flows.discard_pending(self.request)  # no unconfirmed device left behind
         return pending.restart(self.request, self.next_url)
 
-    def get(self, request, *args, **kwargs):
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         return self.render(flows.start(request))
 
-    def post(self, request, *args, **kwargs):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         device = flows.pending(request)
         if device is None:
             return self.render(
@@ -64,7 +65,8 @@ class EnrollTOTPView(View):
                 error=_("That code did not work. Check the time on your phone and try again with the newest code."),
                 status=200,
             )
-        had_context_mfa = bool(get_context(request).second_factors)
+        context = get_context(request)
+        had_context_mfa = bool(context and context.second_factors)
         factor_added.send(sender=type(device), request=request, user=request.user, device=device, method="totp")
         if not had_context_mfa:
             # Proving the new device is this session's second factor.
@@ -73,11 +75,9 @@ class EnrollTOTPView(View):
             except pending.PendingSessionExpired:  # the limit passed during this request
                 return pending.restart(request, self.next_url)
         messages.success(request, _("Authenticator app added. It works for signing in from now on."))
-        response = HttpResponse(status=303)
-        response["Location"] = self.next_url
-        return response
+        return see_other(self.next_url)
 
-    def render(self, device, *, error: str = "", status: int = 200) -> HttpResponse:
+    def render(self, device: Any, *, error: str = "", status: int = 200) -> HttpResponse:
         uri = flows.otpauth_uri(device)
         response = render(
             self.request,

@@ -1,6 +1,9 @@
 """Admin: the per-client switch and the remembered browsers, with "forget" actions."""
 
+from typing import Any
+
 from django.contrib import admin, messages
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from .flows import forget_all
@@ -21,11 +24,11 @@ class TrustedBrowserAdmin(admin.ModelAdmin):
     readonly_fields = ("user", "created_at", "expires_at", "method", "amr", "level", "verified_at", "device", "label")
     actions = ["forget_all_of_users"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # trust is only ever established by a second factor
 
     @admin.action(description=_("Forget every browser of the selected entries' users"))
-    def forget_all_of_users(self, request, queryset):
+    def forget_all_of_users(self, request: HttpRequest, queryset: Any) -> None:
         users = {browser.user for browser in queryset.select_related("user")}
         total = sum(forget_all(user) for user in users)
         self.message_user(request, f"{total} remembered browsers forgotten for {len(users)} users.", messages.SUCCESS)

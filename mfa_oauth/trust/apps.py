@@ -10,10 +10,6 @@ class TrustConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from mfa_oauth.policy import register_second_factor_substitute
-        from mfa_oauth.verify import extras
-
-        from . import flows, receivers  # noqa: F401  (signal receivers)
-
-        register_second_factor_substitute(flows.remembered_factor)
-        extras.register(flows.checkbox_offer)
+        # Its checkbox and its stand-in factor are offered by the adapter
+        # (DefaultMFAOAuthAdapter.get_challenge_extras / substitute_second_factor).
+        from . import receivers  # noqa: F401  (signal receivers)

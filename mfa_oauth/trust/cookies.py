@@ -6,6 +6,8 @@ stops forgery; the row makes it revocable; the user pk binds it to one account.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core import signing
 
 from mfa_oauth.conf import settings as mfa_settings
@@ -19,7 +21,7 @@ def cookie_name() -> str:
     return f"__Host-{base}" if mfa_settings.TRUSTED_BROWSER_COOKIE_SECURE else base
 
 
-def dumps(user_pk, browser_id) -> str:
+def dumps(user_pk: Any, browser_id: Any) -> str:
     return signing.dumps({"u": str(user_pk), "b": str(browser_id)}, salt=SALT)
 
 
@@ -36,7 +38,7 @@ def loads(value: str, max_age_seconds: int) -> tuple[str, str] | None:
     return data["u"], data["b"]
 
 
-def set_on(response, value: str, max_age_seconds: int) -> None:
+def set_on(response: Any, value: str, max_age_seconds: int) -> None:
     response.set_cookie(
         cookie_name(),
         value,
@@ -48,5 +50,5 @@ def set_on(response, value: str, max_age_seconds: int) -> None:
     )
 
 
-def delete_from(response) -> None:
+def delete_from(response: Any) -> None:
     response.delete_cookie(cookie_name(), path="/", samesite="Lax")

@@ -20,9 +20,11 @@ import logging
 import uuid
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from django.apps import apps
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from oauth2_provider.models import get_application_model
@@ -40,7 +42,7 @@ REQUEST_ATTR = "_mfa_oauth_trust_cookie"  # (value, max_age) for the middleware 
 FORM_FIELD = "remember_browser"
 
 
-def trust_days(application) -> int:
+def trust_days(application: Any) -> int:
     if application is None:
         return 0
     try:
@@ -54,7 +56,7 @@ def _max_cookie_age() -> int:
     return int(mfa_settings.TRUSTED_BROWSER_MAX_DAYS) * 86400
 
 
-def trusted_browser(request) -> TrustedBrowser | None:
+def trusted_browser(request: HttpRequest) -> TrustedBrowser | None:
     """The valid TrustedBrowser this request's cookie names for its own user, or None."""
     raw = request.COOKIES.get(cookies.cookie_name())
     if not raw or not request.user.is_authenticated:
@@ -74,8 +76,10 @@ def trusted_browser(request) -> TrustedBrowser | None:
     return TrustedBrowser.objects.valid().filter(pk=browser_uuid, user=request.user).first()
 
 
-def remembered_factor(request, *, application, policy, auth_request, decision) -> Factor | None:
-    """The gate's substitute hook (mfa_oauth.policy.register_second_factor_substitute)."""
+def remembered_factor(
+    request: HttpRequest, *, application: Any, policy: Any, auth_request: Any, decision: Any
+) -> Factor | None:
+    """The remembered browser as a second-factor stand-in (DefaultMFAOAuthAdapter.substitute_second_factor)."""
     if cookies.cookie_name() not in request.COOKIES:
         return None  # nothing to recall: spare the client-policy query on every challenge
     days = trust_days(application)
@@ -132,15 +136,15 @@ def application_of_next(next_url: str):
     return get_application_model().objects.select_related("browser_trust").filter(client_id=client_id).first()
 
 
-def checkbox_offer(request, next_url: str) -> dict | None:
-    """The verify page's extra field (mfa_oauth.verify.extras) when the client allows trust."""
+def checkbox_offer(request: HttpRequest, next_url: str) -> dict | None:
+    """The verify page's extra field (DefaultMFAOAuthAdapter.get_challenge_extras) when the client allows trust."""
     days = trust_days(application_of_next(next_url))
     if not days:
         return None
     return {"template": "mfa_oauth/trust/remember_checkbox.html", "days": days, "field": FORM_FIELD}
 
 
-def establish(request, context: AuthContext, days: int) -> TrustedBrowser | None:
+def establish(request: Any, context: AuthContext, days: int) -> TrustedBrowser | None:
     """Trust this browser after a second factor was just verified; the middleware sets the cookie."""
     second = [f for f in context.second_factors if f.method != REMEMBERED_METHOD]
     if not second or days <= 0:
@@ -161,7 +165,7 @@ def establish(request, context: AuthContext, days: int) -> TrustedBrowser | None
     return browser
 
 
-def forget_all(user) -> int:
+def forget_all(user: Any) -> int:
     """Revoke every remembered browser of ``user``; returns how many."""
     deleted, _ = TrustedBrowser.objects.filter(user=user).delete()
     return deleted

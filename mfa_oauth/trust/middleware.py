@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import cookies
 from .flows import REQUEST_ATTR
 
@@ -9,7 +11,7 @@ FORGET_ATTR = "_mfa_oauth_trust_forget"
 
 
 class TrustedBrowserCookieMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Any) -> None:
         self.get_response = get_response
 
     def __call__(self, request):

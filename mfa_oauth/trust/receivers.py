@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.dispatch import receiver
+from django.http import HttpRequest
 
 from mfa_oauth.redirects import safe_next
 from mfa_oauth.signals import second_factor_verified
@@ -11,7 +14,7 @@ from .flows import FORM_FIELD, application_of_next, establish, trust_days
 
 
 @receiver(second_factor_verified, dispatch_uid="mfa_oauth.trust.establish")
-def remember_browser(sender, request, user, context=None, **kwargs) -> None:
+def remember_browser(sender: Any, request: HttpRequest, user: Any, context: Any = None, **kwargs: Any) -> None:
     if request is None or context is None or request.method != "POST":
         return
     if request.POST.get(FORM_FIELD) != "1":

@@ -7,7 +7,7 @@ a view does not serve is a 405 whatever the session.
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -23,7 +23,7 @@ from .models import TrustedBrowser
 @never_cache
 @require_http_methods(["GET"])
 @complete_sign_in_required
-def manage(request) -> HttpResponse:
+def manage(request: HttpRequest) -> HttpResponse:
     current = trusted_browser(request)
     browsers = TrustedBrowser.objects.valid().filter(user=request.user)
     return render(
@@ -35,7 +35,7 @@ def manage(request) -> HttpResponse:
 
 @require_POST
 @complete_sign_in_required(back_to="mfa_oauth_trust:manage")
-def forget(request) -> HttpResponse:
+def forget(request: HttpRequest) -> HttpResponse:
     count = forget_all(request.user)
     setattr(request, FORGET_ATTR, True)
     return redirect(f"{reverse('mfa_oauth_trust:manage')}?forgotten={count}")

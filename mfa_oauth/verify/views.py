@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
@@ -14,13 +13,12 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 
 from .. import lockout, pending
+from ..adapter import get_adapter, get_form_class
 from ..context import LEVEL_MFA, get_context
-from ..freshness import interrupted
+from ..freshness import interrupted, password_step_required
 from ..methods import confirmed_device, confirmed_devices, method_of, token_may_match
-from ..redirects import safe_next
-from . import extras
+from ..redirects import safe_next, see_other
 from .flows import Status, code_ready, normalize_token, pick_device, throttle_message, verify
-from .forms import ChallengeForm
 
 MESSAGES = {
     Status.WRONG: gettext_lazy("That code did not work. Check it and try again."),
@@ -29,12 +27,11 @@ MESSAGES = {
 
 
 @method_decorator(never_cache, name="dispatch")
+@method_decorator(password_step_required, name="dispatch")
 class VerifyView(View):
     template_name = "mfa_oauth/verify.html"
 
     def dispatch(self, request, *args, **kwargs):
-        if not request.user.is_authenticated or get_context(request) is None:
-            return redirect_to_login(request.get_full_path())
         self.next_url = safe_next(request, request.GET.get("next") or request.POST.get("next"))
         if pending.expired(get_context(request)):
             # Past the half-authenticated state's limit the page offers nothing: no code is checked,
@@ -58,10 +55,10 @@ class VerifyView(View):
         return devices
 
     def get(self, request, *args, **kwargs):
-        return self.render(ChallengeForm(devices=self.devices))
+        return self.render(get_form_class("challenge")(devices=self.devices))
 
     def post(self, request, *args, **kwargs):
-        form = ChallengeForm(request.POST, devices=self.devices)
+        form = get_form_class("challenge")(request.POST, devices=self.devices)
         if not form.is_valid():
             return self.render(form, status=400)
         device = form.cleaned_data["device"]
@@ -75,7 +72,7 @@ class VerifyView(View):
             return self.render(form, error=MESSAGES[Status.MALFORMED])
         attempt = verify(request, device, raw)
         if attempt.status is Status.OK:
-            return _see_other(self.next_url)
+            return see_other(self.next_url)
         if attempt.status is Status.EXPIRED:
             return pending.restart(request, self.next_url)
         if attempt.status is Status.THROTTLED:
@@ -88,7 +85,7 @@ class VerifyView(View):
         if attempt.status is Status.LOCKED:
             # The page's lock notice says it all, and until when (mfa_oauth.lockout.message).
             return self.render(form, status=403, selected=device, lock=attempt.lock)
-        return self.render(form, error=MESSAGES[attempt.status], selected=device)
+        return self.render(form, error=str(MESSAGES[attempt.status]), selected=device)
 
     def code_device(self, hint, raw: str):
         """Which of the user's code factors checks ``raw``: one code field takes them all.
@@ -119,14 +116,15 @@ class VerifyView(View):
             send = getattr(device, "generate_challenge_for_request", None)
             message = send(self.request) if callable(send) else device.generate_challenge()
         except Exception as error:  # a factor refusing to send explains itself in str(error)
-            if getattr(error, "user_message", None):
-                response = self.render(form, error=error.user_message, status=429, selected=device)
-                if getattr(error, "retry_after", None):
-                    response["Retry-After"] = str(error.retry_after)
+            user_message, retry_after = getattr(error, "user_message", None), getattr(error, "retry_after", None)
+            if user_message:  # a UserFacingError (mfa_oauth.errors), or a plugin's own with the same attribute
+                response = self.render(form, error=str(user_message), status=429, selected=device)
+                if retry_after:
+                    response["Retry-After"] = str(retry_after)
                 return response
             raise
         return self.render(
-            ChallengeForm(devices=self.devices, initial={"device": device.persistent_id}),
+            get_form_class("challenge")(devices=self.devices, initial={"device": device.persistent_id}),
             info=str(message or _("Code sent.")),
             selected=device,
         )
@@ -175,16 +173,9 @@ class VerifyView(View):
             "locked": lock.locked,
             "lock": lock,
             "locked_message": lockout.message(lock, passkey=bool(entries)) if lock.locked else "",
-            "extras": extras.collect(self.request, self.next_url),
+            "extras": get_adapter().get_challenge_extras(self.request, self.next_url),
         }
         return render(self.request, self.template_name, context, status=status)
-
-
-def _see_other(url: str) -> HttpResponse:
-    # 303: a POST carrying a code is never answered with 307 (RFC 9700 §4.12).
-    response = HttpResponse(status=303)
-    response["Location"] = url
-    return response
 
 
 def _int(value, default: int) -> int:

@@ -2,6 +2,7 @@
 registration ceremony in the user's browser, so there is no add form)."""
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from .models import WebAuthnCredential
 
@@ -56,5 +57,5 @@ class WebAuthnCredentialAdmin(admin.ModelAdmin):
         "last_used_at",
     )
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any, cast
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
@@ -64,7 +65,7 @@ class Evidence:
 
 
 def verify_registration(
-    credential: RegistrationCredential, trust: Trust, **checks
+    credential: RegistrationCredential, trust: Trust, **checks: Any
 ) -> tuple[VerifiedRegistration, Evidence]:
     """py_webauthn's verification of ``credential`` (``checks``: its keyword arguments), with the
     anchor it chained to. A chain that leads to no installed anchor is not a refusal: the key is
@@ -115,7 +116,7 @@ def _certificate_acceptable(fmt: str, x5c: list[bytes], aaguid: bytes) -> bool:
         certificate = x509.load_der_x509_certificate(x5c[0])
         subject = certificate.subject
 
-        def attribute(oid) -> str:
+        def attribute(oid: Any) -> str:
             values = subject.get_attributes_for_oid(oid)
             return str(values[0].value) if values else ""
 
@@ -138,7 +139,8 @@ def _certificate_acceptable(fmt: str, x5c: list[bytes], aaguid: bytes) -> bool:
         except x509.ExtensionNotFound:
             return True
         # The value is an OCTET STRING holding the 16 AAGUID bytes; it MUST NOT be critical.
-        if extension.critical or extension.value.value != b"\x04\x10" + aaguid:
+        value = cast(x509.UnrecognizedExtension, extension.value)  # an OID cryptography has no class for
+        if extension.critical or value.value != b"\x04\x10" + aaguid:
             return _refuse("id-fido-gen-ce-aaguid does not match the AAGUID in authenticatorData")
     except ValueError as error:  # cryptography's parse errors
         return _refuse(f"unreadable: {error}")

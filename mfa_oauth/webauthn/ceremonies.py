@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -40,6 +41,7 @@ from webauthn.helpers.structs import (
 
 from .. import lockout
 from ..context import Factor
+from ..errors import UserFacingError
 from ..signals import authenticator_clone_suspected, second_factor_failed
 from . import attestation, challenges, config, trust
 from .models import WebAuthnCredential, WebAuthnUserHandle, credential_id_hash, factor_from_assertion
@@ -53,13 +55,20 @@ MAX_NAME_LENGTH = 64
 KNOWN_TRANSPORTS = {t.value for t in AuthenticatorTransport}
 
 
-class CeremonyError(Exception):
+class CeremonyError(UserFacingError):
     """A response that cannot be accepted; ``user_message`` is safe to show, nothing was stored."""
 
-    def __init__(self, user_message: str, status: int = 400):
+    def __init__(self, user_message: str, status: int = 400) -> None:
         super().__init__(user_message)
-        self.user_message = user_message
         self.status = status
+
+
+def _signed_in_user(request: HttpRequest) -> Any:  # the project's user model
+    """The signed-in user of a ceremony view (the views let no anonymous request through)."""
+    user = request.user
+    if not user.is_authenticated:
+        raise CeremonyError(_("Sign in first."), status=401)
+    return user
 
 
 @dataclass(frozen=True)
@@ -107,7 +116,7 @@ def _credential(payload: dict) -> dict:
 
 
 def registration_options(request: HttpRequest) -> dict:
-    user = request.user
+    user = _signed_in_user(request)
     uv_required = config.user_verification_required()
     challenge = challenges.issue(request, "register", user_verification_required=uv_required)
     existing = WebAuthnCredential.objects.filter(user=user)
@@ -172,7 +181,7 @@ def finish_registration(request: HttpRequest, payload: dict) -> WebAuthnCredenti
     backup_eligible = verified.credential_device_type == CredentialDeviceType.MULTI_DEVICE
     transports = [t.value for t in (parsed.response.transports or []) if t.value in KNOWN_TRANSPORTS]
     device = WebAuthnCredential(
-        user=request.user,
+        user=_signed_in_user(request),
         name=name or (_("Passkey") if backup_eligible else _("Security key")),
         confirmed=True,
         credential_id=verified.credential_id,
@@ -230,7 +239,7 @@ def authentication_options(request: HttpRequest, level: int = 0, device_id: str 
 
 def finish_authentication(request: HttpRequest, payload: dict) -> Verified:
     """Verify a second-factor assertion by the logged-in user."""
-    user = request.user
+    user = _signed_in_user(request)
     state = challenges.consume(request, "authenticate")
     raw = _credential(payload)
     if state is None or state.user_id != str(user.pk):
@@ -297,7 +306,7 @@ def _parse_assertion(raw: dict) -> AuthenticationCredential:
         ) from error
 
 
-def _usable_despite_lock(user) -> lockout.LockState:
+def _usable_despite_lock(user: Any) -> lockout.LockState:
     """The user's lock state; a CeremonyError when codes are locked and the site does not let a
     user-verified WebAuthn assertion through meanwhile (PASSKEY_USABLE_WHILE_LOCKED)."""
     lock = lockout.state(user)
@@ -307,7 +316,12 @@ def _usable_despite_lock(user) -> lockout.LockState:
 
 
 def _verify_assertion(
-    request, state, parsed: AuthenticationCredential, queryset, user, lock: lockout.LockState
+    request: HttpRequest,
+    state: Any,
+    parsed: AuthenticationCredential,
+    queryset: Any,
+    user: Any,
+    lock: lockout.LockState,
 ) -> Verified:
     clone: tuple[int, int] | None = None
     failure: Exception | None = None
@@ -316,7 +330,7 @@ def _verify_assertion(
         # The row lock serialises two assertions of one credential: the counter only moves forward.
         device = queryset.select_for_update().get(credential_id_sha256=credential_id_hash(parsed.raw_id))
         try:
-            verified: VerifiedAuthentication = verify_authentication_response(
+            verified: VerifiedAuthentication | None = verify_authentication_response(
                 credential=parsed,
                 expected_challenge=state.challenge,
                 expected_rp_id=config.rp_id(),
@@ -417,7 +431,9 @@ def _cred_props_rk(raw: dict) -> bool | None:
     return rk if isinstance(rk, bool) else None
 
 
-def _reason(error: Exception) -> str:
+def _reason(error: Exception | None) -> str:
     """A short, non-secret reason (py_webauthn's messages name the failed check)."""
+    if error is None:
+        return str(_("the response was refused"))
     text = str(error).strip() or type(error).__name__
     return text[:200]

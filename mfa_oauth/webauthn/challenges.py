@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from django.http import HttpRequest
 from webauthn.helpers import bytes_to_base64url, generate_challenge
 
 from .config import challenge_timeout
@@ -32,7 +33,7 @@ class PendingChallenge:
         return time.time() > self.expires
 
 
-def issue(request, purpose: str, *, user_verification_required: bool, **extra) -> bytes:
+def issue(request: HttpRequest, purpose: str, *, user_verification_required: bool, **extra: Any) -> bytes:
     """A fresh 64-byte challenge (py_webauthn's generate_challenge; L2 §13.4.3 asks for >= 16)."""
     assert purpose in PURPOSES
     challenge = generate_challenge()
@@ -49,7 +50,7 @@ def issue(request, purpose: str, *, user_verification_required: bool, **extra) -
     return challenge
 
 
-def consume(request, purpose: str) -> PendingChallenge | None:
+def consume(request: HttpRequest, purpose: str) -> PendingChallenge | None:
     """Remove and return this session's challenge for ``purpose``; None when absent or expired."""
     pending = dict(request.session.get(SESSION_KEY) or {})
     data = pending.pop(purpose, None)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import CheckMessage, Error, Warning, register
 
 from ..conf import settings as mfa_settings
 from .certificates import CertificateFileError, read_anchors
@@ -16,19 +17,27 @@ from .trust import load_blob
 
 
 @register()
-def check_webauthn_settings(app_configs, **kwargs):
-    messages = []
+def check_webauthn_settings(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     rp = str(mfa_settings.WEBAUTHN_RP_ID or "")
+    return [*_check_rp_id(rp), *_check_origins(rp), *_check_development_and_verification()]
+
+
+def _check_rp_id(rp: str) -> list[CheckMessage]:
     if not rp or is_ip_address(rp) or "/" in rp or ":" in rp:
-        messages.append(
+        return [
             Error(
                 f"MFA_OAUTH['WEBAUTHN_RP_ID'] = {rp!r} is not a domain name.",
                 hint="Browsers accept only a domain (e.g. 'id.example.com' or 'localhost'), never an IP address.",
                 id="mfa_oauth_webauthn.E001",
             )
-        )
+        ]
+    return []
+
+
+def _check_origins(rp: str) -> list[CheckMessage]:
     origins = mfa_settings.WEBAUTHN_ORIGINS
     origins = [origins] if isinstance(origins, str) else list(origins or [])
+    messages: list[CheckMessage] = []
     if not origins and not mfa_settings.WEBAUTHN_TRUST_REQUEST_ORIGIN:
         messages.append(
             Error(
@@ -38,25 +47,35 @@ def check_webauthn_settings(app_configs, **kwargs):
             )
         )
     for origin in origins:
-        parts = urlsplit(origin)
-        if parts.scheme not in ("https", "http") or not parts.hostname or parts.path not in ("", "/"):
-            messages.append(
-                Error(f"WebAuthn origin {origin!r} is not scheme://host[:port].", id="mfa_oauth_webauthn.E003")
+        messages.extend(_check_origin(origin, rp))
+    return messages
+
+
+def _check_origin(origin: str, rp: str) -> list[CheckMessage]:
+    """One origin of WEBAUTHN_ORIGINS: its form, its host under the RP ID, https (WebAuthn L2 §5.1.3)."""
+    parts = urlsplit(origin)
+    hostname = parts.hostname or ""
+    if parts.scheme not in ("https", "http") or not hostname or parts.path not in ("", "/"):
+        return [Error(f"WebAuthn origin {origin!r} is not scheme://host[:port].", id="mfa_oauth_webauthn.E003")]
+    if rp and not host_matches_rp_id(hostname, rp):
+        return [
+            Error(
+                f"WebAuthn origin {origin!r} is not on the RP ID {rp!r} or one of its subdomains.",
+                id="mfa_oauth_webauthn.E004",
             )
-        elif rp and not host_matches_rp_id(parts.hostname, rp):
-            messages.append(
-                Error(
-                    f"WebAuthn origin {origin!r} is not on the RP ID {rp!r} or one of its subdomains.",
-                    id="mfa_oauth_webauthn.E004",
-                )
+        ]
+    if parts.scheme == "http" and hostname != "localhost" and not hostname.endswith(".localhost"):
+        return [
+            Warning(
+                f"WebAuthn origin {origin!r} is plain http; browsers allow WebAuthn over http only on localhost.",
+                id="mfa_oauth_webauthn.W002",
             )
-        elif parts.scheme == "http" and parts.hostname != "localhost" and not parts.hostname.endswith(".localhost"):
-            messages.append(
-                Warning(
-                    f"WebAuthn origin {origin!r} is plain http; browsers allow WebAuthn over http only on localhost.",
-                    id="mfa_oauth_webauthn.W002",
-                )
-            )
+        ]
+    return []
+
+
+def _check_development_and_verification() -> list[CheckMessage]:
+    messages: list[CheckMessage] = []
     if mfa_settings.WEBAUTHN_TRUST_REQUEST_ORIGIN and not settings.DEBUG:
         messages.append(
             Warning(
@@ -76,10 +95,10 @@ def check_webauthn_settings(app_configs, **kwargs):
 
 
 @register()
-def check_attestation_trust(app_configs, **kwargs):
+def check_attestation_trust(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     """The operator's attestation anchors and MDS BLOB (trust.py): a configured source that cannot be
     used would silently make every key a software key, so it is an error (docs/security.md)."""
-    messages = []
+    messages: list[CheckMessage] = []
     roots = str(mfa_settings.WEBAUTHN_ATTESTATION_ROOTS or "")
     if roots:
         try:

@@ -19,6 +19,7 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
@@ -112,7 +113,7 @@ def read_blob(text: str, roots: Sequence[Anchor], signer: str = "") -> MetadataB
     return _parse_payload(payload)
 
 
-def _chain(x5c) -> list[bytes]:
+def _chain(x5c: Any) -> list[bytes]:
     if not isinstance(x5c, list) or not x5c or not all(isinstance(c, str) for c in x5c):
         raise MetadataError("the header has no x5c certificate chain")
     try:
@@ -124,8 +125,12 @@ def _chain(x5c) -> list[bytes]:
     return chain
 
 
+def _text(value: str | bytes) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
 def _names(certificate: x509.Certificate) -> set[str]:
-    names = {a.value.lower() for a in certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)}
+    names = {_text(a.value).lower() for a in certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)}
     try:
         san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
         names.update(n.lower() for n in san.get_values_for_type(x509.DNSName))
@@ -134,7 +139,7 @@ def _names(certificate: x509.Certificate) -> set[str]:
     return names
 
 
-def _parse_payload(payload) -> MetadataBlob:
+def _parse_payload(payload: Any) -> MetadataBlob:
     if not isinstance(payload, dict) or not isinstance(payload.get("entries"), list):
         raise MetadataError("the payload has no entries")
     entries: dict[str, MetadataEntry] = {}
@@ -145,19 +150,21 @@ def _parse_payload(payload) -> MetadataBlob:
     return MetadataBlob(number=_int(payload.get("no")), next_update=_date(payload.get("nextUpdate")), entries=entries)
 
 
-def _entry(raw) -> MetadataEntry | None:
+def _entry(raw: Any) -> MetadataEntry | None:
     # Entries without an AAGUID describe UAF (aaid) or U2F (key identifiers) authenticators: WebAuthn
     # credentials are looked up by AAGUID only.
     if not isinstance(raw, dict) or not isinstance(raw.get("aaguid"), str):
         return None
-    statement = raw.get("metadataStatement") if isinstance(raw.get("metadataStatement"), dict) else {}
+    found = raw.get("metadataStatement")
+    statement: dict[str, Any] = found if isinstance(found, dict) else {}
     roots = []
     for text in _strings(statement.get("attestationRootCertificates")):
         try:
             roots.append(Anchor.from_der(base64.b64decode(text, validate=True)))
         except (binascii.Error, ValueError):
             logger.warning("MDS entry %s: an attestation root certificate cannot be read", raw["aaguid"])
-    reports = raw.get("statusReports") if isinstance(raw.get("statusReports"), list) else []
+    listed = raw.get("statusReports")
+    reports: list[Any] = listed if isinstance(listed, list) else []
     statuses = tuple(r["status"] for r in reports if isinstance(r, dict) and isinstance(r.get("status"), str))
     return MetadataEntry(
         aaguid=raw["aaguid"].lower(),
@@ -167,15 +174,15 @@ def _entry(raw) -> MetadataEntry | None:
     )
 
 
-def _strings(value) -> list[str]:
+def _strings(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
-def _int(value) -> int:
+def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-def _date(value) -> datetime.date | None:
+def _date(value: Any) -> datetime.date | None:
     try:
         return datetime.date.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:

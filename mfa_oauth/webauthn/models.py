@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -63,7 +64,7 @@ class WebAuthnUserHandle(models.Model):
         return f"WebAuthn user handle of {self.user}"
 
     @classmethod
-    def for_user(cls, user) -> WebAuthnUserHandle:
+    def for_user(cls, user: Any) -> WebAuthnUserHandle:
         handle, _created = cls.objects.get_or_create(user=user, defaults={"handle": secrets.token_hex(32)})
         return handle
 
@@ -103,7 +104,7 @@ class WebAuthnCredential(TimestampMixin, Device):
     class Meta(Device.Meta):
         verbose_name = _("WebAuthn credential")
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.credential_id_sha256 = credential_id_hash(bytes(self.credential_id))
         super().save(*args, **kwargs)
 
@@ -123,7 +124,7 @@ class WebAuthnCredential(TimestampMixin, Device):
             and trust.current().vouches_for(self.aaguid, self.attestation_root)
         )
 
-    def verify_token(self, token) -> bool:
+    def verify_token(self, token: Any) -> bool:
         # Never verified by a typed code; the assertion endpoints verify it (ceremonies.py).
         return False
 

@@ -111,6 +111,6 @@ def _cached(kind: str, path: str, signature: tuple, load):
             _cache[key] = (signature, value)
         hit = (signature, value)
     if isinstance(hit[1], Exception):
-        error = hit[1]
-        raise type(error)(str(error))  # a new instance: re-raising one would grow its traceback
+        stored = hit[1]
+        raise type(stored)(str(stored))  # a new instance: re-raising one would grow its traceback
     return hit[1]

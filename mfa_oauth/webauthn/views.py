@@ -3,9 +3,8 @@ sign in with a passkey alone. The browser side is mfa_oauth/static/mfa_oauth/web
 
 from __future__ import annotations
 
-from functools import wraps
+from typing import Any, cast
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -20,9 +19,11 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from .. import pending
+from ..adapter import get_adapter
 from ..context import get_context
-from ..freshness import fresh_mfa_required, needs_fresh_mfa, resumable
-from ..redirects import safe_next
+from ..freshness import fresh_mfa_required, needs_fresh_mfa, password_step_required, resumable
+from ..http import MFAHttpRequest
+from ..redirects import safe_next, see_other
 from ..signals import factor_added, factor_removed, second_factor_verified
 from ..verify.flows import complete
 from . import ceremonies, config
@@ -34,23 +35,19 @@ def _error(error: CeremonyError) -> JsonResponse:
     return JsonResponse({"error": error.user_message}, status=error.status)
 
 
-def _level(value) -> int:
+def _level(value: Any) -> int:
     try:
         return max(0, min(int(value), 10))
     except (TypeError, ValueError, OverflowError):  # OverflowError: JSON 1e400 parses as infinity
         return 0
 
 
-def _json_login_required(view):
-    """Like fresh_mfa_required/login_required, but answering JSON: the caller is our script."""
+def _sign_in_first(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"error": _("Sign in first.")}, status=401)
 
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs):
-        if not request.user.is_authenticated or get_context(request) is None:
-            return JsonResponse({"error": _("Sign in first.")}, status=401)
-        return view(request, *args, **kwargs)
 
-    return wrapped
+# Like fresh_mfa_required/login_required, but answering JSON: the caller is our script.
+_json_login_required = password_step_required(refuse=_sign_in_first)
 
 
 def _stale() -> JsonResponse:
@@ -67,14 +64,16 @@ class RegisterView(View):
 
     template_name = "mfa_oauth/webauthn/register.html"
 
-    def get(self, request, *args, **kwargs):
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         host_ok = config.host_matches_rp_id(request.get_host())
         origin_ok = f"{request.scheme}://{request.get_host()}" in config.expected_origins(request)
         return render(
             request,
             self.template_name,
             {
-                "credentials": WebAuthnCredential.objects.filter(user=request.user).order_by("created_at", "pk"),
+                "credentials": WebAuthnCredential.objects.filter(user=cast(Any, request.user)).order_by(
+                    "created_at", "pk"
+                ),
                 # After adding a key: where the user came from, else this page with the new key listed.
                 "next": safe_next(request, request.GET.get("next"), default=reverse("mfa_oauth:webauthn-register")),
                 "done": safe_next(request, request.GET.get("next")),
@@ -126,9 +125,7 @@ def remove(request: HttpRequest, pk: int) -> HttpResponse:
     device = get_object_or_404(WebAuthnCredential, pk=pk, user=request.user)
     device.delete()
     factor_removed.send(sender=WebAuthnCredential, request=request, user=request.user, device=device, method="webauthn")
-    response = HttpResponse(status=303)
-    response["Location"] = reverse("mfa_oauth:webauthn-register")
-    return response
+    return see_other(reverse("mfa_oauth:webauthn-register"))
 
 
 # --- second factor at the challenge step -----------------------------------------------------
@@ -143,7 +140,8 @@ def authenticate_options(request: HttpRequest) -> JsonResponse:
         if pending.expired(get_context(request)):
             # No challenge for a password-only session past its limit (docs/security.md).
             return pending.restart_json(request, _next(request, payload))
-        device_id = payload.get("device") if isinstance(payload.get("device"), str) else ""
+        requested = payload.get("device")
+        device_id = requested if isinstance(requested, str) else ""
         return JsonResponse(ceremonies.authentication_options(request, _level(payload.get("level")), device_id))
     except CeremonyError as error:
         return _error(error)
@@ -183,7 +181,7 @@ def passkey_options(request: HttpRequest) -> JsonResponse:
 
 @never_cache
 @require_POST
-def passkey_verify(request: HttpRequest) -> JsonResponse:
+def passkey_verify(request: MFAHttpRequest) -> JsonResponse:
     try:
         payload = ceremonies.read_payload(request)
         verified = ceremonies.finish_passkey(request, payload)
@@ -193,7 +191,7 @@ def passkey_verify(request: HttpRequest) -> JsonResponse:
     # mfa_oauth.receivers starts the session's context with this factor instead of a password:
     # possession + user verification is multi-factor on its own.
     request.mfa_oauth_login_factor = verified.factor
-    login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    login(request, user, backend=get_adapter().get_login_backend(request, user))
     otp_login(request, device)
     second_factor_verified.send(
         sender=WebAuthnCredential,

@@ -7,20 +7,24 @@ from django.core import mail
 from mfa_oauth.notifications.mail import notify
 
 
+def _notifications(settings, **options) -> None:
+    settings.MFA_OAUTH = {**settings.MFA_OAUTH, "NOTIFICATIONS": options}
+
+
 def both_addresses(user) -> list[str]:
     return [user.email, f"{user.get_username()}@backup.example"]
 
 
 def test_recipients_hook_reaches_two_addresses(user, settings):
-    settings.MFA_OAUTH_NOTIFICATIONS = {"RECIPIENTS": "tests.account.test_notifications.both_addresses"}
+    _notifications(settings, RECIPIENTS="tests.account.test_notifications.both_addresses")
     assert notify("locked", user, failure_count=10)
     assert mail.outbox[0].to == ["alice@example.com", "alice@backup.example"]
 
 
 def test_switched_off_or_no_address(user, settings):
-    settings.MFA_OAUTH_NOTIFICATIONS = {"ENABLED": False}
+    _notifications(settings, ENABLED=False)
     assert not notify("locked", user, failure_count=10)
-    settings.MFA_OAUTH_NOTIFICATIONS = {}
+    _notifications(settings)
     user.email = ""
     assert not notify("locked", user, failure_count=10)
     assert mail.outbox == []
@@ -34,7 +38,7 @@ def test_a_failing_mail_server_is_logged_not_raised(user, settings, caplog):
 
 
 def test_site_name_and_text_are_not_html_escaped(user, settings):
-    settings.MFA_OAUTH_NOTIFICATIONS = {"SITE_NAME": "Bank & Co"}
+    _notifications(settings, SITE_NAME="Bank & Co")
     notify("backup_code_used", user, remaining=2)
     message = mail.outbox[0]
     assert message.subject == "Bank & Co: a backup code was used to sign in"

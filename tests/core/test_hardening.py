@@ -1,4 +1,5 @@
-"""SECURITY.md J: redirect URIs, PKCE, grant types, refresh rotation, headers, iss."""
+"""Redirect URIs, PKCE, grant types, refresh rotation, headers, iss (RFC 9700 §2.1 and §4;
+docs/security.md, "Deny by default")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Two more journeys in a real browser (issue 7, item 5):
+"""Two more journeys in a real browser:
 
 - SMS: bob signs in through /demo/, presses "Send me a code"; a real Celery worker on the real
   Redis broker sends it through the real ``twilio`` client to the local Twilio-shaped server; the

@@ -166,7 +166,7 @@ def test_admin_enrolls_a_token_by_its_secret(admin_client, user):
     assert device.key == RFC_SECRET_HEX and device.user == user and device.confirmed
     assert fresh(device).verify_token(code(0))
     # django-otp's own admin views still work under our admin; the QR code of a stored secret is never
-    # shown again (OTP_ADMIN_HIDE_SENSITIVE_DATA, SECURITY.md B3).
+    # shown again (OTP_ADMIN_HIDE_SENSITIVE_DATA; RFC 6238 §5.1: keys stay protected).
     assert admin_client.get(reverse("admin:otp_hotp_hotpdevice_changelist")).status_code == 200
     qr = admin_client.get(reverse("admin:otp_hotp_hotpdevice_qrcode", args=[device.pk]))
     assert qr.status_code == 403

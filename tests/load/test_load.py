@@ -1,4 +1,4 @@
-"""200 concurrent simulated users doing complete MFA logins for 60 s against gunicorn (issue 8).
+"""200 concurrent simulated users doing complete MFA logins for 60 s against gunicorn.
 
 Production-like: ``IDP_PRODUCTION=1`` settings on a fresh PostgreSQL database with Redis as cache and
 broker, gunicorn with 2 sync workers as deployed (deploy/gunicorn.conf.py), reached over loopback as

@@ -1,4 +1,4 @@
-"""The embedded default holds under concurrent load (issue 8, point 4).
+"""The embedded default holds under concurrent load.
 
 The embedded settings (SQLite file, WAL, busy timeout, BEGIN IMMEDIATE: idp_site/settings.py) under
 gunicorn with 2 workers, 4 concurrent clients doing complete authorizations for 15 s. Plain

@@ -55,3 +55,8 @@ def test_every_migration_is_in_the_wheel(wheel):
     expected = {p for p in _package_files("migrations") if p.endswith(".py")}
     assert expected
     assert not expected - set(wheel.namelist())
+
+
+def test_the_wheel_marks_the_package_typed(wheel):
+    # PEP 561: without mfa_oauth/py.typed a project's type checker ignores the package's annotations.
+    assert "mfa_oauth/py.typed" in wheel.namelist()

@@ -1,5 +1,6 @@
-"""Concurrency on PostgreSQL (SECURITY.md A2, B-replay): real parallel requests, each thread with its
-own database connection, through the challenge view and ``mfa_oauth.verify.flows.verify``.
+"""Concurrency on PostgreSQL (docs/security.md, "Second-factor lockout", Concurrency; a code is used
+once, RFC 6238 §5.2): real parallel requests, each thread with its own database connection, through
+the challenge view and ``mfa_oauth.verify.flows.verify``.
 
 Runs when the suite itself is on PostgreSQL (CI's PostgreSQL leg:
 ``DATABASE_URL=postgres://postgres@127.0.0.1:5432/idp_prod make test PYTEST_ARGS="-m postgres"``).
@@ -133,7 +134,7 @@ def test_one_valid_code_submitted_twice_concurrently_succeeds_once(user, totp_de
         assert totp_device.last_t == int(now // 30)
 
 
-# --- the SMS outbox sweep (SECURITY.md E2/E5): two sweeps at once queue each stuck row once -------
+# --- the SMS outbox sweep (docs/security.md, "SMS delivery"): two sweeps at once queue each stuck row once -------
 SWEEP_REDIS_DB = 10
 STUCK_ROWS = 12
 

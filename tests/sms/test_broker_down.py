@@ -1,5 +1,5 @@
 """Redis down when the code is asked for: a clear message, the row stays queued; Redis back, the
-sweep re-enqueues it and the worker sends it (SECURITY.md E2, DESIGN.md §5.6).
+sweep re-enqueues it and the worker sends it (docs/security.md, "SMS delivery").
 
 The shared Redis on 6379 serves other tests, so this test stops and restarts a Redis server of
 its own (the same redis-server binary) on a free port.

@@ -1,5 +1,6 @@
 """Codes: 6 random digits, hashed, 5 minutes, single use, bound to the login attempt, replaced by a
-resend without resetting the failure count (SECURITY.md C5, A3). Celery eager, in-memory gateway."""
+resend without resetting the failure count (docs/security.md, "Second-factor lockout"). Celery eager,
+in-memory gateway."""
 
 from __future__ import annotations
 
@@ -87,7 +88,8 @@ def test_resend_invalidates_the_old_code_but_not_the_failure_count(client, user,
     with time_machine.travel(timezone.now() + timedelta(seconds=31)):
         assert ask_for_code(client, sms_device).status_code == 200
         new = code_in(locmem_sms[1].body)
-        assert lockout.failure_count(user) == failures  # a resend resets nothing (SECURITY.md A3)
+        # A resend resets nothing (docs/security.md, "Second-factor lockout").
+        assert lockout.failure_count(user) == failures
         if old != new:
             assert type_code(client, sms_device, old).status_code == 200
         assert type_code(client, sms_device, new).status_code == 303
@@ -125,7 +127,7 @@ def test_sms_disabled_for_a_deployment(client, user, sms_device, locmem_sms, mfa
 
 
 def test_wrong_sms_codes_count_toward_the_account_lockout(client, user, sms_device, locmem_sms, settings):
-    # SECURITY.md A1/A3: the per-account cap covers SMS codes, and resends do not reset it.
+    # docs/security.md, "Second-factor lockout": the per-account cap covers SMS codes, and resends do not reset it.
     settings.OTP_SMS_THROTTLE_FACTOR = 0
     settings.MFA_OAUTH = {**settings.MFA_OAUTH, "MAX_FAILED_ATTEMPTS": 3, "SMS_COOLDOWN": 0}
     log_in(client, user)

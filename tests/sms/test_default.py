@@ -1,5 +1,5 @@
 """The embedded default (no environment): Celery eager, codes printed on the console, and the
-demo data has an SMS user (issue 3, item 7)."""
+demo data has an SMS user."""
 
 from __future__ import annotations
 

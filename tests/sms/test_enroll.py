@@ -1,5 +1,6 @@
 """Adding a number: validated with phonenumbers, risk notice first, usable only once a code sent
-to it came back, fresh second factor when the user already has one (SECURITY.md C2, C4)."""
+to it came back, fresh second factor when the user already has one (docs/security.md, "Freshness"
+and "SMS delivery")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """A number an operator entered (admin, ``mfa_enroll --sms``, ``mfa_import``) is stored unconfirmed
-and verified on first use (SECURITY.md C4):
+and verified on first use (docs/security.md, "SMS delivery"):
 
 - the user has no other factor: the challenge step offers the number (and the policy asks for it
   rather than letting a password alone enroll some other factor); the code that comes back

@@ -1,5 +1,5 @@
 """Each limit refuses the next send before anything is queued, says when to try again, and the
-fake Twilio sees no request for it (SECURITY.md D1). Celery eager, real twilio client."""
+fake Twilio sees no request for it (docs/security.md, "SMS delivery"). Celery eager, real twilio client."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_nothing_is_published_when_the_transaction_rolls_back(user, sms_device, locmem_sms):
-    # SECURITY.md E1: the task is published on commit only.
+    # docs/security.md, "SMS delivery": the task is published on commit only.
     with pytest.raises(RuntimeError), transaction.atomic():
         service.queue_code(user=user, device=sms_device, purpose="login", attempt="a", client_ip=None)
         raise RuntimeError("the request failed after queueing")
@@ -40,7 +40,7 @@ def test_messaging_service_sid_instead_of_a_from_number(client, user, sms_device
 
 
 def test_celery_settings_for_reliable_delivery():
-    # SECURITY.md E3/E4: late acks, re-queue on worker loss, one prefetched task, and a visibility
+    # docs/security.md, "SMS delivery": late acks, re-queue on worker loss, one prefetched task, and a visibility
     # timeout above the longest a code lives plus the task's time limit.
     send = tasks.send_sms
     assert send.acks_late and send.reject_on_worker_lost and send.ignore_result

@@ -1,6 +1,6 @@
 """A worker killed with SIGKILL in the middle of a send: the broker redelivers the task to a new
 worker, which finds the dead worker's request already reached Twilio and sends nothing more
-(SECURITY.md E3, E5). Separate processes, because the kill must take the whole worker down."""
+(docs/security.md, "SMS delivery"). Separate processes, because the kill must take the whole worker down."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Twilio's status callback: signature checked with twilio.request_validator, idempotent, never
-out of a terminal state, junk refused with a status, never a 500 (SECURITY.md D5, D6)."""
+out of a terminal state, junk refused with a status, never a 500 (docs/security.md, "SMS delivery")."""
 
 from __future__ import annotations
 

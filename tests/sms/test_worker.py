@@ -1,5 +1,5 @@
 """SMS through a real Celery worker on the real Redis broker and the real twilio client, talking
-HTTP to the local Twilio-shaped server (DESIGN.md §5, SECURITY.md D3-D5, E1-E7)."""
+HTTP to the local Twilio-shaped server (docs/security.md, "SMS delivery")."""
 
 from __future__ import annotations
 
@@ -175,7 +175,7 @@ def test_status_callback_marks_the_row_delivered(client, user, sms_device, twili
 def test_a_hanging_twilio_times_out_and_the_send_is_retried(
     client, user, sms_device, twilio_settings, mfa_settings, celery_worker
 ):
-    # SECURITY.md E8: every call has a time limit (the client's HTTP timeout), then a retry. The
+    # docs/security.md, "SMS delivery": every call has a time limit (the client's HTTP timeout), then a retry. The
     # request that timed out may have been accepted, so the retry asks Twilio first: one text.
     fake = twilio_settings
     mfa_settings(SMS_HTTP_TIMEOUT=1)

@@ -108,7 +108,7 @@ def test_malformed_claims_are_invalid_request(rp, user):
 
 @pytest.mark.parametrize("claims", ["null", "{not json", "[]", ""])
 def test_a_half_authenticated_session_cannot_post_the_consent_form(rp, totp_device, claims):
-    """SECURITY.md H5 through the consent POST, whatever the claims field holds."""
+    """The claims parameter (OIDC Core §5.5) through the consent POST, whatever the claims field holds."""
     browser = Client()
     pending = Pending()
     trip = journey(browser, rp.authorize_path(pending))  # password given, stops at the challenge

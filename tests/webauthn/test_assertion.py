@@ -1,4 +1,4 @@
-"""WebAuthn at the challenge step: amr/acr from the signed flags, and every refusal SECURITY.md G1
+"""WebAuthn at the challenge step: amr/acr from the signed flags, and every refusal WebAuthn L2 §7.2
 lists (replay, foreign challenge, origin, RP ID, another user's credential, counter, UV)."""
 
 from __future__ import annotations

@@ -175,7 +175,8 @@ def test_an_attested_synced_passkey_is_still_phr(client, user, vendor, install_r
     assert register(client, key).status_code == 201
     assert user.webauthncredential_set.get().attestation_verified
     context = sign_in_with(client, key)
-    assert context.amr == ["pwd", "swk", "pop", "user", "mfa"] and context.acr == "phr"  # SECURITY.md G3
+    # docs/security.md, "WebAuthn levels from attestation"
+    assert context.amr == ["pwd", "swk", "pop", "user", "mfa"] and context.acr == "phr"
 
 
 def test_a_removed_anchor_takes_the_level_away_at_the_next_sign_in(client, user, vendor, install_roots):

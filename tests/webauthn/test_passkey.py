@@ -1,5 +1,6 @@
 """Passkey sign-in without a password: a discoverable credential with user verification is
-multi-factor on its own (SECURITY.md G2); without UV it is refused here."""
+multi-factor on its own (WebAuthn L2 §6.2.3; docs/security.md, "WebAuthn levels from attestation");
+without UV it is refused here."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Registering credentials: what is stored, who may register, and duplicate ids (SECURITY.md G1)."""
+"""Registering credentials: what is stored, who may register, and duplicate ids (WebAuthn L2 §7.1)."""
 
 from __future__ import annotations
 
@@ -143,7 +143,8 @@ def test_registration_without_uv_is_stored_as_not_user_verifying(client, user):
 
 
 def test_every_user_is_offered_a_phishing_resistant_option():
-    # SECURITY.md G4: the enrollment registry the security page lists has WebAuthn, marked as such.
+    # The adapter's enrollments, which the security page lists, have WebAuthn, marked phishing-resistant
+    # (NIST SP 800-63B-4 §3.2.5).
     webauthn = [e for e in available() if e.method == "webauthn"]
     assert len(webauthn) == 1 and webauthn[0].phishing_resistant
     assert reverse(webauthn[0].url_name) == "/mfa/webauthn/"

@@ -9,6 +9,8 @@ is not yet under the first key, so a deployment script can refuse to drop an old
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS
@@ -20,12 +22,12 @@ from ...seeds.rows import SEED_MODELS, reseal
 class Command(BaseCommand):
     help = "Re-encrypt every OTP seed with the first MFA_OAUTH['SEED_KEYS'] key (see the module docstring)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--check", action="store_true", help="report only; exit 1 if any row needs work")
         parser.add_argument("--batch-size", type=int, default=500)
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS)
 
-    def handle(self, *args, check: bool, batch_size: int, database: str, **options):
+    def handle(self, *args: Any, check: bool, batch_size: int, database: str, **options: Any) -> None:
         ring = keyring()
         unreadable = pending = 0
         for app_label, model_name in SEED_MODELS:

@@ -38,7 +38,9 @@ class SendResult:
 class GatewayError(Exception):
     """A send that did not happen. ``transient`` errors are retried; the others are final."""
 
-    def __init__(self, message: str, *, code: int | None = None, transient: bool = False, ambiguous: bool = False):
+    def __init__(
+        self, message: str, *, code: int | None = None, transient: bool = False, ambiguous: bool = False
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.transient = transient

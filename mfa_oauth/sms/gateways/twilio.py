@@ -8,6 +8,7 @@ request to ``TWILIO_API_BASE_URL`` when that is not Twilio's.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -23,7 +24,7 @@ PERMANENT_CODES = {21211, 21614, 21612, 21408, 21610, 21606, 21608, 20003, 21602
 
 
 class BaseURLHttpClient(TwilioHttpClient):
-    def __init__(self, base_url: str, **kwargs):
+    def __init__(self, base_url: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.base_url = base_url.rstrip("/")
 
@@ -53,7 +54,7 @@ class TwilioGateway(Gateway):
     name = "twilio"
     sends_status_callbacks = True
 
-    def __init__(self):
+    def __init__(self) -> None:
         base_url = (mfa_settings.TWILIO_API_BASE_URL or DEFAULT_BASE_URL).rstrip("/")
         timeout = mfa_settings.SMS_HTTP_TIMEOUT
         http_client = (

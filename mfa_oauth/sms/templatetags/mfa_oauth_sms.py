@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import template
 
 from .. import reasons, service
@@ -6,7 +8,7 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def sms_delivery_problem(context, device) -> str:
+def sms_delivery_problem(context: Any, device: Any) -> str:
     """Why the newest code of this login attempt did not go out ("" when it is fine)."""
     request = context.get("request")
     if request is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from ....totp.flows import base32_secret, otpauth_uri, qr_terminal
@@ -12,7 +14,7 @@ from ._common import get_user
 class Command(BaseCommand):
     help = "Enroll a second factor for USERNAME: --totp [--qr], --sms +E164, or --backup-codes."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: Any) -> None:
         parser.add_argument("username")
         kind = parser.add_mutually_exclusive_group(required=True)
         kind.add_argument("--totp", action="store_true", help="a new authenticator-app secret (prints the otpauth URI)")
@@ -23,7 +25,9 @@ class Command(BaseCommand):
         parser.add_argument("--qr", action="store_true", help="with --totp: also draw the QR code in the terminal")
         parser.add_argument("--name", default="", help="a name for the new factor")
 
-    def handle(self, *args, username: str, totp: bool, sms: str | None, backup_codes: bool, qr: bool, name: str, **o):
+    def handle(
+        self, *args: Any, username: str, totp: bool, sms: str | None, backup_codes: bool, qr: bool, name: str, **o: Any
+    ) -> None:
         user = get_user(username)
         if qr and not totp:
             raise CommandError("--qr only goes with --totp.")

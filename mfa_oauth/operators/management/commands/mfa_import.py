@@ -22,6 +22,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -45,13 +46,13 @@ class Row:
     line: int
     username: str
     values: dict[str, str]
-    plan: dict[str, object] = field(default_factory=dict)
+    plan: dict[str, Any] = field(default_factory=dict)
 
 
 class Command(BaseCommand):
     help = "Enroll second factors for many existing users from a CSV file (see the module docstring)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: Any) -> None:
         parser.add_argument("csv_path", metavar="users.csv")
         parser.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
         parser.add_argument("--encoding", default="utf-8-sig", help="the file's text encoding (default UTF-8)")
@@ -60,7 +61,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-notify", action="store_true", help="do not email users about their new factor")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    def handle(self, *args, csv_path: str, dry_run: bool, encoding: str, report: str | None, batch_size: int, **o):
+    def handle(
+        self, *args: Any, csv_path: str, dry_run: bool, encoding: str, report: str | None, batch_size: int, **o: Any
+    ) -> None:
         self.notify = not o["no_notify"]
         self.dry_run = dry_run
         self.counts: Counter = Counter()
@@ -100,7 +103,7 @@ class Command(BaseCommand):
 
     # --- reading ------------------------------------------------------------------------------
 
-    def _header(self, reader, encoding: str) -> list[str]:
+    def _header(self, reader: Any, encoding: str) -> list[str]:
         try:
             header = next(reader)
         except StopIteration:
@@ -119,7 +122,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Ignoring unknown columns: {', '.join(ignored)}")
         return columns
 
-    def _rows(self, reader, columns: list[str], encoding: str) -> Iterator[Row]:
+    def _rows(self, reader: Any, columns: list[str], encoding: str) -> Iterator[Row]:
         while True:
             line = reader.line_num + 1
             try:
@@ -190,7 +193,7 @@ class Command(BaseCommand):
                 self.counts.update(row.plan.keys())
                 self.progress.step()
 
-    def _plan(self, row: Row, user, totp_keys: set, hotp_keys: set, sms_numbers: set) -> dict[str, object]:
+    def _plan(self, row: Row, user: Any, totp_keys: set, hotp_keys: set, sms_numbers: set) -> dict[str, object]:
         """Validate a row without writing; returns what to create (empty: all already there)."""
         plan: dict[str, object] = {}
         values = row.values
@@ -222,7 +225,7 @@ class Command(BaseCommand):
                 hotp_keys.add((user.pk, key))
         return plan
 
-    def _enroll(self, row: Row, user) -> None:
+    def _enroll(self, row: Row, user: Any) -> None:
         name = row.values.get("name", "")[:64]
         if "totp" in row.plan:
             device = TOTPDevice.objects.create(
@@ -231,10 +234,10 @@ class Command(BaseCommand):
             services._added(device, request=None, actor=None, source="import", notify=self.notify)
         if "hotp" in row.plan:
             key, counter, digits = row.plan["hotp"]
-            device = HOTPDevice.objects.create(
+            token = HOTPDevice.objects.create(
                 user=user, name=name or "Hardware token", key=key, counter=counter, digits=digits, confirmed=True
             )
-            services._added(device, request=None, actor=None, source="import", notify=self.notify)
+            services._added(token, request=None, actor=None, source="import", notify=self.notify)
         if "sms" in row.plan:
             services.enroll_sms(user, row.plan["sms"], name=name, notify=self.notify)
 
@@ -308,7 +311,7 @@ def _int(raw: str, column: str, low: int, high: int) -> int:
 class _Progress:
     """A one-line progress bar on stderr, redrawn at most every 1%."""
 
-    def __init__(self, stream, total: int):
+    def __init__(self, stream: Any, total: int) -> None:
         self.stream, self.total, self.done, self.drawn = stream, total, 0, -1
 
     def step(self) -> None:

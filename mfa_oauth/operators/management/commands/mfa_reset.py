@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from ... import services
@@ -11,10 +13,10 @@ from ._common import get_user
 class Command(BaseCommand):
     help = "Remove all second factors of USERNAME and clear the failure lock."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: Any) -> None:
         parser.add_argument("username")
 
-    def handle(self, *args, username: str, **options):
+    def handle(self, *args: Any, username: str, **options: Any) -> None:
         user = get_user(username)
         removed = services.reset(user)
         self.stdout.write(f"Removed {removed} second factor(s) of {username}; the lock is cleared.")
