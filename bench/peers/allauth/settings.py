@@ -1,0 +1,31 @@
+"""django-allauth: ``allauth.account`` + ``allauth.mfa`` (TOTP) + ``allauth.idp.oidc``, as its docs say.
+
+The only change from the documented defaults: the per-IP rate limits of the login (30/min per IP) and
+of failed logins (10/min per IP) are raised, because the bench's load generator is one IP doing
+hundreds of logins a minute; the per-account limit on failed logins (5 per 5 min) stays.
+"""
+
+import os
+
+from bench.peers.base_settings import *  # noqa: F403
+from bench.peers.base_settings import BASE_APPS, BASE_MIDDLEWARE
+
+INSTALLED_APPS = [
+    *BASE_APPS,
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.idp.oidc",
+]
+MIDDLEWARE = [*BASE_MIDDLEWARE, "allauth.account.middleware.AccountMiddleware"]
+ROOT_URLCONF = "bench.peers.allauth.urls"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_REDIRECT_URL = "/"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_EMAIL_VERIFICATION = "none"
+MFA_SUPPORTED_TYPES = ["totp"]
+IDP_OIDC_PRIVATE_KEY = os.environ["PEER_RSA_PRIVATE_KEY"]
+ACCOUNT_RATE_LIMITS = {"login": "100000/m/ip", "login_failed": "100000/m/ip,5/300s/key"}
