@@ -3,6 +3,12 @@
 The only change from the documented defaults: the per-IP rate limits of the login (30/min per IP) and
 of failed logins (10/min per IP) are raised, because the bench's load generator is one IP doing
 hundreds of logins a minute; the per-account limit on failed logins (5 per 5 min) stays.
+
+allauth keeps authorization codes, used TOTP codes and rate-limit counters in Django's cache, which
+therefore has to be shared by the gunicorn workers (its docs: not a per-process memory cache). With
+SQLite and no other service that is Django's file-based cache, in the peer's folder (a database cache
+would add some 90 statements a flow for rate-limit counters; Redis would be a service the other sites
+do not get).
 """
 
 import os
@@ -29,3 +35,10 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 MFA_SUPPORTED_TYPES = ["totp"]
 IDP_OIDC_PRIVATE_KEY = os.environ["PEER_RSA_PRIVATE_KEY"]
 ACCOUNT_RATE_LIMITS = {"login": "100000/m/ip", "login_failed": "100000/m/ip,5/300s/key"}
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache"),  # noqa: F405
+        "OPTIONS": {"MAX_ENTRIES": 1_000_000},  # no culling mid-run (the default 300 would cull constantly)
+    }
+}

@@ -20,8 +20,10 @@ INSTALLED_APPS = [
     "oauth2_provider",
 ]
 MIDDLEWARE = [*BASE_MIDDLEWARE]
-MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
-                  "django_otp.middleware.OTPMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
 ROOT_URLCONF = "bench.peers.two_factor.urls"
 LOGIN_URL = "two_factor:login"
 LOGIN_REDIRECT_URL = "/"
