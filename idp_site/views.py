@@ -3,7 +3,7 @@ from django.shortcuts import render
 
 from mfa_oauth.context import get_context
 from mfa_oauth.methods import confirmed_devices, method_of
-from mfa_oauth.oauth.after_login import next_after_login
+from mfa_oauth.oauth.after_login import answer_login, next_after_login
 from mfa_oauth.throttle.views import ThrottledLoginViewMixin
 
 
@@ -27,3 +27,8 @@ class LoginView(ThrottledLoginViewMixin, auth_views.LoginView):
         # Straight to the second-factor step when the authorization endpoint would send the user
         # there: one redirect fewer (mfa_oauth.oauth.after_login).
         return next_after_login(self.request, super().get_success_url())
+
+    def form_valid(self, form):
+        # ... and the challenge page itself as the answer to the password POST: no round trip for it
+        # (mfa_oauth.oauth.after_login.answer_login; the page's form posts to /mfa/verify/).
+        return answer_login(self.request, super().form_valid(form))

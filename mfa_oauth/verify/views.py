@@ -130,6 +130,8 @@ class VerifyView(View):
             # The first factor answered by a typed code (a WebAuthn entry has no radio button).
             "selected": selected or next((d for d in self.devices if method_of(d).takes_code), None),
             "next": self.next_url,
+            # Explicit: the page is also the answer to a login POST (mfa_oauth.oauth.after_login).
+            "action": self.request.get_full_path(),
             "error": error,
             "info": info,
             "locked": lock.locked,
