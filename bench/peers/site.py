@@ -107,7 +107,8 @@ def deploy(name: str, folder: Path, *, accounts: int, log=print):
 
 
 class PeerServer(harness.Server):
-    """gunicorn from the peer's venv, with deploy/gunicorn.conf.py's settings that matter here."""
+    """gunicorn from the peer's venv with deploy/gunicorn.conf.py's settings that matter here (sync workers,
+    preloaded app, X-Forwarded-* from loopback, keep-alive 5 s, an access log line per request)."""
 
     def __init__(self, deployment: PeerDeployment, *, port: int, workers: int = 2):
         super().__init__(deployment.env, port=port, workers=workers)
@@ -119,7 +120,7 @@ class PeerServer(harness.Server):
             str(self.python), "-m", "gunicorn", "bench.peers.wsgi:application",
             "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers), "--worker-class", "sync",
             "--preload", "--timeout", "30", "--keep-alive", "5", "--forwarded-allow-ips", "127.0.0.1",
-            "--name", f"peer-bench-{self.port}",
+            "--name", f"peer-bench-{self.port}", "--access-logfile", "-",  # a line per request, as ours
         ]  # fmt: skip
         with self.log.open("w") as out:
             self.process = subprocess.Popen(
