@@ -1,3 +1,5 @@
+from functools import partial
+
 from django.contrib.auth import views as auth_views
 from django.shortcuts import render
 
@@ -31,4 +33,4 @@ class LoginView(ThrottledLoginViewMixin, auth_views.LoginView):
     def form_valid(self, form):
         # ... and the challenge page itself as the answer to the password POST: no round trip for it
         # (mfa_oauth.oauth.after_login.answer_login; the page's form posts to /mfa/verify/).
-        return answer_login(self.request, super().form_valid(form))
+        return answer_login(self.request, partial(super().form_valid, form))

@@ -21,12 +21,14 @@ challenge's only endpoint; every other way to the challenge is still a redirect 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import Resolver404, resolve
 
 from ..context import get_context
+from ..methods import devices_read_once
 from ..policy import AuthRequest, EffectivePolicy, Outcome, gate_decision
 from .views import FRESH_LOGIN_KEY, MFAAuthorizationView, challenge_url
 
@@ -59,8 +61,17 @@ def next_after_login(request: HttpRequest, next_url: str) -> str:
     return challenge_url(next_url, decision)
 
 
-def answer_login(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-    """The challenge page in place of the login's redirect to it; ``response`` for any other answer."""
+def answer_login(request: HttpRequest, log_in: Callable[[], HttpResponse]) -> HttpResponse:
+    """``log_in()`` (the login view's own form_valid), with the challenge page in place of its redirect
+    to the challenge; any other answer as it is.
+
+    The gate's decision (in ``next_after_login``) and the page read the user's devices once: nothing
+    between them adds or removes one (``mfa_oauth.methods.devices_read_once``)."""
+    with devices_read_once():
+        return _answer(request, log_in())
+
+
+def _answer(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     from ..verify.views import VerifyView
 
     location = response.get("Location", "") if response.status_code in (302, 303) else ""

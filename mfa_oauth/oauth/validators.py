@@ -30,6 +30,11 @@ _ISSUED_ID_TOKEN: contextvars.ContextVar[tuple[str, object] | None] = contextvar
     "mfa_oauth_issued_id_token", default=None
 )
 _NO_GRANT = object()
+# Access tokens created while mfa_oauth.oauth.token.MFATokenView answers (it sets a list), so the view
+# signals app_authorized with the instance instead of reading it back by its checksum as DOT does.
+ISSUED_ACCESS_TOKENS: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "mfa_oauth_issued_access_tokens", default=None
+)
 
 
 def _is_loopback(uri: str) -> bool:
@@ -223,6 +228,9 @@ class MFAOAuth2Validator(OAuth2Validator):
             access_token = super()._create_access_token(expires, request, token, source_refresh_token)
         finally:
             _ISSUED_ID_TOKEN.set(None)
+        issued = ISSUED_ACCESS_TOKENS.get()
+        if issued is not None:
+            issued.append(access_token)
         record = getattr(request, "mfa_record", None)
         if record is not None:
             if token.get("refresh_token"):
