@@ -186,8 +186,12 @@ def table_rows(results: dict, markdown: bool = False) -> list[tuple[str, str, st
 
 def machine_line(meta: dict) -> str:
     m = meta["machine"]
+    load = meta.get("load_average") or {}
+    busy = ""
+    if load.get("before") is not None:
+        busy = f" (1-min load average {load['before']:.1f} before the run, {load.get('after') or 0:.1f} at its end)"
     return (
-        f"{m['cpu_model']}, {m['cores']} cores; Python {m['python']}, Django {m['django']}, "
+        f"{m['cpu_model']}, {m['cores']} cores{busy}; Python {m['python']}, Django {m['django']}, "
         f"django-oauth-toolkit {m['django_oauth_toolkit']}, gunicorn {m['gunicorn']} ({meta['workers']} sync workers "
         f"per site); database: {meta['database']}; cache: {meta['cache']}; password hasher: "
         f"{results_hasher(meta)}"

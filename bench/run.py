@@ -1,19 +1,21 @@
-"""The benchmark: mfa_oauth against plain django-oauth-toolkit, the same site under gunicorn, one run.
+"""The benchmark: mfa_oauth against the Django alternatives doing the same work, and plain DOT, under gunicorn.
 
     .venv/bin/python bench/run.py [--rounds 4] [--duration 10] [--users 4]   # `make bench`
     .venv/bin/python bench/run.py --quick                                    # a short smoke run
+    .venv/bin/python bench/run.py --no-peers                                 # ours and plain DOT only
     .venv/bin/python bench/run.py --markdown [results.json]                  # the README block again
     .venv/bin/python bench/run.py --update-readme [results.json]             # ... written into README.md
 
-Two deployments of the reference site, each on its own fresh database and served by gunicorn on
-loopback: ``bench.settings_mfa`` (mfa_oauth: password + TOTP + consent + token) and
-``bench.settings_plain`` (the same site with django-oauth-toolkit's stock OAuth views and validator,
-no second factor). PostgreSQL and Redis with the production settings when both are reachable, else the
-embedded default (SQLite); the run says which. Rounds alternate the two sites, in ABBA order, so the
-machine's drift cancels; each figure is the median over rounds with its min-max, and MFA/plain is the
-median of the per-round ratios.
+Four sites, each served by gunicorn (2 sync workers) on loopback: ``bench.settings_mfa`` (ours:
+password + TOTP + consent + token), the peers of ``bench/peers/`` (django-allauth's IdP + MFA,
+django-two-factor-auth + DOT; each in its own venv, checked before timing by ``bench.peers.site.verify``)
+and ``bench.settings_plain`` (our site with django-oauth-toolkit's stock OAuth views and validator, no
+second factor). With the peers every site runs on SQLite; ``--no-peers`` keeps the two-site run, on
+PostgreSQL and Redis with the production settings when both are reachable. Rounds rotate the order of
+the sites and reverse it every other round, so the machine's drift cancels; each figure is the median
+over rounds with its min-max, and ours/other is the median of the per-round ratios.
 
-Each round, for each site:
+Each round, for each site (the peers: step 1 only):
 1. complete authorizations by ``--users`` concurrent clients for ``--duration`` s: throughput per
    server CPU-second ("per core", as in issue 8), CPU per flow, p50/p95 and SQL statements per step;
 2. the token endpoint: codes pre-minted through signed-in sessions (not timed), then only the
@@ -307,8 +309,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def load_average() -> float | None:
+    """The 1-minute load average (/proc/loadavg): how busy the machine was besides this run."""
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def run(args) -> dict:
     began = time.monotonic()
+    load_before = load_average()
     redis_up = reachable(REDIS_HOST, 6379)
     with_peers = not args.no_peers
     # With the peers, every site runs on SQLite: the peers' documented minimal setup, the same for all four.
@@ -455,6 +466,8 @@ def run(args) -> dict:
                 "accounts": accounts,
                 "workers": WORKERS,
                 "quick": args.quick,
+                # Taken before the run's own servers start and as it ends (its own load is in the second).
+                "load_average": {"before": load_before, "after": load_average()},
                 "peers": peer_versions() if with_peers else None,
                 "database": database,
                 "production_settings": production,
