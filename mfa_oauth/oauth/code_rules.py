@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from oauthlib.oauth2.rfc6749 import errors
 
-from ..models import AccessTokenAuthentication, AuthenticationRecord, RefreshTokenAuthentication
+from ..models import AuthenticationRecord, TokenLink
 
 logger = logging.getLogger(__name__)
 
@@ -37,12 +37,14 @@ def revoke_tokens_of_code(code: str) -> int:
         return 0
     revoked = 0
     with transaction.atomic():
-        for link in RefreshTokenAuthentication.objects.select_related("refresh_token").filter(record=record):
+        links = TokenLink.objects.filter(record=record)
+        for link in links.select_related("refresh_token").exclude(refresh_token=None):
             if link.refresh_token.revoked is None:
                 link.refresh_token.revoke()  # DOT's revoke(): the refresh token and its access token
                 revoked += 1
-        for access in AccessTokenAuthentication.objects.select_related("access_token").filter(record=record):
-            access.access_token.revoke()
+        # Read again: revoking a refresh token deleted its access token (and unset the link's side).
+        for link in links.select_related("access_token").exclude(access_token=None):
+            link.access_token.revoke()
             revoked += 1
     if revoked:
         logger.warning("authorization code replayed: %d tokens issued from it revoked (RFC 6749 §4.1.2)", revoked)

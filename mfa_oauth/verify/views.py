@@ -168,6 +168,8 @@ class VerifyView(View):
             "selected": selected,
             "interrupted": interrupted(self.request, self.next_url),
             "next": self.next_url,
+            # Explicit: the page is also the answer to a login POST (mfa_oauth.oauth.after_login).
+            "action": self.request.get_full_path(),
             "error": error,
             "info": info,
             "locked": lock.locked,
