@@ -253,16 +253,16 @@ def token_may_match(device: Device, token: str) -> bool | None:
         if label not in ("otp_totp.totpdevice", "otp_hotp.hotpdevice"):
             return None
         value = int(token)
-        key = device.bin_key
+        oath: Any = device  # a django-otp TOTP/HOTP device (by its label above)
+        key = oath.bin_key
     except Exception:  # an unreadable seed or a non-numeric code: let the real check answer
         return None
     from django_otp.oath import TOTP, hotp
 
     if label == "otp_totp.totpdevice":
-        totp = TOTP(key, device.step, device.t0, device.digits, device.drift)
+        totp = TOTP(key, oath.step, oath.t0, oath.digits, oath.drift)
         totp.time = time.time()
-        return bool(totp.verify(value, device.tolerance, device.last_t + 1))
+        return bool(totp.verify(value, oath.tolerance, oath.last_t + 1))
     return any(
-        hotp(key, counter, device.digits) == value
-        for counter in range(device.counter, device.counter + device.tolerance + 1)
+        hotp(key, counter, oath.digits) == value for counter in range(oath.counter, oath.counter + oath.tolerance + 1)
     )

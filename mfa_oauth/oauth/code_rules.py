@@ -20,7 +20,7 @@ A mixin of the validator (DOT's ``OAUTH2_VALIDATOR_CLASS`` extension point; oaut
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from oauthlib.oauth2.rfc6749 import errors
@@ -39,12 +39,14 @@ def revoke_tokens_of_code(code: str) -> int:
     with transaction.atomic():
         links = TokenLink.objects.filter(record=record)
         for link in links.select_related("refresh_token").exclude(refresh_token=None):
-            if link.refresh_token.revoked is None:
-                link.refresh_token.revoke()  # DOT's revoke(): the refresh token and its access token
+            refresh_token: Any = link.refresh_token  # not None: excluded above
+            if refresh_token.revoked is None:
+                refresh_token.revoke()  # DOT's revoke(): the refresh token and its access token
                 revoked += 1
         # Read again: revoking a refresh token deleted its access token (and unset the link's side).
         for link in links.select_related("access_token").exclude(access_token=None):
-            link.access_token.revoke()
+            access_token: Any = link.access_token  # not None: excluded above
+            access_token.revoke()
             revoked += 1
     if revoked:
         logger.warning("authorization code replayed: %d tokens issued from it revoked (RFC 6749 §4.1.2)", revoked)

@@ -11,6 +11,7 @@ import contextvars
 import hashlib
 from datetime import datetime
 from datetime import timezone as dt_timezone
+from typing import Any, cast
 from urllib.parse import urlparse
 
 from django.apps import apps
@@ -193,9 +194,10 @@ class MFAOAuth2Validator(CodeRedemptionRules, OAuth2Validator):
             grant = get_grant_model().objects.select_related("user").filter(code=code).first()
             cached = (code, grant or _NO_GRANT)
             request._mfa_oauth_grant = cached
-        grant = cached[1]
-        if grant is _NO_GRANT:
+        found = cached[1]
+        if found is _NO_GRANT:
             return None
+        grant = cast(Any, found)
         if client is not None and grant.application_id != client.pk:
             return None
         return grant
