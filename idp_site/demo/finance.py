@@ -140,7 +140,7 @@ def redeem(oauth: OAuth2Client, authorization: AuthorizationRequest, callback_ur
     try:
         response = authorization.validate_callback(callback_url)
     except Exception as error:  # the library's AuthorizationResponseError family, state/iss mismatches
-        raise FinanceAppError(f"The authorization response was refused: {_oauth_error(error)}") from error
+        raise FinanceAppError(f"The bank did not authorize the app: {_oauth_error(error)}") from error
     try:
         return oauth.authorization_code(response, requests_kwargs={"timeout": TIMEOUT})
     except requests.RequestException as error:
@@ -196,13 +196,21 @@ def _get_json(url: str) -> dict:
 
 
 def _oauth_error(error: Exception) -> str:
+    """The OAuth error of a refusal in words: from the endpoint's JSON answer, or from the error
+    parameters of the authorization response (RFC 6749 §4.1.2.1, e.g. access_denied on Cancel)."""
     response = getattr(error, "response", None)
-    if response is not None:
+    if isinstance(response, requests.Response):
         try:
             body = response.json()
-            return f"{body.get('error')}: {body.get('error_description', '')}".strip()
         except ValueError:
             return f"HTTP {response.status_code}"
+        if isinstance(body, dict):
+            return f"{body.get('error')}: {body.get('error_description') or ''}".strip().rstrip(":")
+        return f"HTTP {response.status_code}"
+    code = getattr(error, "error", None)
+    if isinstance(code, str):
+        description = getattr(error, "description", None)
+        return f"{code}: {description}" if description else code
     return str(error) or type(error).__name__
 
 

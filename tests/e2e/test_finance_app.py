@@ -34,7 +34,7 @@ def demo_totp() -> pyotp.TOTP:
     return pyotp.TOTP(base64.b32encode(bytes.fromhex(DEMO_TOTP_KEY_HEX)).decode())
 
 
-def connect(page, live_server, artifacts, untick: str | None) -> None:
+def connect(page, live_server, artifacts, untick: str | None, button: str = "allow") -> None:
     """From the finance app's page through login, TOTP and consent back to the app."""
     authorize: list[str] = []
     page.on("request", lambda r: authorize.append(r.url) if "/o/authorize/" in r.url else None)
@@ -62,6 +62,9 @@ def connect(page, live_server, artifacts, untick: str | None) -> None:
     if untick:
         page.uncheck(f"#authorization-details input[value='0:{untick}']")
     page.screenshot(path=artifacts / "2-consent.png", full_page=True)
+    if button != "allow":
+        page.click("#authorizationForm input[value=Cancel]")
+        return
     page.click("#authorizationForm input[name=allow]")
     page.wait_for_selector("#finance-token-type")
     assert page.url == f"{live_server.url}/demo/finance/"
@@ -118,3 +121,11 @@ def test_a_replayed_callback_is_refused(live_server, page, seeded, artifacts):
     page.goto(callbacks[0])
     page.wait_for_selector("#finance-error")
     assert "started no connection" in page.text_content("#finance-error")
+
+
+def test_cancel_at_consent_is_said_and_reads_nothing(live_server, page, seeded, artifacts):
+    connect(page, live_server, artifacts, untick=None, button="cancel")
+    page.wait_for_selector("#finance-error")
+    page.screenshot(path=artifacts / "3-cancelled.png", full_page=True)
+    assert "access_denied" in page.text_content("#finance-error")
+    assert page.locator(".finance-account").count() == 0 and page.locator("#finance-token-type").count() == 0

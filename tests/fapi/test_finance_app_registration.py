@@ -97,3 +97,14 @@ def test_a_callback_nobody_started_is_refused(client, state_file):
     answer = client.get("/demo/finance/callback/?code=forged&state=forged")
     assert answer.status_code == 302
     assert "started no connection" in client.get("/demo/finance/").content.decode()
+
+
+def test_a_refusal_is_said_in_words():
+    from requests_oauth2client.exceptions import AuthorizationResponseError
+
+    from idp_site.demo.finance import _oauth_error
+
+    cancelled = AuthorizationResponseError(None, "http://app/cb?error=access_denied", "access_denied")
+    assert _oauth_error(cancelled) == "access_denied"
+    described = AuthorizationResponseError(None, "http://app/cb", "invalid_request", "The request_uri expired")
+    assert _oauth_error(described) == "invalid_request: The request_uri expired"
