@@ -108,3 +108,9 @@ def test_a_refusal_is_said_in_words():
     assert _oauth_error(cancelled) == "access_denied"
     described = AuthorizationResponseError(None, "http://app/cb", "invalid_request", "The request_uri expired")
     assert _oauth_error(described) == "invalid_request: The request_uri expired"
+
+
+def test_under_the_switch_the_page_says_so(client, state_file):
+    seed("https://idp.example")
+    page = client.get("/demo/finance/").content.decode()
+    assert "Registered with the FAPI 2.0 Security Profile switch" in page
