@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The language: the set_language cookie (the switcher in base.html), else Accept-Language.
     "django.middleware.locale.LocaleMiddleware",
+    # ...except on the pages continuing an authorization request: its ui_locales (OIDC Core §3.1.2.1).
+    "mfa_oauth.oauth.hints.UILocalesMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

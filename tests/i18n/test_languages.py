@@ -1,0 +1,80 @@
+"""Each shipped language on the second-factor challenge: picked with the site's language switcher
+(Django's set_language), or by the authorization request's ui_locales (OIDC Core §3.1.2.1)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.conf import settings
+
+from tests.oauth import AuthorizationRequest, login
+
+pytestmark = pytest.mark.django_db
+
+# The challenge heading and the code help, as each catalogue in mfa_oauth/locale renders them.
+CHALLENGE = {
+    "de": ("Bestätigen Sie, dass Sie es sind", "Geben Sie einen Code von einem dieser Faktoren ein:"),
+    "es": ("Confirme que es usted", "Escriba un código de cualquiera de estos:"),
+    "fr": ("Confirmez votre identité", "Saisissez un code provenant de l’un de ces facteurs :"),
+    "ja": ("本人確認をしてください", "次のいずれかのコードを入力してください:"),
+    "pt-br": ("Confirme que é você", "Digite um código de qualquer um destes:"),
+    "zh-hans": ("请确认是您本人", "请输入以下任一方式的验证码："),
+}
+
+
+def _challenge_page(client, request: AuthorizationRequest):
+    response = login(client, next_url=request.url())
+    assert response.status_code == 302 and response["Location"].startswith("/mfa/verify/?")
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    return page.content.decode()
+
+
+def _heading(html: str) -> str:
+    return re.search(r"<h1>(.*?)</h1>", html).group(1)
+
+
+def test_every_shipped_language_is_offered_by_the_switcher(client):
+    offered = {code for code, _name in settings.LANGUAGES}
+    assert offered == {"en", *CHALLENGE}
+    html = client.get("/accounts/login/").content.decode()
+    assert 'id="language-form"' in html and 'action="/i18n/setlang/"' in html
+    assert set(re.findall(r'<option value="([^"]+)"', html)) == offered
+
+
+@pytest.mark.parametrize("language", sorted(CHALLENGE))
+def test_the_challenge_page_in_the_language_chosen_with_the_switcher(client, application, totp_device, language):
+    switched = client.post("/i18n/setlang/", {"language": language, "next": "/accounts/login/"})
+    assert switched.status_code == 302 and client.cookies[settings.LANGUAGE_COOKIE_NAME].value == language
+    html = _challenge_page(client, AuthorizationRequest())
+    heading, help_text = CHALLENGE[language]
+    assert _heading(html) == heading and help_text in html
+    assert f'<html lang="{language}" dir="ltr">' in html
+    assert "Confirm it&#x27;s you" not in html and "Confirm it's you" not in html
+    assert f'<option value="{language}" lang="{language}" selected>' in html
+
+
+@pytest.mark.parametrize("language", sorted(CHALLENGE))
+def test_the_challenge_page_in_the_language_of_ui_locales(client, application, totp_device, language):
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})  # the switcher said English
+    html = _challenge_page(client, AuthorizationRequest(extra={"ui_locales": f"xx {language}"}))
+    assert _heading(html) == CHALLENGE[language][0]
+    assert f'<html lang="{language}"' in html
+
+
+def test_an_unoffered_ui_locales_leaves_the_chosen_language(client, application, totp_device):
+    client.post("/i18n/setlang/", {"language": "de", "next": "/"})
+    html = _challenge_page(client, AuthorizationRequest(extra={"ui_locales": "xx-YY tlh"}))
+    assert _heading(html) == CHALLENGE["de"][0]
+
+
+def test_without_a_choice_the_browser_language_is_used(client, application, totp_device):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "ja,en;q=0.5"
+    html = _challenge_page(client, AuthorizationRequest())
+    assert _heading(html) == CHALLENGE["ja"][0] and '<html lang="ja"' in html
+
+
+def test_english_is_the_default(client, application, totp_device):
+    html = _challenge_page(client, AuthorizationRequest())
+    assert _heading(html) == "Confirm it's you" and '<html lang="en' in html
