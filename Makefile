@@ -43,7 +43,8 @@ lint: setup-dev
 	$(VENV)/bin/ruff check .
 	$(PY) -m mypy mfa_oauth  # [tool.mypy] in pyproject.toml; tests/package/test_typing.py runs it too
 
-# The benchmark (README "Benchmarks"): mfa_oauth vs plain django-oauth-toolkit under gunicorn, 5-7 min;
+# The benchmark (README "Benchmarks"): mfa_oauth, django-allauth, django-two-factor-auth + DOT and plain DOT
+# under gunicorn (the peers in their own venvs under /tmp), about 10 min;
 # BENCH_ARGS=--quick for a short run. Writes bench/results/latest.json.
 bench: setup-dev
 	$(PY) bench/run.py $(BENCH_ARGS)

@@ -473,16 +473,19 @@ class FlowResult:
 
 
 class _Inputs(HTMLParser):
-    """Hidden inputs (name -> value) and radio buttons (name -> values) of a page."""
+    """Hidden inputs (name -> value), radio buttons (name -> values) and form actions (id -> URL) of a page."""
 
     def __init__(self, text: str):
         super().__init__()
         self.hidden: dict[str, str] = {}
         self.radios: dict[str, list[str]] = {}
+        self.actions: dict[str, str] = {}
         self.feed(text)
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
+        if tag == "form" and a.get("id"):
+            self.actions[a["id"]] = a.get("action") or ""
         if tag != "input" or not a.get("name"):
             return
         if a.get("type") == "hidden":
@@ -528,13 +531,14 @@ def complete_authorization(
     """authorize → login → [challenge] → consent → token, as a browser plus a relying party would.
 
     Steps (``FlowResult.steps``, see ``STEPS``): ``authorize`` (GET, redirect to login), ``login_get``
-    (the login page), ``login`` (password POST, which redirects straight to the challenge:
-    ``mfa_oauth.oauth.after_login``), then with ``second_factor`` ``challenge_get``, ``challenge_post``
-    (TOTP code; ``mfa_redirect`` before them only for a login that redirects to the authorize URL,
-    which then redirects to the challenge); then ``consent_get``, ``consent_post`` (the code in the
-    redirect) and ``token`` (the code redeemed with PKCE; a confidential client authenticates with
-    HTTP Basic). Every request of the flow is a step, so the sums are the flow's totals. Never
-    raises for an HTTP answer: a wrong one ends the flow with ``ok=False`` and ``error`` naming the step and status.
+    (the login page), ``login`` (password POST, which answers with the challenge page itself:
+    ``mfa_oauth.oauth.after_login``), then with ``second_factor`` ``challenge_post`` (TOTP code, to
+    the page's form action; before it ``challenge_get`` for a login that redirects to the challenge,
+    and ``mfa_redirect`` too for one that redirects to the authorize URL, which then redirects there);
+    then ``consent_get``, ``consent_post`` (the code in the redirect) and ``token`` (the code
+    redeemed with PKCE; a confidential client authenticates with HTTP Basic). Every request of the
+    flow is a step, so the sums are the flow's totals. Never raises for an HTTP answer: a wrong one
+    ends the flow with ``ok=False`` and ``error`` naming the step and status.
     """
     result = FlowResult(ok=False)
     session = site.new_session()
@@ -575,15 +579,20 @@ def complete_authorization(
         login_url = location(answer, "authorize", "/accounts/login/")
         page = step("login_get", "GET", login_url, (200,))
         fields = {**_Inputs(page.text).hidden, "username": account.username, "password": account.password}
-        answer = step("login", "POST", login_url, (302,), data=fields)
+        answer = step("login", "POST", login_url, (200, 302) if second_factor else (302,), data=fields)
         if second_factor:
-            if urlsplit(answer.headers.get("Location", "")).path == "/mfa/verify/":
-                verify_url = answer.headers["Location"]  # the login sends it straight to the challenge
-            else:  # a login view without mfa_oauth.oauth.after_login: the authorize URL redirects there
-                answer = step("mfa_redirect", "GET", location(answer, "login", "/o/authorize/"), (302,))
-                verify_url = location(answer, "mfa_redirect", "/mfa/verify/")
-            page = step("challenge_get", "GET", verify_url, (200,))
-            inputs = _Inputs(page.text)
+            if answer.status_code == 200:  # the challenge page as the login's answer (after_login)
+                inputs = _Inputs(answer.text)
+                verify_url = inputs.actions.get("mfa-verify-form", "")
+                if urlsplit(verify_url).path != "/mfa/verify/":
+                    raise FlowError(f"login: 200 without the challenge form posting to /mfa/verify/: {verify_url!r}")
+            else:
+                if urlsplit(answer.headers.get("Location", "")).path == "/mfa/verify/":
+                    verify_url = answer.headers["Location"]  # a login that redirects to the challenge
+                else:  # a login view without mfa_oauth.oauth.after_login: the authorize URL redirects there
+                    answer = step("mfa_redirect", "GET", location(answer, "login", "/o/authorize/"), (302,))
+                    verify_url = location(answer, "mfa_redirect", "/mfa/verify/")
+                inputs = _Inputs(step("challenge_get", "GET", verify_url, (200,)).text)
             if not inputs.hidden.get("device"):  # the one code field names the factor it tries first
                 raise FlowError("challenge_get: 200 without a code form")
             now = time.time()
@@ -804,12 +813,12 @@ def signed_in_session(
     login_url = go("GET", start, 302).headers["Location"]
     page = go("GET", login_url, 200)
     fields = {**_Inputs(page.text).hidden, "username": account.username, "password": account.password}
-    next_url = go("POST", login_url, 302, data=fields).headers["Location"]
-    if second_factor:
-        verify_url = (
-            next_url if urlsplit(next_url).path == "/mfa/verify/" else go("GET", next_url, 302).headers["Location"]
-        )
-        inputs = _Inputs(go("GET", verify_url, 200).text)
+    if not second_factor:
+        go("POST", login_url, 302, data=fields)
+    else:
+        # The challenge page as the login's answer (mfa_oauth.oauth.after_login); its form posts to /mfa/verify/.
+        inputs = _Inputs(go("POST", login_url, 200, data=fields).text)
+        verify_url = inputs.actions.get("mfa-verify-form", "")
         now = time.time()
         totp_step = int(now) // TOTP_PERIOD
         form = {**inputs.hidden, "token": account.totp().at(now)}

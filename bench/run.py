@@ -1,19 +1,21 @@
-"""The benchmark: mfa_oauth against plain django-oauth-toolkit, the same site under gunicorn, one run.
+"""The benchmark: mfa_oauth against the Django alternatives doing the same work, and plain DOT, under gunicorn.
 
     .venv/bin/python bench/run.py [--rounds 4] [--duration 10] [--users 4]   # `make bench`
     .venv/bin/python bench/run.py --quick                                    # a short smoke run
+    .venv/bin/python bench/run.py --no-peers                                 # ours and plain DOT only
     .venv/bin/python bench/run.py --markdown [results.json]                  # the README block again
     .venv/bin/python bench/run.py --update-readme [results.json]             # ... written into README.md
 
-Two deployments of the reference site, each on its own fresh database and served by gunicorn on
-loopback: ``bench.settings_mfa`` (mfa_oauth: password + TOTP + consent + token) and
-``bench.settings_plain`` (the same site with django-oauth-toolkit's stock OAuth views and validator,
-no second factor). PostgreSQL and Redis with the production settings when both are reachable, else the
-embedded default (SQLite); the run says which. Rounds alternate the two sites, in ABBA order, so the
-machine's drift cancels; each figure is the median over rounds with its min-max, and MFA/plain is the
-median of the per-round ratios.
+Four sites, each served by gunicorn (2 sync workers) on loopback: ``bench.settings_mfa`` (ours:
+password + TOTP + consent + token), the peers of ``bench/peers/`` (django-allauth's IdP + MFA,
+django-two-factor-auth + DOT; each in its own venv, checked before timing by ``bench.peers.site.verify``)
+and ``bench.settings_plain`` (our site with django-oauth-toolkit's stock OAuth views and validator, no
+second factor). With the peers every site runs on SQLite; ``--no-peers`` keeps the two-site run, on
+PostgreSQL and Redis with the production settings when both are reachable. Rounds rotate the order of
+the sites and reverse it every other round, so the machine's drift cancels; each figure is the median
+over rounds with its min-max, and ours/other is the median of the per-round ratios.
 
-Each round, for each site:
+Each round, for each site (the peers: step 1 only):
 1. complete authorizations by ``--users`` concurrent clients for ``--duration`` s: throughput per
    server CPU-second ("per core", as in issue 8), CPU per flow, p50/p95 and SQL statements per step;
 2. the token endpoint: codes pre-minted through signed-in sessions (not timed), then only the
@@ -89,6 +91,8 @@ class SiteUnderTest:
     second_factor: bool
     errors: list[str] = field(default_factory=list)
     error_count: int = 0
+    task: object = None  # a peer's flow task (bench.peers.site.flow_task); None: harness.flow_task
+    peer: bool = False  # a peer is measured on complete flows only (its token endpoint is its own design)
 
     def failed(self, count: int, messages: list[str]) -> None:
         self.error_count += count
@@ -120,7 +124,7 @@ def _sessions(site: SiteUnderTest, users: int) -> tuple:
 
 def flows(site: SiteUnderTest, users: int, duration: float, hash_cpu_ms: float) -> dict[str, float | None]:
     client = site.deployment.clients["public"]
-    task = harness.flow_task(site.server, site.pool, client, second_factor=site.second_factor)
+    task = site.task or harness.flow_task(site.server, site.pool, client, second_factor=site.second_factor)
     cpu = site.server.cpu_seconds()
     load = harness.run_concurrently(task, users=users, duration=duration)
     cpu = site.server.cpu_seconds() - cpu
@@ -238,7 +242,8 @@ def token_endpoint(site: SiteUnderTest, users: int, duration: float, codes: int)
 
 def measure(site: SiteUnderTest, args, hash_cpu_ms: float) -> dict[str, float | None]:
     values = flows(site, args.users, args.duration, hash_cpu_ms)
-    values.update(token_endpoint(site, args.users, args.duration, args.codes))
+    if not site.peer:
+        values.update(token_endpoint(site, args.users, args.duration, args.codes))
     peaks = site.server.peak_rss_per_worker()
     values["memory.peak_rss_mb_per_worker"] = max(peaks.values()) / 2**20 if peaks else None
     return values
@@ -298,14 +303,31 @@ def hash_cost(env: dict[str, str]) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def load_average() -> float | None:
+    """The 1-minute load average (/proc/loadavg): how busy the machine was besides this run."""
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def run(args) -> dict:
     began = time.monotonic()
+    load_before = load_average()
     redis_up = reachable(REDIS_HOST, 6379)
-    production = not args.sqlite and redis_up and reachable(POSTGRES_URL, 5432)
+    with_peers = not args.no_peers
+    # With the peers, every site runs on SQLite: the peers' documented minimal setup, the same for all four.
+    production = not args.sqlite and not with_peers and redis_up and reachable(POSTGRES_URL, 5432)
     if production:
         print("database: PostgreSQL + Redis (the production settings, IDP_PRODUCTION=1)", flush=True)
     else:
-        why = "--sqlite" if args.sqlite else "PostgreSQL or Redis not reachable"
+        why = "--sqlite" if args.sqlite else "the four-site run" if with_peers else "PostgreSQL or Redis not reachable"
         print(f"database: SQLite (the embedded default; {why})", flush=True)
     accounts = args.accounts or max(200, args.users * 150)
     with ExitStack() as stack:
@@ -350,6 +372,25 @@ def run(args) -> dict:
             name: SiteUnderTest(name, deployment, server, pool, second_factor=name == "mfa")
             for name, server in servers.items()
         }
+        if with_peers:
+            from bench.peers import site as peers
+
+            for name in peers.NAMES:
+                peer_deployment = stack.enter_context(peers.deploy(name, folder / name, accounts=accounts, log=log))
+                server = peers.PeerServer(peer_deployment, port=free_port(), workers=WORKERS)
+                stack.callback(server.stop)
+                server.start()
+                peer_pool = harness.AccountPool(peer_deployment.accounts)
+                sites[name] = SiteUnderTest(
+                    name,
+                    peer_deployment,
+                    server,
+                    peer_pool,
+                    second_factor=True,
+                    task=peers.flow_task(name, server, peer_pool, peer_deployment.clients["public"]),
+                    peer=True,
+                )
+                log(f"peer {name} up on {server.base_url}: {peers.verify(name, server, peer_deployment, peer_pool)}")
         hashing.join()
         if not hasher_result:
             raise RuntimeError("bench/hashcost.py failed")
@@ -359,7 +400,8 @@ def run(args) -> dict:
         database = facts["database"]
         for site in sites.values():  # warm-up: imports, connections, template caches of every worker
             harness.run_concurrently(
-                harness.flow_task(
+                site.task
+                or harness.flow_task(
                     site.server, site.pool, site.deployment.clients["public"], second_factor=site.second_factor
                 ),
                 users=args.users,
@@ -370,7 +412,11 @@ def run(args) -> dict:
 
         rounds = []
         for i in range(args.rounds):
-            order = ("mfa", "plain") if i % 4 in (0, 3) else ("plain", "mfa")  # ABBA: linear drift cancels
+            names = list(sites)  # mfa, plain[, allauth, two_factor]
+            shift = (i // 2) % len(names)  # ABCD DCBA BCDA ADCB ...: linear drift cancels, every site leads
+            order = names[shift:] + names[:shift]
+            if i % 2:
+                order.reverse()
             measured = {}
             for name in order:
                 measured[name] = measure(sites[name], args, hasher["cpu_ms"])
@@ -383,6 +429,12 @@ def run(args) -> dict:
                 f"mfa {m['grant.authorization_code.per_core_s'] or 0:.0f} "
                 f"plain {p['grant.authorization_code.per_core_s'] or 0:.0f}; "
                 f"flows {m['_flows']}/{p['_flows']}; errors {sites['mfa'].error_count}/{sites['plain'].error_count}"
+                + "".join(
+                    f"; {name} {measured[name]['flow.authorizations_per_core_s'] or 0:.1f}/s/core "
+                    f"({measured[name]['_flows']} flows, {sites[name].error_count} errors)"
+                    for name in sites
+                    if sites[name].peer
+                )
             )
 
         sms_result = {"figures": {}, "skipped": "Redis not reachable"}
@@ -414,6 +466,9 @@ def run(args) -> dict:
                 "accounts": accounts,
                 "workers": WORKERS,
                 "quick": args.quick,
+                # Taken before the run's own servers start and as it ends (its own load is in the second).
+                "load_average": {"before": load_before, "after": load_average()},
+                "peers": peer_versions() if with_peers else None,
                 "database": database,
                 "production_settings": production,
                 "cache": facts["cache"],
@@ -430,12 +485,28 @@ def run(args) -> dict:
             },
             "rounds": rounds,
             "figures": report.aggregate(rounds),
+            "four_sites": report.aggregate_sites(rounds) if with_peers else None,
             "sms": sms_result,
             "errors": {name: s.error_count for name, s in sites.items()} | {"sms": len(sms_result.get("errors", []))},
             "error_messages": {name: s.errors for name, s in sites.items()} | {"sms": sms_result.get("errors", [])},
         }
         results["goals"] = report.goals(results)
         return results
+
+
+def peer_versions() -> dict[str, str]:
+    """The peers' pinned requirements (bench/peers/<name>/requirements.txt), for the results' description."""
+    from bench.peers import site as peers
+
+    pins = {}
+    for name in peers.NAMES:
+        lines = (peers.PEERS_DIR / name / "requirements.txt").read_text().splitlines()
+        pins[name] = ", ".join(
+            x
+            for x in lines
+            if x and not x.startswith("#") and not x.startswith(("Django", "gunicorn", "argon2", "requests"))
+        )
+    return pins
 
 
 def write(results: dict, out: Path) -> Path:
@@ -465,6 +536,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a short run for smoke testing")
     parser.add_argument("--sqlite", action="store_true", help="the embedded default even when PostgreSQL is up")
     parser.add_argument("--no-sms", action="store_true")
+    parser.add_argument(
+        "--no-peers", action="store_true", help="ours and plain DOT only (PostgreSQL when reachable), no peers"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--port", type=int, default=BASE_PORT, help="the MFA site's port; plain DOT on the next")
     parser.add_argument("--markdown", nargs="?", const=RESULTS / "latest.json", type=Path, metavar="JSON")

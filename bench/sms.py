@@ -30,7 +30,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -138,10 +138,9 @@ def _at_challenge(site: harness.Server, username: str, client: harness.OAuthClie
     login_url = go("GET", start, 302).headers["Location"]
     page = go("GET", login_url, 200)
     fields = {**harness._Inputs(page.text).hidden, "username": username, "password": seed.PASSWORD}
-    next_url = go("POST", login_url, 302, data=fields).headers["Location"]
-    # The login redirects straight to the challenge (mfa_oauth.oauth.after_login), else via authorize.
-    verify_url = next_url if urlsplit(next_url).path == "/mfa/verify/" else go("GET", next_url, 302).headers["Location"]
-    inputs = harness._Inputs(go("GET", verify_url, 200).text)
+    # The login answers with the challenge page (mfa_oauth.oauth.after_login); its form posts to /mfa/verify/.
+    inputs = harness._Inputs(go("POST", login_url, 200, data=fields).text)
+    verify_url = inputs.actions.get("mfa-verify-form", "")
     return session, urljoin(site.base_url, verify_url), inputs.hidden
 
 

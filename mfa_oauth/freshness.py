@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
 from .conf import settings as mfa_settings
@@ -72,7 +73,7 @@ DEFAULT_REASON = gettext_lazy("make this change")
 
 
 def step_up_redirect(
-    request, back: str | None = None, *, reason: str | None = None, keep_post: bool = False
+    request, back: str | None = None, *, reason: str | Promise | None = None, keep_post: bool = False
 ) -> HttpResponse:
     """To the challenge, and back to ``back`` (default: this request's URL) after it.
 
@@ -145,7 +146,7 @@ def resumable(view: Callable) -> Callable:
     return wrapped
 
 
-def fresh_mfa_required(view: Callable | None = None, *, reason: str | None = None):
+def fresh_mfa_required(view: Callable | None = None, *, reason: str | Promise | None = None) -> Any:
     """Decorator: log in first, then a fresh second factor when the user has one.
 
     A POST refused for freshness is kept and carried out after the second factor (:func:`resume`);

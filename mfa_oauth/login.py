@@ -9,12 +9,14 @@ second-factor step (:mod:`mfa_oauth.oauth.after_login`).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.apps import apps
 from django.contrib.auth import views as auth_views
+from django.http import HttpResponse
 
-from .oauth.after_login import next_after_login
+from .oauth.after_login import answer_login, next_after_login
 from .oauth.hints import LoginHintsMixin
 from .throttle.views import ThrottledLoginViewMixin
 
@@ -27,6 +29,12 @@ class LoginView(LoginHintsMixin, ThrottledLoginViewMixin, auth_views.LoginView):
 
     def get_success_url(self) -> str:
         return next_after_login(self.request, super().get_success_url())
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        # The challenge page itself as the answer to the password POST when the gate would send the
+        # user there: no round trip for it (mfa_oauth.oauth.after_login.answer_login; the page's form
+        # posts to /mfa/verify/).
+        return answer_login(self.request, partial(super().form_valid, form))
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

@@ -7,8 +7,10 @@ uses nothing but this and the django-otp ``Device`` API, so it knows no factor b
 
 from __future__ import annotations
 
+import contextvars
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -77,6 +79,24 @@ def factor_for(device: Device, at: int | None = None) -> Factor:
     )
 
 
+# Set only by devices_read_once(): a stretch of one request in which nothing adds, removes or confirms
+# a device, so the list read once holds throughout (user pk -> devices).
+_read_once: contextvars.ContextVar[dict[Any, list[Device]] | None] = contextvars.ContextVar(
+    "mfa_oauth_devices_read_once", default=None
+)
+
+
+@contextmanager
+def devices_read_once() -> Iterator[None]:
+    """Within the block, :func:`confirmed_devices` reads each user's devices once (a login's gate
+    decision and the challenge page it is answered with: ``mfa_oauth.oauth.after_login``)."""
+    token = _read_once.set({})
+    try:
+        yield
+    finally:
+        _read_once.reset(token)
+
+
 def confirmed_devices(user: Any) -> list[Device]:
     """The user's usable second factors, in django-otp's ``devices_for_user`` order.
 
@@ -85,6 +105,16 @@ def confirmed_devices(user: Any) -> list[Device]:
     plugins are installed, where django-otp's ``devices_for_user`` costs one per plugin."""
     if not getattr(user, "is_authenticated", False):
         return []
+    memo = _read_once.get()
+    if memo is not None and user.pk in memo:
+        return list(memo[user.pk])
+    devices = _confirmed_devices(user)
+    if memo is not None:
+        memo[user.pk] = list(devices)
+    return devices
+
+
+def _confirmed_devices(user) -> list[Device]:
     models = list(device_classes())
     present = set(_types_present(user, models))
     return [
@@ -225,16 +255,16 @@ def token_may_match(device: Device, token: str) -> bool | None:
         if label not in ("otp_totp.totpdevice", "otp_hotp.hotpdevice"):
             return None
         value = int(token)
-        key = device.bin_key
+        oath: Any = device  # a django-otp TOTP/HOTP device (by its label above)
+        key = oath.bin_key
     except Exception:  # an unreadable seed or a non-numeric code: let the real check answer
         return None
     from django_otp.oath import TOTP, hotp
 
     if label == "otp_totp.totpdevice":
-        totp = TOTP(key, device.step, device.t0, device.digits, device.drift)
+        totp = TOTP(key, oath.step, oath.t0, oath.digits, oath.drift)
         totp.time = time.time()
-        return bool(totp.verify(value, device.tolerance, device.last_t + 1))
+        return bool(totp.verify(value, oath.tolerance, oath.last_t + 1))
     return any(
-        hotp(key, counter, device.digits) == value
-        for counter in range(device.counter, device.counter + device.tolerance + 1)
+        hotp(key, counter, oath.digits) == value for counter in range(oath.counter, oath.counter + oath.tolerance + 1)
     )

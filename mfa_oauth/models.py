@@ -193,16 +193,28 @@ class AuthenticationRecord(models.Model):
         return {"acr": self.acr, "amr": list(self.amr), "auth_time": int(self.auth_time.timestamp())}
 
 
-class AccessTokenAuthentication(models.Model):
+class TokenLink(models.Model):
+    """The authentication behind tokens: one row for the access and refresh token issued together.
+
+    Userinfo, introspection and resource servers find it by the access token, the refresh grant by
+    the refresh token. Either side is set to NULL when DOT deletes that token (an expired access
+    token cleared, an access token revoked at rotation), so the other keeps its authentication; a
+    row with neither left links nothing.
+    """
+
     access_token = models.OneToOneField(
-        oauth2_settings.ACCESS_TOKEN_MODEL, on_delete=models.CASCADE, related_name="mfa_authentication"
+        oauth2_settings.ACCESS_TOKEN_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="mfa_authentication",
     )
-    record = models.ForeignKey(AuthenticationRecord, on_delete=models.CASCADE, related_name="+")
-
-
-class RefreshTokenAuthentication(models.Model):
     refresh_token = models.OneToOneField(
-        oauth2_settings.REFRESH_TOKEN_MODEL, on_delete=models.CASCADE, related_name="mfa_authentication"
+        oauth2_settings.REFRESH_TOKEN_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="mfa_authentication",
     )
     record = models.ForeignKey(AuthenticationRecord, on_delete=models.CASCADE, related_name="+")
 

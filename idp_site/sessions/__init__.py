@@ -17,6 +17,8 @@ that would write exactly what this request already wrote is skipped.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from django.db import IntegrityError, router, transaction
 from django.utils.crypto import get_random_string
 
@@ -56,8 +58,12 @@ class LeanRotationMixin:
             obj = self.create_model_instance(self._get_session(no_load=True))
             fields = {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
             using = router.db_for_write(self.model, instance=obj)
+            # Outside a transaction each statement commits on its own and a clash (IntegrityError)
+            # leaves nothing to roll back: no BEGIN/COMMIT around them. Inside one, a savepoint
+            # keeps a clash from breaking the caller's transaction.
+            inside = transaction.get_connection(using).in_atomic_block
             try:
-                with transaction.atomic(using=using):
+                with transaction.atomic(using=using) if inside else nullcontext():
                     moved = old_key is not None and self.model.objects.using(using).filter(session_key=old_key).update(
                         **fields
                     )

@@ -25,7 +25,7 @@ class AuthEventAdmin(admin.ModelAdmin):
     @admin.display(description=_("user"), ordering="username")
     def who(self, event: AuthEvent) -> str:
         """The user, and the operator who acted for them when it was someone else."""
-        actor = event.actor.get_username() if event.actor_id else ""
+        actor = event.actor.get_username() if event.actor is not None else ""
         return f"{event.username} (by {actor})" if actor and actor != event.username else event.username
 
     @admin.display(description=_("acr"), ordering="acr")

@@ -41,6 +41,7 @@ from oauth2_provider.settings import oauth2_settings
 
 from ..conf import settings as mfa_settings
 from ..fapi.profile import algorithms_for
+from ..jws_peek import unverified_payload
 from .keys import KeysUnavailable, keyset_for
 
 logger = logging.getLogger(__name__)
@@ -77,16 +78,10 @@ def has_assertion(request) -> bool:
 
 def _unverified_claims(assertion: str) -> dict:
     # Only to find out which client's keys to verify with; every claim is checked after verification.
-    parts = assertion.split(".")
-    if len(parts) != 3:
-        raise InvalidAssertion("client_assertion is not a compact JWS")
     try:
-        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except (ValueError, TypeError) as error:
-        raise InvalidAssertion("client_assertion payload is not JSON") from error
-    if not isinstance(payload, dict):
-        raise InvalidAssertion("client_assertion payload is not a JSON object")
-    return payload
+        return unverified_payload(assertion)
+    except ValueError as error:
+        raise InvalidAssertion(f"client_assertion: {error}") from error
 
 
 def server_audiences(request) -> set[str]:

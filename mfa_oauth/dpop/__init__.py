@@ -198,7 +198,7 @@ def valid_jkt(value: object) -> bool:
 def requested_jkt(request) -> str:
     """The ``dpop_jkt`` of an (oauthlib) authorization request, already checked, or ''."""
     value = getattr(request, "dpop_jkt", None)
-    return value if valid_jkt(value) else ""
+    return value if isinstance(value, str) and valid_jkt(value) else ""
 
 
 def bind_record(record) -> None:

@@ -21,11 +21,11 @@ class _Binding:
 
 
 def _jkt_of(token: str) -> str | None:
-    from ..models import AccessTokenAuthentication
+    from ..models import TokenLink
 
     checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
     return (
-        AccessTokenAuthentication.objects.filter(access_token__token_checksum=checksum)
+        TokenLink.objects.filter(access_token__token_checksum=checksum)
         .values_list("record__dpop_jkt", flat=True)
         .first()
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import CheckMessage, Error, Warning, register
 
 from ..conf import settings as mfa_settings
 
@@ -13,7 +13,7 @@ _SUPPORTED = {"PS256", "ES256", "EdDSA", "RS256", "ES384", "PS384", "PS512", "ES
 
 @register()
 def check_fapi_settings(app_configs, **kwargs):
-    messages = []
+    messages: list[CheckMessage] = []
     caches = getattr(settings, "CACHES", {}) or {}
     if mfa_settings.REPLAY_CACHE not in caches:
         messages.append(

@@ -83,13 +83,13 @@ def needs_dpop(request) -> bool:
         return False
     from oauth2_provider.models import get_application_model
 
-    from ..client_auth import InvalidAssertion, _unverified_claims
+    from ..jws_peek import unverified_payload
 
     client_id = request.POST.get("client_id")
     if not client_id:
         try:
-            client_id = _unverified_claims(request.POST["client_assertion"]).get("iss")
-        except InvalidAssertion:
+            client_id = unverified_payload(request.POST["client_assertion"]).get("iss")
+        except ValueError:
             return False
     if not isinstance(client_id, str) or not client_id or len(client_id) > 200 or "\x00" in client_id:
         return False

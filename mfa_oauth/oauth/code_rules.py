@@ -20,12 +20,12 @@ A mixin of the validator (DOT's ``OAUTH2_VALIDATOR_CLASS`` extension point; oaut
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from oauthlib.oauth2.rfc6749 import errors
 
-from ..models import AccessTokenAuthentication, AuthenticationRecord, RefreshTokenAuthentication
+from ..models import AuthenticationRecord, TokenLink
 
 logger = logging.getLogger(__name__)
 
@@ -37,12 +37,16 @@ def revoke_tokens_of_code(code: str) -> int:
         return 0
     revoked = 0
     with transaction.atomic():
-        for link in RefreshTokenAuthentication.objects.select_related("refresh_token").filter(record=record):
-            if link.refresh_token.revoked is None:
-                link.refresh_token.revoke()  # DOT's revoke(): the refresh token and its access token
+        links = TokenLink.objects.filter(record=record)
+        for link in links.select_related("refresh_token").exclude(refresh_token=None):
+            refresh_token: Any = link.refresh_token  # not None: excluded above
+            if refresh_token.revoked is None:
+                refresh_token.revoke()  # DOT's revoke(): the refresh token and its access token
                 revoked += 1
-        for access in AccessTokenAuthentication.objects.select_related("access_token").filter(record=record):
-            access.access_token.revoke()
+        # Read again: revoking a refresh token deleted its access token (and unset the link's side).
+        for link in links.select_related("access_token").exclude(access_token=None):
+            access_token: Any = link.access_token  # not None: excluded above
+            access_token.revoke()
             revoked += 1
     if revoked:
         logger.warning("authorization code replayed: %d tokens issued from it revoked (RFC 6749 §4.1.2)", revoked)

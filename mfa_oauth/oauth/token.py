@@ -8,14 +8,19 @@ after the code expired; RFC 8628 §3.5 / RFC 6749 §5.2 want
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from django.apps import apps
-from django.http import JsonResponse
-from oauth2_provider.models import get_device_grant_model
+from django.http import HttpResponse, JsonResponse
+from oauth2_provider.models import get_access_token_model, get_device_grant_model
+from oauth2_provider.signals import app_authorized
 from oauth2_provider.views import TokenView
 
 from .. import dpop
 from ..fapi import profile as fapi_profile
 from .challenges import with_client_challenge
+from .validators import ISSUED_ACCESS_TOKENS
 
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
@@ -61,3 +66,26 @@ class MFATokenView(TokenView):
             grant.is_expired()
         # RFC 6749 §5.2: invalid_client is a 401 with the Basic challenge (mfa_oauth.oauth.challenges).
         return with_client_challenge(super().post(request, *args, **kwargs))
+
+    def authorization_flow_token_response(self, request, *args, **kwargs) -> HttpResponse:
+        # DOT's, but app_authorized gets the access token this request created (the validator lists
+        # it) instead of one more SELECT by its checksum; a token DOT re-used rather than created
+        # (the refresh grace period) is still read back as DOT does.
+        issued: list = []
+        scope = ISSUED_ACCESS_TOKENS.set(issued)
+        try:
+            url, headers, body, status = self.create_token_response(request)
+        finally:
+            ISSUED_ACCESS_TOKENS.reset(scope)
+        if status == 200:
+            access_token = json.loads(body).get("access_token")
+            if access_token is not None:
+                checksum = hashlib.sha256(access_token.encode("utf-8")).hexdigest()
+                token = next((t for t in issued if t.token_checksum == checksum), None)
+                if token is None:
+                    token = get_access_token_model().objects.get(token_checksum=checksum)
+                app_authorized.send(sender=self, request=request, token=token)
+        response = HttpResponse(content=body, status=status)
+        for key, value in headers.items():
+            response[key] = value
+        return response

@@ -7,9 +7,11 @@ DOT leaves unimplemented (``prompt=none`` would otherwise answer with a 500).
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 from datetime import datetime
 from datetime import timezone as dt_timezone
+from typing import Any, cast
 from urllib.parse import urlparse
 
 from django.apps import apps
@@ -17,19 +19,14 @@ from django.core.exceptions import PermissionDenied
 from oauth2_provider import cimd
 from oauth2_provider.models import get_access_token_model, get_application_model, get_grant_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc6749 import errors as oauth2_errors
 
 from .. import client_auth, dpop, rar
 from ..adapter import get_adapter
 from ..context import AuthContext, level_for_acr
 from ..fapi import profile as fapi_profile
-from ..models import (
-    AccessTokenAuthentication,
-    AuthenticationRecord,
-    LegacyRefreshToken,
-    RefreshTokenAuthentication,
-    UpgradeMark,
-)
+from ..models import AuthenticationRecord, LegacyRefreshToken, TokenLink, UpgradeMark
 from ..policy import _essential_acr
 from ..signals import tokens_issued
 from . import claims as claims_module
@@ -40,6 +37,18 @@ from .subject import subject_identifier
 
 Application = get_application_model()
 AccessToken = get_access_token_model()
+
+# The id_token this request has just signed and stored (finalize_id_token), for _load_id_token: DOT
+# would otherwise decode it, load the client by its aud, verify our own signature and read the row back.
+_ISSUED_ID_TOKEN: contextvars.ContextVar[tuple[str, object] | None] = contextvars.ContextVar(
+    "mfa_oauth_issued_id_token", default=None
+)
+_NO_GRANT = object()
+# Access tokens created while mfa_oauth.oauth.token.MFATokenView answers (it sets a list), so the view
+# signals app_authorized with the instance instead of reading it back by its checksum as DOT does.
+ISSUED_ACCESS_TOKENS: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "mfa_oauth_issued_access_tokens", default=None
+)
 
 
 def _is_loopback(uri: str) -> bool:
@@ -173,9 +182,75 @@ class MFAOAuth2Validator(CodeRedemptionRules, OAuth2Validator):
 
     # --- token endpoint -----------------------------------------------------------------------
 
+    # DOT reads the grant row once per question oauthlib asks about it (scopes, code, challenge,
+    # challenge method, redirect URI, nonce): one read per token request, with its user, answers them
+    # all. Each answer applies DOT's own condition (the code, and where DOT asks it the client); the
+    # single-use guarantee stays with invalidate_authorization_code's DELETE (its row count).
+
+    def _grant(self, code, request, client=None):
+        """The grant of ``code`` (None: none), read once per request; with ``client``: only that client's."""
+        cached = getattr(request, "_mfa_oauth_grant", None)
+        if cached is None or cached[0] != code:
+            grant = get_grant_model().objects.select_related("user").filter(code=code).first()
+            cached = (code, grant or _NO_GRANT)
+            request._mfa_oauth_grant = cached
+        found = cached[1]
+        if found is _NO_GRANT:
+            return None
+        grant = cast(Any, found)
+        if client is not None and grant.application_id != client.pk:
+            return None
+        return grant
+
+    def get_authorization_code_scopes(self, client_id, code, redirect_uri, request):
+        grant = self._grant(code, request)
+        return grant.scope.split() if grant is not None and grant.scope else []
+
+    def get_authorization_code_nonce(self, client_id, code, redirect_uri, request):
+        grant = self._grant(code, request)
+        return (grant.nonce or None) if grant is not None else None
+
+    def get_code_challenge(self, code, request):
+        grant = self._grant(code, request, request.client)
+        if grant is None:  # DOT's Grant.objects.get raises; oauthlib answers invalid_grant
+            raise errors.InvalidGrantError(request=request)
+        return grant.code_challenge or None
+
+    def get_code_challenge_method(self, code, request):
+        grant = self._grant(code, request, request.client)
+        if grant is None:
+            raise errors.InvalidGrantError(request=request)
+        return grant.code_challenge_method or None
+
+    def confirm_redirect_uri(self, client_id, code, redirect_uri, client, request=None, *args, **kwargs):
+        grant = self._grant(code, request, client) if request is not None else None
+        if grant is None:
+            return super().confirm_redirect_uri(client_id, code, redirect_uri, client, request, *args, **kwargs)
+        return grant.redirect_uri_allowed(redirect_uri)
+
+    def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs):
+        grant = self._grant(code, request, request.client)
+        if grant is None:
+            raise errors.InvalidGrantError(request=request)
+        # One DELETE by primary key (Django's fast delete of one instance: no transaction of its own);
+        # its row count is the single-use check, as DOT's: a concurrent redemption deleted it first.
+        deleted, _ = grant.delete()
+        if not deleted:
+            raise errors.InvalidGrantError(request=request)
+
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
-        if not super().validate_code(client_id, code, client, request, *args, **kwargs):
+        grant = self._grant(code, request, client)
+        if grant is None or grant.is_expired():
             return False
+        # DOT's validate_code, from the one read.
+        request.scopes = grant.scope.split(" ")
+        request.user = grant.user
+        if grant.nonce:
+            request.nonce = grant.nonce
+        if grant.claims:
+            import json
+
+            request.claims = json.loads(grant.claims)
         record = AuthenticationRecord.objects.filter(code_digest=AuthenticationRecord.digest(code)).first()
         if record is None:
             # A code plain DOT issued before mfa_oauth was installed: redeemed with an unknown context.
@@ -199,11 +274,7 @@ class MFAOAuth2Validator(CodeRedemptionRules, OAuth2Validator):
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
         if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
             return False
-        link = (
-            RefreshTokenAuthentication.objects.select_related("record")
-            .filter(refresh_token=request.refresh_token_instance)
-            .first()
-        )
+        link = TokenLink.objects.select_related("record").filter(refresh_token=request.refresh_token_instance).first()
         if link is None:
             # Issued by plain DOT before the install, or rotated from such a token: refreshed with the
             # same unknown context, never an upgraded one (docs/adoption.md).
@@ -240,15 +311,38 @@ class MFAOAuth2Validator(CodeRedemptionRules, OAuth2Validator):
         client = getattr(request, "client", None)
         return redeem(getattr(client, "client_id", None) or client_id, code, request)
 
+    def finalize_id_token(self, id_token, token, token_handler, request):
+        signed = super().finalize_id_token(id_token, token, token_handler, request)
+        _ISSUED_ID_TOKEN.set((signed, request.id_token))  # DOT sets request.id_token to the stored row
+        return signed
+
+    def _load_id_token(self, token):
+        # The access token's id_token is the one finalize_id_token signed and stored in this request:
+        # the same string is the same row (DOT: decode, load the client by aud, verify, read back).
+        issued = _ISSUED_ID_TOKEN.get()
+        if issued is not None and issued[0] == token:
+            return issued[1]
+        return super()._load_id_token(token)
+
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
-        access_token = super()._create_access_token(expires, request, token, source_refresh_token)
+        try:
+            access_token = super()._create_access_token(expires, request, token, source_refresh_token)
+        finally:
+            _ISSUED_ID_TOKEN.set(None)
+        issued = ISSUED_ACCESS_TOKENS.get()
+        if issued is not None:
+            issued.append(access_token)
         record = getattr(request, "mfa_record", None)
         if record is not None:
             # RFC 9449 §5: the token family is bound to the key of the proof (mfa_oauth.dpop).
             dpop.bind_record(record)
             if record.authorization_details:  # RFC 9396 §7: the token response says what was granted
                 token["authorization_details"] = record.authorization_details
-            AccessTokenAuthentication.objects.create(access_token=access_token, record=record)
+            if token.get("refresh_token"):
+                # DOT creates the refresh token next, in this transaction: one link row for both.
+                request.mfa_pending_link = access_token
+            else:
+                TokenLink.objects.create(access_token=access_token, record=record)
             tokens_issued.send(
                 sender=type(self),
                 request=None,
@@ -263,7 +357,15 @@ class MFAOAuth2Validator(CodeRedemptionRules, OAuth2Validator):
         refresh_token = super()._create_refresh_token(request, refresh_token_code, access_token, previous_refresh_token)
         record = getattr(request, "mfa_record", None)
         if record is not None:
-            RefreshTokenAuthentication.objects.create(refresh_token=refresh_token, record=record)
+            pending = getattr(request, "mfa_pending_link", None)
+            request.mfa_pending_link = None
+            # The pair just issued shares one row; a refresh token re-issued for an access token that
+            # already has its row (DOT's grace-period path) gets a row of its own.
+            TokenLink.objects.create(
+                access_token=access_token if pending is access_token else None,
+                refresh_token=refresh_token,
+                record=record,
+            )
         elif getattr(request, "mfa_legacy", False):
             LegacyRefreshToken.objects.create(refresh_token=refresh_token)
         return refresh_token
@@ -276,7 +378,7 @@ class MFAOAuth2Validator(CodeRedemptionRules, OAuth2Validator):
             return record
         access_token = getattr(request, "access_token", None)  # userinfo
         if access_token is not None and hasattr(access_token, "pk"):
-            link = AccessTokenAuthentication.objects.select_related("record").filter(access_token=access_token).first()
+            link = TokenLink.objects.select_related("record").filter(access_token=access_token).first()
             if link is not None:
                 request.mfa_record = link.record
                 return link.record

@@ -60,7 +60,7 @@ def required_for(application) -> bool:
 
 def is_pushed_request_uri(request_uri: str | None) -> bool:
     """Whether ``request_uri`` has the shape of this server's PAR references (RFC 9126 §2.2)."""
-    return bool(request_uri) and request_uri.startswith(REQUEST_URI_PREFIX)
+    return request_uri is not None and request_uri.startswith(REQUEST_URI_PREFIX)
 
 
 def parameters_for_browser(request, client_id: str, request_uri: str) -> dict[str, str]:

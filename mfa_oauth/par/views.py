@@ -101,9 +101,9 @@ class PushedAuthorizationView(OAuthLibMixin, View):
             except rar.InvalidAuthorizationDetails as refusal:
                 return _error(refusal.error, refusal.description)
             parameters["authorization_details"] = json.dumps(details)
-        error = self._validation_error(core, client, parameters)
-        if error is not None:
-            return error
+        invalid = self._validation_error(core, client, parameters)
+        if invalid is not None:
+            return invalid
 
         reference = secrets.token_urlsafe(32)
         seconds = lifetime()

@@ -19,11 +19,13 @@ Errors are ``invalid_authorization_details`` (RFC 9396 §5) with a description o
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
+
+from .registry import DetailType, _registry, register
+
+__all__ = ["DetailType", "register"]
 
 MAX_LENGTH = 16 * 1024
 # The consent form's account choices (see narrowed()): a marker and one value "<index>:<account>" per box.
@@ -36,24 +38,6 @@ class InvalidAuthorizationDetails(oauth_errors.OAuth2Error):
 
     error = "invalid_authorization_details"
     status_code = 400
-
-
-@dataclass(frozen=True)
-class DetailType:
-    name: str
-    schema: dict
-    describe: Callable[[dict], str]
-
-
-_registry: dict[str, DetailType] = {}
-
-
-def register(name: str, schema: dict, describe: Callable[[dict], str]) -> None:
-    """Register (or replace) a type; ``schema`` is checked now, so a broken one fails at start-up."""
-    from jsonschema import Draft202012Validator
-
-    Draft202012Validator.check_schema(schema)
-    _registry[name] = DetailType(name, schema, describe)
 
 
 def registered_types() -> list[str]:
@@ -145,7 +129,7 @@ def consent_choices(details: list[dict]) -> list[dict]:
     _load_defaults()
     choices = []
     for index, detail in enumerate(details):
-        kind = _registry.get(detail.get("type"))
+        kind = _registry.get(str(detail.get("type")))
         if kind is None:
             continue
         accounts = []

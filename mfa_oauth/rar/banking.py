@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from . import register
+from .registry import register
 
 _ACCOUNT = {"type": "string", "minLength": 4, "maxLength": 34, "pattern": "^[A-Za-z0-9]+$"}
 

@@ -76,7 +76,7 @@ class LocalValidator:
     def inspect(self, token: str) -> TokenInfo:
         from oauth2_provider.models import get_access_token_model
 
-        from ..models import AccessTokenAuthentication
+        from ..models import TokenLink
 
         if not token or len(token) > 2048:
             return TokenInfo(active=False)
@@ -89,7 +89,7 @@ class LocalValidator:
         )
         if access_token is None or not access_token.is_valid():
             return TokenInfo(active=False)
-        link = AccessTokenAuthentication.objects.select_related("record").filter(access_token=access_token).first()
+        link = TokenLink.objects.select_related("record").filter(access_token=access_token).first()
         claims = link.record.claims() if link is not None else {}
         jkt = (link.record.dpop_jkt or None) if link is not None else None
         details = _details(link.record.authorization_details) if link is not None else ()

@@ -67,9 +67,7 @@ def status_callback_url(message: SMSMessage) -> str:
     return base + reverse("mfa_oauth:sms-status", args=[message.pk])
 
 
-def _finish(
-    message_id: int, status: str, *, from_status: Any = (Status.QUEUED, Status.SENDING), **fields: Any
-) -> bool:
+def _finish(message_id: int, status: str, *, from_status: Any = (Status.QUEUED, Status.SENDING), **fields: Any) -> bool:
     now = timezone.now()
     return bool(
         SMSMessage.objects.filter(pk=message_id, status__in=from_status).update(

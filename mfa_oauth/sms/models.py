@@ -35,7 +35,6 @@ def connect_service(
     )
 
 
-
 class SMSDeviceManager(DeviceManager):
     """django-otp's per-model ``devices_for_user`` hook (what ``django_otp.devices_for_user`` and so
     ``mfa_oauth.methods.confirmed_devices`` call), extended for numbers an operator assigned.

@@ -7,6 +7,7 @@ from collections import Counter
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -130,7 +131,7 @@ class VerifyView(View):
         )
 
     def render(
-        self, form, *, error: str = "", info: str = "", status: int = 200, selected=None, lock=None
+        self, form, *, error: str | Promise = "", info: str | Promise = "", status: int = 200, selected=None, lock=None
     ) -> HttpResponse:
         if self.request.method == "POST":  # the POST loaded only the device it names; the page lists all
             selected = selected or getattr(form, "cleaned_data", {}).get("device")
@@ -168,6 +169,8 @@ class VerifyView(View):
             "selected": selected,
             "interrupted": interrupted(self.request, self.next_url),
             "next": self.next_url,
+            # Explicit: the page is also the answer to a login POST (mfa_oauth.oauth.after_login).
+            "action": self.request.get_full_path(),
             "error": error,
             "info": info,
             "locked": lock.locked,

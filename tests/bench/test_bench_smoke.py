@@ -1,4 +1,5 @@
-"""`bench/run.py --quick` end to end: both sites under gunicorn, every figure in the JSON, no errors.
+"""`bench/run.py --quick` end to end: the four sites under gunicorn (ours, plain DOT and the two peers in
+their own venvs), every figure in the JSON, no errors.
 
 Not a performance test: the figures' values are the benchmark's business (README "Benchmarks");
 this checks that the benchmark still runs, measures everything it promises and that every flow,
@@ -71,13 +72,21 @@ def test_quick_run_measures_every_figure_without_errors(tmp_path):
         env=env,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=600,  # the peers' venvs, the first time: pip installs bench/peers/*/requirements.txt
     )
     print(run.stdout[-6000:])  # the table, in the test log
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     results = json.loads((tmp_path / "latest-quick.json").read_text())
 
-    assert results["errors"] == {"mfa": 0, "plain": 0, "sms": 0}, results["error_messages"]
+    assert results["errors"] == {"mfa": 0, "plain": 0, "allauth": 0, "two_factor": 0, "sms": 0}, results[
+        "error_messages"
+    ]
+    four = results["four_sites"]
+    assert four["sites"] == ["mfa", "allauth", "two_factor", "plain"]
+    for site in four["sites"]:
+        for key in ("flow.authorizations_per_core_s", "flow.cpu_ms_per_flow", "sql.per_flow", "sql.token"):
+            assert four["figures"][key][site]["median"] is not None, (site, key)
+    assert all(four["ratios"][site]["median"] for site in ("allauth", "two_factor", "plain"))
     for key in FIGURE_KEYS:
         figure = results["figures"][key]
         assert figure["mfa"]["median"] is not None, key

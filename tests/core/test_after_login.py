@@ -1,29 +1,69 @@
-"""mfa_oauth.oauth.after_login: a login started by /o/authorize/ goes straight to the challenge,
-exactly where the authorization endpoint would send it, and nowhere else."""
+"""mfa_oauth.oauth.after_login: a login started by /o/authorize/ is answered with the challenge page,
+exactly the one the authorization endpoint would send it to (its form posting there), and nowhere else."""
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 import pytest
 
+from tests.conftest import totp_for
 from tests.oauth import AuthorizationRequest, login
 
 pytestmark = pytest.mark.django_db
 
 
-def test_the_login_answers_the_challenge_url_the_authorization_endpoint_would(client, application, totp_device):
+class _Forms(HTMLParser):
+    def __init__(self, text: str):
+        super().__init__()
+        self.actions: dict[str, str] = {}
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and a.get("id"):
+            self.actions[a["id"]] = a.get("action") or ""
+
+
+def challenge_action(response) -> str:
+    """Where the challenge page's code form posts."""
+    return _Forms(response.content.decode()).actions["mfa-verify-form"]
+
+
+def test_the_login_answers_with_the_challenge_page_the_authorization_endpoint_would_send_it_to(
+    client, application, totp_device
+):
     request = AuthorizationRequest()
     response = login(client, next_url=request.url())
-    assert response.status_code == 302 and response["Location"].startswith("/mfa/verify/?")
-    # What the authorization endpoint itself answers the same password-only session.
-    assert client.get(request.url())["Location"] == response["Location"]
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    # Its form posts to /mfa/verify/ with what the authorization endpoint answers the same password-only session.
+    action = challenge_action(response)
+    assert action.startswith("/mfa/verify/?") and client.get(request.url())["Location"] == action
+
+
+def test_the_page_answered_by_the_login_posts_its_code_to_the_challenge(client, application, totp_device):
+    request = AuthorizationRequest()
+    action = challenge_action(login(client, next_url=request.url()))
+    answer = client.post(action, {"device": totp_device.persistent_id, "token": totp_for(totp_device).now()})
+    assert answer.status_code == 303 and answer["Location"] == request.url()
+    assert client.get(request.url()).status_code == 200  # the consent page: the gate is satisfied
+
+
+def test_the_page_answered_by_the_login_refuses_a_wrong_code(client, application, totp_device):
+    request = AuthorizationRequest()
+    action = challenge_action(login(client, next_url=request.url()))
+    wrong = f"{(int(totp_for(totp_device).now()) + 1) % 1_000_000:06d}"
+    answer = client.post(action, {"device": totp_device.persistent_id, "token": wrong})
+    assert answer.status_code == 200 and b"did not work" in answer.content
+    assert client.get(request.url())["Location"].startswith("/mfa/verify/")  # still only the password
 
 
 def test_a_step_up_request_keeps_its_level_and_methods(client, make_application, totp_device):
     make_application(mfa_mode="always", allowed_methods=["totp"])
     request = AuthorizationRequest(extra={"acr_values": "urn:mfa_oauth:acr:mfa"})
-    response = login(client, next_url=request.url())
-    assert client.get(request.url())["Location"] == response["Location"]
-    assert "level=1" in response["Location"] and "methods=totp" in response["Location"]
+    action = challenge_action(login(client, next_url=request.url()))
+    assert client.get(request.url())["Location"] == action
+    assert "level=1" in action and "methods=totp" in action
 
 
 @pytest.mark.parametrize(

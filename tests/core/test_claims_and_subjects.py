@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
 
-from mfa_oauth.models import AccessTokenAuthentication, AuthenticationRecord, ClientPolicy
+from mfa_oauth.models import AuthenticationRecord, ClientPolicy, TokenLink
 from mfa_oauth.oauth import claims as claims_module
 from mfa_oauth.oauth.claims import InvalidClaimsRequest, parse_claims_parameter, release, user_claims
 from mfa_oauth.oauth.subject import pairwise_subject, sector_identifier_of, subject_identifier
@@ -172,7 +172,7 @@ def test_userinfo_of_a_pairwise_client_costs_no_extra_statement(client, make_app
             user=user, application=app, token=f"t-{client_id}", scope="openid", expires=timezone.now() + timedelta(60)
         )
         record = AuthenticationRecord.objects.create(user=user, auth_time=timezone.now(), acr="a", amr=["pwd"])
-        AccessTokenAuthentication.objects.create(access_token=token, record=record)
+        TokenLink.objects.create(access_token=token, record=record)
         with CaptureQueriesContext(connection) as queries:
             answer = client.get("/o/userinfo/", HTTP_AUTHORIZATION=f"Bearer t-{client_id}")
         assert answer.status_code == 200

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 from html import unescape
+from urllib.parse import urljoin
 
 import pytest
 import requests
@@ -20,6 +21,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def hidden_fields(html: str) -> dict[str, str]:
     return {k: unescape(v) for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html)}
+
+
+def form_action(html: str, form_id: str) -> str:
+    found = re.search(r'<form [^>]*action="([^"]*)"[^>]*id="' + re.escape(form_id) + '"', html)
+    assert found, f"no form {form_id} with an action"
+    return unescape(found.group(1))
 
 
 def test_login_totp_consent_code_token_with_authlib(live_server, make_application, user, totp_device):
@@ -43,10 +50,12 @@ def test_login_totp_consent_code_token_with_authlib(live_server, make_applicatio
     fields = hidden_fields(login_page.text)
     fields.update(username="alice", password=PASSWORD)
     challenge_page = browser.post(login_page.url, data=fields, timeout=10)
-    assert "/mfa/verify/" in challenge_page.url
+    # The login answers with the challenge page itself (mfa_oauth.oauth.after_login); its form posts to /mfa/verify/.
+    action = form_action(challenge_page.text, "mfa-verify-form")
+    assert action.startswith("/mfa/verify/")
     fields = hidden_fields(challenge_page.text)
     fields.update(device=totp_device.persistent_id, token=totp_for(totp_device).now())
-    consent_page = browser.post(challenge_page.url, data=fields, timeout=10)
+    consent_page = browser.post(urljoin(challenge_page.url, action), data=fields, timeout=10)
     assert 'id="authorizationForm"' in consent_page.text
     fields = hidden_fields(consent_page.text)
     fields["allow"] = "Authorize"
@@ -90,7 +99,8 @@ def test_demo_client_shows_the_claims(live_server, user, totp_device, settings):
     challenge_page = browser.post(login_page.url, data=fields, timeout=10)
     fields = hidden_fields(challenge_page.text)
     fields.update(device=totp_device.persistent_id, token=totp_for(totp_device).now())
-    consent_page = browser.post(challenge_page.url, data=fields, timeout=10)
+    action = urljoin(challenge_page.url, form_action(challenge_page.text, "mfa-verify-form"))
+    consent_page = browser.post(action, data=fields, timeout=10)
     fields = hidden_fields(consent_page.text)
     fields["allow"] = "Authorize"
     claims_page = browser.post(consent_page.url, data=fields, timeout=20)

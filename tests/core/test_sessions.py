@@ -138,3 +138,27 @@ def test_a_save_repeating_this_requests_write_is_skipped_a_change_is_not(engine)
         store.save()
     assert any(q["sql"].startswith("UPDATE") for q in queries)
     assert engine.SessionStore(store.session_key)["who"] == "frank"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_move_is_one_statement_and_a_clash_still_draws_another(monkeypatch):
+    # As served (no request-wide transaction): no BEGIN around the one statement, and a key clash,
+    # with nothing to roll back, is retried under a new key.
+    taken = db.SessionStore()
+    taken["who"] = "ivy"
+    taken.create()
+    store = db.SessionStore()
+    store["who"] = "jo"
+    store.create()
+    old = store.session_key
+    keys = iter([taken.session_key, "w" * 32])
+    monkeypatch.setattr(db.SessionStore, "_get_new_session_key", lambda self: next(keys))
+    store.cycle_key()
+    executed = []
+    with connection.execute_wrapper(lambda execute, sql, *args: executed.append(sql) or execute(sql, *args)):
+        store.save()
+    assert store.session_key == "w" * 32
+    assert not any(sql.upper().startswith(("BEGIN", "SAVEPOINT")) for sql in executed), executed
+    assert db.SessionStore(taken.session_key)["who"] == "ivy"
+    assert db.SessionStore("w" * 32)["who"] == "jo"
+    assert not Session.objects.filter(session_key=old).exists()

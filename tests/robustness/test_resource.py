@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from oauth2_provider.models import get_access_token_model
 
 from mfa_oauth.context import ACR_MFA, ACR_PASSWORD, ACR_PHISHING_RESISTANT
-from mfa_oauth.models import AccessTokenAuthentication, AuthenticationRecord
+from mfa_oauth.models import AuthenticationRecord, TokenLink
 from mfa_oauth.resource import Requirement
 
 from .helpers import assert_not_5xx, isolated
@@ -37,7 +37,7 @@ def make_token(user, application, acr: str, amr: list[str], scope: str = "balanc
     record = AuthenticationRecord.objects.create(
         user=user, acr=acr, amr=amr, auth_time=datetime.fromtimestamp(time.time(), tz=dt_timezone.utc)
     )
-    AccessTokenAuthentication.objects.create(access_token=token, record=record)
+    TokenLink.objects.create(access_token=token, record=record)
     return value
 
 

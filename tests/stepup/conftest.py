@@ -238,6 +238,15 @@ def journey(
             done.steps.append("offer")
             response = declining_the_offer(response)
             continue
+        if response.status_code == 200 and response.context and "entries" in response.context:
+            # The challenge page as the login's answer (mfa_oauth.oauth.after_login): its form posts to
+            # the /mfa/verify/ URL the authorization endpoint would have redirected to.
+            done.steps.append("verify")
+            done.offered.append([entry["method"].name for entry in response.context["entries"]])
+            if second is None:
+                return done
+            response = second(browser, response.context["action"], response.context)
+            continue
         if response.status_code == 200 and response.context and "form" in response.context:
             form = response.context["form"]
             if "allow" in form.fields and consent:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
 
 from mfa_oauth.context import ACR_MFA, ACR_PASSWORD, ACR_PHISHING_RESISTANT
-from mfa_oauth.models import AccessTokenAuthentication, AuthenticationRecord
+from mfa_oauth.models import AuthenticationRecord, TokenLink
 from mfa_oauth.resource import (
     IntrospectionValidator,
     LocalValidator,
@@ -44,7 +44,7 @@ def make_token(user, application, acr: str, amr: list[str], auth_time: int, scop
     record = AuthenticationRecord.objects.create(
         user=user, acr=acr, amr=amr, auth_time=datetime.fromtimestamp(auth_time, tz=dt_timezone.utc)
     )
-    AccessTokenAuthentication.objects.create(access_token=token, record=record)
+    TokenLink.objects.create(access_token=token, record=record)
     return value
 
 
