@@ -1,0 +1,116 @@
+"""axe-core over the pages of the journeys, in headless Chromium: no serious or critical violation on
+the login page, the challenge (TOTP, and after a wrong code), consent, the security page, enrollment
+(authenticator app, SMS number, security key), the error page and the admin's MFA pages."""
+
+from __future__ import annotations
+
+from pprint import pformat
+
+import pytest
+from django.contrib.auth import get_user_model
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from mfa_oauth.models import MFAMode
+from tests.a11y.axe import axe_script, serious_violations
+from tests.conftest import PASSWORD, create_demo_client, totp_for
+
+pytestmark = pytest.mark.browser
+
+ADMIN_PASSWORD = "admin-a11y-password-123"
+
+
+@pytest.fixture
+def demo_client(live_server, user):
+    return create_demo_client(live_server.url, user, MFAMode.ALWAYS)
+
+
+@pytest.fixture(scope="session")
+def axe():
+    return axe_script()
+
+
+@pytest.fixture
+def audited(browser, axe):
+    """A browser context whose pages are audited with ``check(page, name)``; violations are collected."""
+    context = browser.new_context(bypass_csp=True)  # for axe's injected script only
+    found: dict[str, list[dict]] = {}
+
+    def check(page, name: str, within: str | None = None) -> None:
+        found[name] = serious_violations(page, axe, within)
+
+    yield context, check, found
+    context.close()
+
+
+def _wrong(code: str) -> str:
+    return "000000" if code != "000000" else "111111"
+
+
+def test_the_user_journey_pages_have_no_serious_violation(
+    live_server, audited, user, totp_device, demo_client, settings
+):
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    context, check, found = audited
+    page = context.new_page()
+    page.goto(f"{live_server.url}/demo/start/")
+    page.wait_for_selector("#login-form")
+    check(page, "login")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_selector("#mfa-verify-form")
+    check(page, "challenge (authenticator app)")
+    page.fill("#id_token", _wrong(totp_for(totp_device).now()))
+    page.click("#mfa-verify")
+    page.wait_for_selector("#mfa-error")
+    check(page, "challenge after a wrong code")
+    page.fill("#id_token", totp_for(totp_device).now())
+    page.click("#mfa-verify")
+    page.wait_for_selector("#authorizationForm")
+    check(page, "consent")
+    page.click("#authorizationForm input[name=allow]")
+    page.wait_for_selector("#demo-claims")
+    check(page, "claims (demo client)")
+
+    for name, path, ready in [
+        ("security page", "/account/security/", "h1"),
+        ("enroll an authenticator app", "/mfa/enroll/totp/", "#mfa-enroll-form"),
+        ("add an SMS number", "/mfa/sms/add/", "#mfa-sms-number-form"),
+        ("security keys and passkeys", "/mfa/webauthn/", "h1"),
+        ("remembered browsers", "/mfa/trust/", "h1"),
+        ("page not found", "/no-such-page/", "#not-found"),
+    ]:
+        page.goto(f"{live_server.url}{path}")
+        page.wait_for_selector(ready)
+        check(page, name)
+    failing = {name: v for name, v in found.items() if v}
+    assert failing == {}, pformat(failing, width=200)
+
+
+def test_the_admin_mfa_pages_have_no_serious_violation(live_server, audited, user, totp_device):
+    admin = get_user_model().objects.create_superuser("root", "root@example.com", ADMIN_PASSWORD)
+    device = TOTPDevice.objects.create(user=admin, name="admin phone", confirmed=True)
+    context, check, found = audited
+    page = context.new_page()
+    page.goto(f"{live_server.url}/admin/")
+    page.fill("#id_username", "root")
+    page.fill("#id_password", ADMIN_PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#mfa-verify-form")
+    check(page, "admin challenge")
+    page.fill("#id_token", totp_for(device).now())
+    page.click("#mfa-verify")
+    page.wait_for_selector("#site-name")
+    check(page, "admin index")
+    for name, path, ready, within in [
+        ("MFA overview", "/admin/mfa-overview/", "#chart-enrollment", None),
+        # Only mfa_oauth's part of Django's user change form: the rest (its date/time and filter widgets)
+        # is Django's own.
+        ("user with second factors", f"/admin/auth/user/{user.pk}/change/", "#mfa-factor-table", "#mfa-factors"),
+        ("user: enroll an authenticator app", f"/admin/auth/user/{user.pk}/mfa/enroll/totp/", "#content", None),
+    ]:
+        page.goto(f"{live_server.url}{path}")
+        page.wait_for_selector(ready)
+        check(page, name, within)
+    failing = {name: v for name, v in found.items() if v}
+    assert failing == {}, pformat(failing, width=200)
