@@ -114,3 +114,58 @@ def test_the_admin_mfa_pages_have_no_serious_violation(live_server, audited, use
         check(page, name, within)
     failing = {name: v for name, v in found.items() if v}
     assert failing == {}, pformat(failing, width=200)
+
+
+def test_the_challenge_for_each_factor_has_no_serious_violation(live_server, audited, user):
+    """One user with every kind of factor: the code field lists the typed ones, the SMS has its send
+    button, the security key its own button; then the same page in Japanese (lang, and longer text)."""
+    from mfa_oauth.backup_codes.models import BackupCodeDevice
+    from mfa_oauth.sms.models import SMSDevice
+    from mfa_oauth.webauthn.models import WebAuthnCredential
+
+    TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    SMSDevice.objects.create(user=user, name="Mobile", number="+12025550123", confirmed=True)
+    BackupCodeDevice.objects.create(user=user, name="Backup codes", confirmed=True).regenerate(10)
+    WebAuthnCredential.objects.create(
+        user=user, name="Blue key", credential_id=b"\x01" * 32, public_key=b"x", confirmed=True
+    )
+    context, check, found = audited
+    page = context.new_page()
+    for language in ("en", "ja"):
+        page.goto(f"{live_server.url}/accounts/login/?next=/account/security/")
+        page.select_option("#language-select", language)
+        page.click("#language-submit")
+        page.wait_for_selector(f"html[lang='{language}']")
+        page.fill("#id_username", "alice")
+        page.fill("#id_password", PASSWORD)
+        page.click("#login-submit")
+        page.wait_for_selector("#mfa-verify-form")
+        assert page.locator("[data-webauthn='authenticate']").count() == 1
+        assert page.locator(".mfa-send-form").count() == 1
+        check(page, f"challenge with every factor ({language})")
+        page.click("#mfa-cancel")  # signed out, to sign in again in the next language
+        page.wait_for_selector("h1")
+    failing = {name: v for name, v in found.items() if v}
+    assert failing == {}, pformat(failing, width=200)
+
+
+def test_the_enrollment_qr_code_is_named(live_server, audited, user, totp_device):
+    context, check, found = audited
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/?next=/mfa/enroll/totp/")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_selector("#mfa-verify-form")
+    page.fill("#id_token", totp_for(totp_device).now())
+    page.click("#mfa-verify")
+    page.wait_for_selector("#mfa-enroll-form")
+    qr = page.locator("#mfa-qr")
+    assert qr.get_attribute("role") == "img" and "QR code" in qr.get_attribute("aria-label")
+    page.fill("#id_token", "000000")
+    page.click("#mfa-confirm")
+    page.wait_for_selector("#mfa-error")
+    assert page.get_attribute("#id_token", "aria-invalid") == "true"
+    assert page.get_attribute("#id_token", "aria-describedby") == "mfa-error"
+    check(page, "enroll an authenticator app, after a wrong code")
+    assert found == {"enroll an authenticator app, after a wrong code": []}
