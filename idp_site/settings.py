@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.utils.translation import gettext_lazy as _  # scope descriptions, shown on the consent page
 
 from .keys import load_seed_keys, load_signing_key
 
@@ -193,14 +194,14 @@ OAUTH2_PROVIDER = {
     "OAUTH2_SERVER_CLASS": "mfa_oauth.oauth.server.MFAServer",
     "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
     "SCOPES": {
-        "openid": "Sign you in",
-        "profile": "See your user name",
-        "email": "See your email address",
+        "openid": _("Sign you in"),
+        "profile": _("See your user name"),
+        "email": _("See your email address"),
         # OIDC Core §5.4: the standard claims of these scopes (mfa_oauth.oauth.claims, docs/claims.md).
-        "phone": "See your verified phone number",
-        "address": "See your postal address",
-        "balance": "Read your account balance",
-        "transfer": "Move money for you",
+        "phone": _("See your verified phone number"),
+        "address": _("See your postal address"),
+        "balance": _("Read your account balance"),
+        "transfer": _("Move money for you"),
     },
     "DEFAULT_SCOPES": ["openid"],
     "PKCE_REQUIRED": True,

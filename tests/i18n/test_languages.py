@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html as htmlmod
 import re
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
@@ -86,3 +87,29 @@ def test_without_a_choice_the_browser_language_is_used(client, application, totp
 def test_english_is_the_default(client, application, totp_device):
     html = _challenge_page(client, AuthorizationRequest())
     assert _heading(html) == "Confirm it's you" and '<html lang="en' in html
+
+
+# The reference site's own pages (idp_site/locale): the login heading and the consent question.
+SITE = {
+    "de": ("Anmelden", "rp autorisieren?"),
+    "es": ("Iniciar sesión", "¿Autorizar a rp?"),
+    "fr": ("Connexion", "Autoriser rp ?"),
+    "ja": ("ログイン", "rp を承認しますか?"),
+    "pt-br": ("Acessar", "Autorizar rp?"),
+    "zh-hans": ("登录", "授权 rp？"),
+}
+
+
+@pytest.mark.parametrize("language", sorted(SITE))
+def test_the_login_and_consent_pages_in_each_language(client, application, totp_device, language):
+    from tests.oauth import pass_totp
+
+    client.post("/i18n/setlang/", {"language": language, "next": "/"})
+    request = AuthorizationRequest()
+    login_page = client.get("/accounts/login/?" + urlencode({"next": request.url()})).content.decode()
+    assert _heading(login_page) == SITE[language][0]
+    login(client, next_url=request.url())
+    assert pass_totp(client, totp_device, next_url=request.url()).status_code in (302, 303)
+    consent = client.get(request.url())
+    assert consent.status_code == 200
+    assert f'<h1 class="block-center-heading">{SITE[language][1]}</h1>' in consent.content.decode()
