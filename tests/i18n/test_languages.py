@@ -113,3 +113,17 @@ def test_the_login_and_consent_pages_in_each_language(client, application, totp_
     consent = client.get(request.url())
     assert consent.status_code == 200
     assert f'<h1 class="block-center-heading">{SITE[language][1]}</h1>' in consent.content.decode()
+
+
+def test_the_security_key_script_speaks_the_page_language(client, application, user, totp_device):
+    """webauthn.js reads its messages from the page (data-webauthn-messages), translated there."""
+    from mfa_oauth.webauthn.models import WebAuthnCredential
+
+    WebAuthnCredential.objects.create(
+        user=user, name="key", credential_id=b"\x01" * 32, public_key=b"x", confirmed=True
+    )
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "ja"
+    html = _challenge_page(client, AuthorizationRequest())
+    assert html.count("data-webauthn-messages") == 1
+    assert 'data-unsupported="このブラウザーでは、ここでセキュリティキーやパスキーを使えません。"' in html
+    assert 'data-server="サーバーの応答: {status}。"' in html
