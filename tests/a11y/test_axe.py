@@ -169,3 +169,52 @@ def test_the_enrollment_qr_code_is_named(live_server, audited, user, totp_device
     assert page.get_attribute("#id_token", "aria-describedby") == "mfa-error"
     check(page, "enroll an authenticator app, after a wrong code")
     assert found == {"enroll an authenticator app, after a wrong code": []}
+
+
+def test_the_step_up_and_device_pages_have_no_serious_violation(
+    live_server, audited, user, totp_device, demo_client, device_app
+):
+    """The offer to add a security key (an app asking for phishing resistance), the security page
+    continuing it, and the device flow's code and approval pages."""
+    import requests
+
+    from tests.conftest import CLIENT_SECRET
+    from tests.oauth import AuthorizationRequest
+
+    context, check, found = audited
+    page = context.new_page()
+    page.goto(f"{live_server.url}/demo/start/")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_selector("#mfa-verify-form")
+    page.fill("#id_token", totp_for(totp_device).now())
+    page.click("#mfa-verify")
+    page.wait_for_selector("#authorizationForm")
+
+    request = AuthorizationRequest(client_id=demo_client.client_id, redirect_uri=demo_client.redirect_uris.split()[0])
+    page.goto(live_server.url + request.url(acr_values="phr"))
+    page.wait_for_selector("#mfa-add-key")
+    check(page, "a security key is needed")
+    page.click("#mfa-add-key")
+    page.wait_for_selector("#mfa-continue-link")
+    check(page, "security page, continuing a request")
+
+    device = requests.post(
+        f"{live_server.url}/o/device-authorization/",
+        data={"client_id": device_app.client_id, "client_secret": CLIENT_SECRET, "scope": "openid"},
+        timeout=10,
+    ).json()
+    page.goto(f"{live_server.url}/o/device/")
+    page.wait_for_selector("#device-code-form")
+    check(page, "device: enter the code")
+    page.fill("#id_user_code", device["user_code"])
+    page.click("#device-code-submit")
+    page.wait_for_selector("#device-confirm-form, #mfa-verify-form")
+    if page.locator("#mfa-verify-form").count():
+        page.fill("#id_token", totp_for(totp_device).now())
+        page.click("#mfa-verify")
+        page.wait_for_selector("#device-confirm-form")
+    check(page, "device: approve")
+    failing = {name: v for name, v in found.items() if v}
+    assert failing == {}, pformat(failing, width=200)
