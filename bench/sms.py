@@ -30,7 +30,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -138,9 +138,12 @@ def _at_challenge(site: harness.Server, username: str, client: harness.OAuthClie
     login_url = go("GET", start, 302).headers["Location"]
     page = go("GET", login_url, 200)
     fields = {**harness._Inputs(page.text).hidden, "username": username, "password": seed.PASSWORD}
-    # The login answers with the challenge page (mfa_oauth.oauth.after_login); its form posts to /mfa/verify/.
+    # The login answers with the challenge page (mfa_oauth.oauth.after_login); before a code was sent it
+    # offers only its "Send me a code" form, which posts to /mfa/verify/.
     inputs = harness._Inputs(go("POST", login_url, 200, data=fields).text)
-    verify_url = inputs.actions.get("mfa-verify-form", "")
+    verify_url = inputs.actions.get("mfa-send-form") or inputs.actions.get("mfa-verify-form", "")
+    if urlsplit(verify_url).path != "/mfa/verify/":
+        raise harness.FlowError(f"sms sign-in: the challenge page has no form posting to /mfa/verify/: {verify_url!r}")
     return session, urljoin(site.base_url, verify_url), inputs.hidden
 
 

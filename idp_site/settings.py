@@ -307,6 +307,10 @@ DEMO_IDP_BASE_URL = os.environ.get("DEMO_IDP_BASE_URL", "")
 # it may introspect that client's tokens (RESOURCE_SERVER_INTROSPECTION_CLIENT_ID/_SECRET below).
 DEMO_API_CLIENT_ID = os.environ.get("DEMO_API_CLIENT_ID", "demo-api")
 DEMO_API_CLIENT_SECRET = os.environ.get("DEMO_API_CLIENT_SECRET", "demo-api-secret-for-local-use-only")
+# The second demo relying party at /demo/finance/ (a third-party finance app on FAPI 2.0, docs/fapi.md):
+# its client id, and the file where seed_demo keeps its private key (the var folder, outside git).
+DEMO_FINANCE_CLIENT_ID = os.environ.get("DEMO_FINANCE_CLIENT_ID", "demo-finance-app")
+DEMO_FINANCE_STATE_FILE = Path(os.environ.get("DEMO_FINANCE_STATE_FILE", VAR_DIR / "demo-finance-app.json"))
 
 LOGGING = {
     "version": 1,

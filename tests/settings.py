@@ -21,3 +21,9 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
 
 # tests/stepup: a test-only phishing-resistant factor (until the WebAuthn branch lands).
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.stepup.keyapp.apps.KeyAppConfig"]  # noqa: F405
+
+# seed_demo writes the finance app's private key (idp_site.demo.finance): never into the developer's var/.
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+DEMO_FINANCE_STATE_FILE = Path(tempfile.gettempdir()) / f"mfa-oauth-tests-{RUN_ID}" / "demo-finance-app.json"

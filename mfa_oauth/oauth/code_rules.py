@@ -1,7 +1,7 @@
 """Token-endpoint rules for authorization codes where oauthlib/DOT's defaults fall short.
 
-A mixin of the validator (DOT's ``OAUTH2_VALIDATOR_CLASS`` extension point; oauthlib's
-``RequestValidator.confirm_redirect_uri`` and ``validate_code`` hooks):
+Called by the validator (DOT's ``OAUTH2_VALIDATOR_CLASS`` extension point) from its oauthlib
+``RequestValidator.confirm_redirect_uri`` and ``validate_code`` hooks:
 
 - RFC 6749 §4.1.3: ``redirect_uri`` is "REQUIRED, if the "redirect_uri" parameter was included in
   the authorization request ..., and their values MUST be identical". oauthlib substitutes the
@@ -20,7 +20,7 @@ A mixin of the validator (DOT's ``OAUTH2_VALIDATOR_CLASS`` extension point; oaut
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import transaction
 from oauthlib.oauth2.rfc6749 import errors
@@ -58,29 +58,20 @@ def _had_redirect_uri(request, client) -> bool:
     return "openid" in scopes or len((getattr(client, "redirect_uris", "") or "").split()) > 1
 
 
-if TYPE_CHECKING:  # a mixin of the validator: type-check it as DOT's
-    from oauth2_provider.oauth2_validators import OAuth2Validator as _ValidatorBase
-else:
-    _ValidatorBase = object
+def require_repeated_redirect_uri(request, client) -> None:
+    """RFC 6749 §4.1.3: "redirect_uri" is REQUIRED at the token endpoint "if the "redirect_uri"
+    parameter was included in the authorization request"; invalid_request when it was left out."""
+    if getattr(request, "using_default_redirect_uri", False) and _had_redirect_uri(request, client):
+        raise errors.InvalidRequestError(
+            description="Missing redirect_uri: the authorization request included one (RFC 6749 §4.1.3)",
+            request=request,
+        )
 
 
-class CodeRedemptionRules(_ValidatorBase):
-    def validate_code(self, client_id, code, client, request, *args, **kwargs):
-        if super().validate_code(client_id, code, client, request, *args, **kwargs):
-            return True
-        revoke_tokens_of_code(code)
-        return False
-
-    def confirm_redirect_uri(self, client_id, code, redirect_uri, client, *args, **kwargs):
-        request = kwargs.get("request") or (args[0] if args else None)
-        if getattr(request, "using_default_redirect_uri", False) and _had_redirect_uri(request, client):
-            raise errors.InvalidRequestError(
-                description="Missing redirect_uri: the authorization request included one (RFC 6749 §4.1.3)",
-                request=request,
-            )
-        if not super().confirm_redirect_uri(client_id, code, redirect_uri, client, *args, **kwargs):
-            raise errors.InvalidGrantError(
-                description="The redirect_uri differs from the authorization request's (RFC 6749 §4.1.3)",
-                request=request,
-            )
-        return True
+def refuse_other_redirect_uri(request) -> None:
+    """RFC 6749 §5.2: a redirect URI that "does not match the redirection URI used in the authorization
+    request" is invalid_grant (oauthlib would answer invalid_request)."""
+    raise errors.InvalidGrantError(
+        description="The redirect_uri differs from the authorization request's (RFC 6749 §4.1.3)",
+        request=request,
+    )

@@ -30,8 +30,7 @@ from ..models import AuthenticationRecord, LegacyRefreshToken, TokenLink, Upgrad
 from ..policy import _essential_acr
 from ..signals import tokens_issued
 from . import claims as claims_module
-from . import gate
-from .code_rules import CodeRedemptionRules
+from . import code_rules, gate
 from .nul import NUL
 from .subject import subject_identifier
 
@@ -69,8 +68,8 @@ def _acr_for_claims(context: AuthContext, claims) -> str:
     return known[-1][1] if known else context.acr
 
 
-# CodeRedemptionRules: RFC 6749 §4.1.3 redirect_uri rules and §4.1.2 code replay (code_rules.py).
-class MFAOAuth2Validator(CodeRedemptionRules, OAuth2Validator):
+# RFC 6749 §4.1.3 redirect_uri rules and §4.1.2 code replay: validate_code and confirm_redirect_uri (code_rules.py).
+class MFAOAuth2Validator(OAuth2Validator):
     oidc_claim_scope = {**OAuth2Validator.oidc_claim_scope, "acr": "openid", "amr": "openid", "auth_time": "openid"}
 
     # --- client authentication ----------------------------------------------------------------
@@ -223,10 +222,15 @@ class MFAOAuth2Validator(CodeRedemptionRules, OAuth2Validator):
         return grant.code_challenge_method or None
 
     def confirm_redirect_uri(self, client_id, code, redirect_uri, client, request=None, *args, **kwargs):
+        code_rules.require_repeated_redirect_uri(request, client)  # RFC 6749 §4.1.3
         grant = self._grant(code, request, client) if request is not None else None
         if grant is None:
-            return super().confirm_redirect_uri(client_id, code, redirect_uri, client, request, *args, **kwargs)
-        return grant.redirect_uri_allowed(redirect_uri)
+            allowed = super().confirm_redirect_uri(client_id, code, redirect_uri, client, request, *args, **kwargs)
+        else:
+            allowed = grant.redirect_uri_allowed(redirect_uri)
+        if not allowed:
+            code_rules.refuse_other_redirect_uri(request)  # RFC 6749 §5.2: invalid_grant
+        return True
 
     def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs):
         grant = self._grant(code, request, request.client)
@@ -241,6 +245,9 @@ class MFAOAuth2Validator(CodeRedemptionRules, OAuth2Validator):
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
         grant = self._grant(code, request, client)
         if grant is None or grant.is_expired():
+            # RFC 6749 §4.1.2: a code used twice (or unknown, or expired) is refused, and the tokens
+            # issued from its first redemption are revoked (mfa_oauth.oauth.code_rules).
+            code_rules.revoke_tokens_of_code(code)
             return False
         # DOT's validate_code, from the one read.
         request.scopes = grant.scope.split(" ")

@@ -121,6 +121,13 @@ class AuthRequest:
         return {k: v for k, v in data.items() if v is not None}
 
 
+def form_action(page: str, form_id: str) -> str:
+    """The action of the form ``form_id`` on ``page`` (unescaped; '' when it has none)."""
+    match = re.search(r'<form[^>]*\bid="' + re.escape(form_id) + r'"[^>]*>', page)
+    action = re.search(r'\baction="([^"]*)"', match.group(0)) if match else None
+    return html.unescape(action.group(1)) if action else ""
+
+
 def hidden_fields(page: str) -> dict[str, str]:
     return {
         name: html.unescape(value)
@@ -174,9 +181,12 @@ class Browser:
                 continue
             page = response.text
             fields = hidden_fields(page)
+            target = response.url
             if 'id="login-form"' in page:
                 fields.update(username=self.username, password=self.password)
-            elif 'name="token"' in page and "/mfa/verify/" in response.url:
+            elif 'id="mfa-verify-form"' in page and 'name="token"' in page:
+                # The challenge: at /mfa/verify/, or as the password POST's answer (its form posts there).
+                target = requests.compat.urljoin(response.url, form_action(page, "mfa-verify-form") or response.url)
                 fields.update(device=self.device.persistent_id, token=self._next_totp())
                 fields.setdefault("action", "verify")
             elif 'id="authorizationForm"' in page:
@@ -184,7 +194,7 @@ class Browser:
                     fields["allow"] = "Authorize"
             else:
                 return response
-            response = self.session.post(response.url, data=fields, allow_redirects=False, timeout=TIMEOUT)
+            response = self.session.post(target, data=fields, allow_redirects=False, timeout=TIMEOUT)
         raise AssertionError(f"the provider kept the user_agent busy: {response.status_code} {response.url}")
 
     def logout(self, **params) -> requests.Response:

@@ -11,7 +11,7 @@ import base64
 import html
 import re
 import socket
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import pytest
 import requests
@@ -193,13 +193,17 @@ def test_form_post_page_and_script_in_production(node, https):
     login = https.get(url, timeout=10)
     fields = _hidden(login.text) | {"username": "carol", "password": PASSWORD}
     verify = https.post(login.url, data=fields, headers=origin, timeout=10)
-    assert "/mfa/verify/" in verify.url, verify.url
+    # The password POST answers with the challenge page itself; its form posts to /mfa/verify/.
+    action = re.search(r'<form method="post" action="([^"]*)" id="mfa-verify-form"', verify.text)
+    assert action, verify.text[:800]
+    verify_url = urljoin(verify.url, html.unescape(action.group(1)))
+    assert "/mfa/verify/" in verify_url, verify_url
     code = pyotp.TOTP(base64.b32encode(bytes.fromhex(TOTP_KEY_HEX)).decode()).now()
     fields = _hidden(verify.text) | {"token": code, "action": "verify"}
     device = re.search(r'name="device" value="([^"]+)"', verify.text)
     if device:
         fields["device"] = device.group(1)
-    page = https.post(verify.url, data=fields, headers=origin, timeout=10)
+    page = https.post(verify_url, data=fields, headers=origin, timeout=10)
     assert page.status_code == 200 and 'id="mfa-form-post"' in page.text, (page.status_code, page.url)
     action = html.unescape(re.search(r'action="([^"]+)"', page.text).group(1))
     posted = _hidden(page.text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from html import unescape
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from django.contrib.auth import get_user_model
@@ -13,6 +14,13 @@ from oauth2_provider.models import get_application_model
 from mfa_oauth.fapi.models import ClientSecurityProfile
 from mfa_oauth.models import ClientPolicy
 from tests.conftest import CLIENT_SECRET, PASSWORD, totp_for
+
+
+def form_action(page: str, form_id: str) -> str:
+    """The action of the form ``form_id`` on ``page`` (unescaped; '' when it has none)."""
+    match = re.search(r'<form[^>]*\bid="' + re.escape(form_id) + r'"[^>]*>', page)
+    action = re.search(r'\baction="([^"]*)"', match.group(0)) if match else None
+    return unescape(action.group(1)) if action else ""
 
 
 def hidden_fields(page: str) -> dict[str, str]:
@@ -80,10 +88,12 @@ def browser_authorizes(url: str, device, username: str = "alice", untick: tuple[
     fields = hidden_fields(login_page.text)
     fields.update(username=username, password=PASSWORD)
     challenge_page = browser.post(login_page.url, data=fields, timeout=10)
-    assert "/mfa/verify/" in challenge_page.url, challenge_page.url
+    # The password POST answers with the challenge page itself; its form posts to /mfa/verify/.
+    action = form_action(challenge_page.text, "mfa-verify-form")
+    assert urlsplit(action).path == "/mfa/verify/", (challenge_page.url, action)
     fields = hidden_fields(challenge_page.text)
     fields.update(device=device.persistent_id, token=totp_for(device).now())
-    consent_page = browser.post(challenge_page.url, data=fields, timeout=10)
+    consent_page = browser.post(urljoin(challenge_page.url, action), data=fields, timeout=10)
     assert 'id="authorizationForm"' in consent_page.text, consent_page.text[:800]
     answer = browser.post(
         consent_page.url, data=consent_form(consent_page.text, untick), allow_redirects=False, timeout=10

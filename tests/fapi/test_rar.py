@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from html import unescape
+from urllib.parse import urljoin
 
 import pytest
 import requests
@@ -15,7 +16,7 @@ from requests_oauth2client import ClientSecretBasic, OAuth2Client
 from mfa_oauth.fapi.models import ClientSecurityProfile, PushedAuthorization
 from mfa_oauth.models import AuthenticationRecord
 from tests.conftest import CLIENT_SECRET, PASSWORD, totp_for
-from tests.fapi.helpers import consent_form, hidden_fields, make_client
+from tests.fapi.helpers import consent_form, form_action, hidden_fields, make_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,7 +62,9 @@ def consent_page(url: str, device) -> tuple[requests.Session, requests.Response]
     challenge = browser.post(login_page.url, data=fields, timeout=10)
     fields = hidden_fields(challenge.text)
     fields.update(device=device.persistent_id, token=totp_for(device).now())
-    return browser, browser.post(challenge.url, data=fields, timeout=10)
+    # The password POST answers with the challenge page; its form posts to /mfa/verify/.
+    target = urljoin(challenge.url, form_action(challenge.text, "mfa-verify-form"))
+    return browser, browser.post(target, data=fields, timeout=10)
 
 
 def test_discovery_lists_the_types(live_server):

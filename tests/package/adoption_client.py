@@ -89,9 +89,11 @@ def sign_in_and_get_tokens(base: str, *, client_id: str, client_secret: str, use
     action, fields = form(page, "login-form")
     fields.update(username=username, password=password)
     page = follow(browser, browser.post(action, data=fields, headers={"Referer": page.url}, allow_redirects=False))
-    assert urlsplit(page.url).path == "/mfa/verify/", (page.url, page.text[:1500])
-    steps.append(f"second-factor page {page.status_code}")
+    # The password POST answers with the challenge page itself (mfa_oauth.oauth.after_login); its form
+    # posts to /mfa/verify/.
     action, fields = form(page, "mfa-verify-form")
+    assert urlsplit(action).path == "/mfa/verify/", (page.url, page.text[:1500])
+    steps.append(f"second-factor page {page.status_code}")
     fields.update(token=current_totp(totp_key), action="verify")
     page = follow(browser, browser.post(action, data=fields, headers={"Referer": page.url}, allow_redirects=False))
     assert urlsplit(page.url).path == "/o/authorize/", (page.url, page.text[:1500])

@@ -1,5 +1,6 @@
 """Demo data for the embedded default: an admin, a demo user with TOTP and backup codes, the demo client,
-and the sample API's client registered as a resource server for it (it may introspect its tokens).
+the third-party finance app (a FAPI 2.0 client, docs/fapi.md) and the sample API's client registered as a
+resource server for both (it may introspect their tokens).
 
 Idempotent: a second run keeps existing users, devices and secrets and prints them again.
 """
@@ -7,6 +8,7 @@ Idempotent: a second run keeps existing users, devices and secrets and prints th
 from __future__ import annotations
 
 import base64
+import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -14,6 +16,9 @@ from django.core.management.base import BaseCommand
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from oauth2_provider.models import get_application_model
 
+from idp_site.api.bank import accounts_of
+from idp_site.demo import finance
+from mfa_oauth.fapi.models import ClientSecurityProfile, TokenEndpointAuthMethod
 from mfa_oauth.models import ClientPolicy, MFAMode, ResourceServer
 from mfa_oauth.sms.models import SMSDevice
 from mfa_oauth.totp.flows import otpauth_uri, qr_terminal
@@ -100,7 +105,8 @@ class Command(BaseCommand):
         api.redirect_uris = ""
         api.save()
         resource_server, _ = ResourceServer.objects.get_or_create(application=api)
-        resource_server.clients.add(app)
+        finance_app = self.register_finance_app(Application, admin, base, [alice, bob])
+        resource_server.clients.add(app, finance_app)
 
         if quiet:
             return
@@ -112,6 +118,8 @@ class Command(BaseCommand):
  mfa_oauth reference IdP: demo data ready
 
  Start here:        {base}/demo/
+ Finance app:       {base}/demo/finance/   (FAPI 2.0: PAR, private_key_jwt, DPoP, RAR)
+                    alice's accounts: {", ".join(a.id for a in accounts_of(alice))}
  Demo user:         {DEMO_USER[0]} / {DEMO_USER[1]}
  Demo TOTP secret:  {secret}
  otpauth URI:       {uri}
@@ -132,3 +140,53 @@ class Command(BaseCommand):
 ==========================================================================
 """)
         self.stdout.write(qr_terminal(uri))
+
+    def register_finance_app(self, Application, owner, base: str, users: list):
+        """The second demo relying party (idp_site.demo.finance): a confidential client that
+        authenticates with private_key_jwt, its key made once into the var folder, its public key
+        inline; PAR required, the account_information details type.
+
+        FAPI 2.0 §5.3.2.2 allows https redirect URIs only and the profile switch checks it, so the
+        switch is on only when every redirect URI is https; on plain http (make run) the profile's
+        other requirements are registered one by one (docs/fapi.md, "The third-party finance app")."""
+        key = finance.ensure_key()
+        origins = {base} if base.startswith("https://") else {base, "http://127.0.0.1:8000", "http://localhost:8000"}
+        redirect_uris = " ".join(sorted(f"{origin}/demo/finance/callback/" for origin in origins))
+        fapi = all(uri.startswith("https://") for uri in redirect_uris.split())
+        client = Application.objects.filter(client_id=settings.DEMO_FINANCE_CLIENT_ID).first()
+        if client is None:
+            # No usable secret: DOT's field must hold something, and private_key_jwt never accepts it.
+            client = Application(
+                client_id=settings.DEMO_FINANCE_CLIENT_ID,
+                client_secret=secrets.token_urlsafe(32),
+                name="A third-party finance app",
+                user=owner,
+            )
+        client.client_type = Application.CLIENT_CONFIDENTIAL
+        client.authorization_grant_type = Application.GRANT_AUTHORIZATION_CODE
+        client.redirect_uris = redirect_uris
+        client.algorithm = Application.RS256_ALGORITHM
+        client.skip_authorization = False
+        client.save()
+        ClientPolicy.objects.get_or_create(application=client, defaults={"mfa_mode": MFAMode.ALWAYS})
+        ClientSecurityProfile.objects.update_or_create(
+            application=client,
+            defaults={
+                "token_endpoint_auth_method": TokenEndpointAuthMethod.PRIVATE_KEY_JWT,
+                "jwks": finance.public_jwks(key),
+                "jwks_uri": "",
+                "require_pushed_authorization_requests": True,
+                "authorization_details_types": [finance.DETAIL_TYPE],
+                "fapi2_security_profile": fapi,
+            },
+        )
+        state = finance.load_state() or {}
+        state.update(
+            client_id=client.client_id,
+            redirect_uris=redirect_uris.split(),
+            fapi2_security_profile=fapi,
+            # What a user would type into the app: their account numbers (idp_site.api.bank).
+            demo_accounts={user.get_username(): [a.id for a in accounts_of(user)] for user in users},
+        )
+        finance.save_state(state)
+        return client
