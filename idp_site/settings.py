@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.utils.translation import gettext_lazy as _  # scope descriptions, shown on the consent page
 
 from .keys import load_seed_keys, load_signing_key
 
@@ -64,6 +65,10 @@ MIDDLEWARE = [
     # Static files (CSS, mfa_oauth/webauthn.js) also when DEBUG is off, as in `make run`.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the set_language cookie (the switcher in base.html), else Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
+    # ...except on the pages continuing an authorization request: its ui_locales (OIDC Core §3.1.2.1).
+    "mfa_oauth.oauth.hints.UILocalesMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -133,6 +138,16 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# The languages mfa_oauth ships catalogues for (mfa_oauth/locale); the switcher lists these.
+LANGUAGES = [
+    ("en", "English"),
+    ("de", "Deutsch"),
+    ("es", "Español"),
+    ("fr", "Français"),
+    ("ja", "日本語"),
+    ("pt-br", "Português (Brasil)"),
+    ("zh-hans", "简体中文"),
+]
 USE_TZ = True
 
 STATIC_URL = "/static/"
@@ -179,14 +194,14 @@ OAUTH2_PROVIDER = {
     "OAUTH2_SERVER_CLASS": "mfa_oauth.oauth.server.MFAServer",
     "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
     "SCOPES": {
-        "openid": "Sign you in",
-        "profile": "See your user name",
-        "email": "See your email address",
+        "openid": _("Sign you in"),
+        "profile": _("See your user name"),
+        "email": _("See your email address"),
         # OIDC Core §5.4: the standard claims of these scopes (mfa_oauth.oauth.claims, docs/claims.md).
-        "phone": "See your verified phone number",
-        "address": "See your postal address",
-        "balance": "Read your account balance",
-        "transfer": "Move money for you",
+        "phone": _("See your verified phone number"),
+        "address": _("See your postal address"),
+        "balance": _("Read your account balance"),
+        "transfer": _("Move money for you"),
     },
     "DEFAULT_SCOPES": ["openid"],
     "PKCE_REQUIRED": True,

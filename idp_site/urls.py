@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("mfa_oauth.oauth.well_known")),
     path("demo/", include("idp_site.demo.urls")),
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the switcher in base.html
     path("api/", include("idp_site.api.urls")),
     path("mfa/trust/", include("mfa_oauth.trust.urls")),
     path("account/", include("mfa_oauth.account.urls")),

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MfaOauthConfig(AppConfig):
     name = "mfa_oauth"
-    verbose_name = "Multi-factor OAuth"
+    verbose_name = _("Multi-factor OAuth")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -20,6 +20,8 @@ from django.core.signals import setting_changed
 from django.db import connections
 from django.db.models import IntegerField, QuerySet, Value
 from django.dispatch import receiver
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 from django_otp import device_classes
 from django_otp.models import Device
 
@@ -29,7 +31,7 @@ from .context import LEVEL_MFA, Factor
 @dataclass(frozen=True)
 class Method:
     name: str
-    label: str
+    label: str | Promise  # a lazy translation: resolved in the language of the page or mail
     amr: tuple[str, ...]
     level: int = LEVEL_MFA
     # Asks the server to send something (an SMS) before the user can answer.
@@ -43,9 +45,9 @@ class Method:
 
 
 _BUILTIN = {
-    "otp_totp.totpdevice": Method("totp", "Authenticator app", ("otp",)),
+    "otp_totp.totpdevice": Method("totp", _("Authenticator app"), ("otp",)),
     # RFC 8176: a hardware OTP token proves possession of a hardware-secured key as well.
-    "otp_hotp.hotpdevice": Method("hotp", "Hardware token", ("otp", "hwk")),
+    "otp_hotp.hotpdevice": Method("hotp", _("Hardware token"), ("otp", "hwk")),
 }
 
 

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from .models import AuthEvent
 
@@ -21,13 +22,13 @@ class AuthEventAdmin(admin.ModelAdmin):
     class Media:
         css = {"all": ("mfa_oauth/admin.css",)}
 
-    @admin.display(description="user", ordering="username")
+    @admin.display(description=_("user"), ordering="username")
     def who(self, event: AuthEvent) -> str:
         """The user, and the operator who acted for them when it was someone else."""
         actor = event.actor.get_username() if event.actor is not None else ""
         return f"{event.username} (by {actor})" if actor and actor != event.username else event.username
 
-    @admin.display(description="acr", ordering="acr")
+    @admin.display(description=_("acr"), ordering="acr")
     def short_acr(self, event: AuthEvent) -> str:
         # The site's own ACR values share one prefix (mfa_oauth.context.ACR_LEVELS): show the level.
         return (event.acr or "-").removeprefix("urn:mfa_oauth:acr:")

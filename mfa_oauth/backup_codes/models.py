@@ -24,7 +24,7 @@ def format_code(raw: str) -> str:
 class BackupCodeDevice(TimestampMixin, ThrottlingMixin, Device):
     """One per user; its codes are replaced as a set."""
 
-    mfa_method = Method("backup_code", "Backup code", ("otp",), token_pattern=CODE_PATTERN)
+    mfa_method = Method("backup_code", _("Backup code"), ("otp",), token_pattern=CODE_PATTERN)
 
     class Meta:
         verbose_name = _("backup code set")

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DeviceFlowConfig(AppConfig):
@@ -6,5 +7,5 @@ class DeviceFlowConfig(AppConfig):
 
     name = "mfa_oauth.device"
     label = "mfa_oauth_device"
-    verbose_name = "Device authorization grant"
+    verbose_name = _("Device authorization grant")
     default_auto_field = "django.db.models.BigAutoField"

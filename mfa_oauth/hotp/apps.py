@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class HOTPConfig(AppConfig):
@@ -7,7 +8,7 @@ class HOTPConfig(AppConfig):
 
     name = "mfa_oauth.hotp"
     label = "mfa_oauth_hotp"
-    verbose_name = "HOTP hardware tokens"
+    verbose_name = _("HOTP hardware tokens")
 
     def ready(self) -> None:
         from . import receivers  # noqa: F401  (connects the look-ahead bound)

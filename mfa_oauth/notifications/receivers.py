@@ -13,7 +13,7 @@ from .mail import notify
 
 
 def _label(device: Any, method: str) -> str:
-    return method_of(device).label if device is not None else method
+    return str(method_of(device).label) if device is not None else method  # in the language of the mail
 
 
 @receiver(signals.factor_added, dispatch_uid="mfa_oauth.notifications.factor_added")

@@ -137,3 +137,36 @@ class LoginHintsMixin(_LoginViewBase):
         context = super().get_context_data(**kwargs)
         context["login_hint"] = login_hint_from(self._next_url())  # for templates that write the input
         return context
+
+
+def journey_ui_locales(next_url: str | None, depth: int = 3) -> str:
+    """``ui_locales`` of the authorization request a page continues, following nested ``next`` URLs
+    (challenge → enrollment → back to the challenge → the authorization request)."""
+    for _level in range(depth):
+        if not next_url:
+            return ""
+        query = dict(parse_qsl(urlsplit(next_url).query))
+        if "ui_locales" in query:
+            return query["ui_locales"]
+        next_url = query.get("next")
+    return ""
+
+
+class UILocalesMiddleware:
+    """OIDC Core §3.1.2.1 ``ui_locales`` for the rest of the journey: a page that continues an
+    authorization request (its ``next``: the second-factor challenge, enrollment, the security page)
+    renders in the language the request asked for, as the login and consent pages do. Goes after
+    Django's LocaleMiddleware, which it overrides only for such pages; a ``ui_locales`` the site does not
+    offer changes nothing ("An error SHOULD NOT result")."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        next_url = request.GET.get("next")
+        if not next_url and request.content_type == "application/x-www-form-urlencoded":
+            next_url = request.POST.get("next")  # a form post; never parse other bodies (JSON, multipart)
+        wanted = journey_ui_locales(next_url[:MAX_HINT] if next_url else None)
+        if not wanted:
+            return self.get_response(request)
+        return in_ui_locales(wanted, lambda: self.get_response(request))

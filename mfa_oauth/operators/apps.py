@@ -1,11 +1,12 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.utils.translation import gettext_lazy as _
 
 
 class OperatorsConfig(AppConfig):
     name = "mfa_oauth.operators"
     label = "mfa_oauth_operators"
-    verbose_name = "MFA administration"
+    verbose_name = _("MFA administration")
     default = True
 
 

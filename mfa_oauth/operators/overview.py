@@ -11,6 +11,8 @@ from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_otp import device_classes
 
 from .. import lockout
@@ -33,7 +35,7 @@ def enrollment_by_method() -> list[tuple[str, int]]:
     querysets: dict[str, list] = {}
     for model in device_classes():
         method = method_of(model())
-        labels.setdefault(method.name, method.label)
+        labels.setdefault(method.name, str(method.label))
         querysets.setdefault(method.name, []).append(model.objects.filter(confirmed=True).values("user_id"))
     rows = []
     for name, parts in querysets.items():
@@ -66,6 +68,9 @@ def failures_per_day(now: Any = None) -> tuple[list[str], list[int], list[int]]:
     return [d.isoformat() for d in days], failures, lockouts
 
 
+_SMS_SERIES = {"sent": gettext_lazy("Sent"), "delivered": gettext_lazy("Delivered"), "failed": gettext_lazy("Failed")}
+
+
 def sms_stats(now: Any = None) -> tuple[list[str], dict[str, list[int]]] | None:
     if not services.sms_installed():
         return None
@@ -89,13 +94,13 @@ def overview_view(request):
     sms = sms_stats()
     context = {
         **admin.site.each_context(request),
-        "title": "MFA overview",
+        "title": _("MFA overview"),
         "enrollment": enrollment,
-        "enrollment_chart": horizontal_bars(enrollment, title="Users by second-factor method"),
+        "enrollment_chart": horizontal_bars(enrollment, title=_("Users by second-factor method")),
         "failures_chart": daily_columns(
             days,
-            [("Failures", failures), ("Lockouts", lockouts)],
-            title="Second-factor failures and lockouts per day",
+            [(_("Failures"), failures), (_("Lockouts"), lockouts)],
+            title=_("Second-factor failures and lockouts per day"),
             colours=(WARNING, BAD),
         ),
         "failures_total": sum(failures),
@@ -103,8 +108,8 @@ def overview_view(request):
         "locked_now": UserMFAState.objects.filter(lockout.locked_now()).count(),
         "sms_chart": daily_columns(
             sms[0],
-            [(k.capitalize(), v) for k, v in sms[1].items()],
-            title="SMS sent, delivered and failed per day",
+            [(str(_SMS_SERIES.get(k, k)), v) for k, v in sms[1].items()],
+            title=_("SMS sent, delivered and failed per day"),
             colours=[SMS_COLOURS.get(k, NEUTRAL) for k in sms[1]],
         )
         if sms

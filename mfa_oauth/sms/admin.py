@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from .models import SMSDevice, SMSMessage
 
@@ -22,7 +23,7 @@ class SMSDeviceAdmin(admin.ModelAdmin):
     raw_id_fields = ("user",)
     readonly_fields = ("created_at", "last_used_at", "throttling_failure_timestamp", "throttling_failure_count")
 
-    @admin.display(description="number")
+    @admin.display(description=_("number"))
     def masked_number(self, device: SMSDevice) -> str:
         return device.masked_number
 
@@ -41,7 +42,7 @@ class SMSMessageAdmin(admin.ModelAdmin):
     )  # fmt: skip
     readonly_fields = fields
 
-    @admin.display(description="to")
+    @admin.display(description=_("to"))
     def masked_to(self, message: SMSMessage) -> str:
         from .phone import mask
 

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SMSConfig(AppConfig):
     name = "mfa_oauth.sms"
     label = "mfa_oauth_sms"
-    verbose_name = "SMS codes"
+    verbose_name = _("SMS codes")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

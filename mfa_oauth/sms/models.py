@@ -75,7 +75,7 @@ class SMSDevice(TimestampMixin, ThrottlingMixin, Device):
 
     mfa_method = Method(
         "sms",
-        "Text message",
+        _("Text message"),
         ("sms",),
         sends_challenge=True,
         token_pattern=r"\d{6}",

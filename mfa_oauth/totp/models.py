@@ -47,7 +47,7 @@ def default_key() -> str:
 
 
 class OATHTOTPDevice(TimestampMixin, ThrottlingMixin, Device):
-    mfa_method = Method("totp", "TOTP token", ("otp",))
+    mfa_method = Method("totp", _("TOTP token"), ("otp",))
 
     # Sealed in the database (mfa_oauth.seeds); clear hex on the instance, as django-otp's devices.
     key = SealedSeedField(

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TrustConfig(AppConfig):
@@ -6,7 +7,7 @@ class TrustConfig(AppConfig):
 
     name = "mfa_oauth.trust"
     label = "mfa_oauth_trust"
-    verbose_name = "Remembered browsers"
+    verbose_name = _("Remembered browsers")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -19,7 +19,7 @@ from . import trust
 # Phishing-resistant (verifier name binding, NIST SP 800-63B-4 §3.2.5.2), not shown to be hardware.
 METHOD = Method(
     "webauthn",
-    "Security key or passkey",
+    _("Security key or passkey"),
     ("swk", "pop"),
     level=LEVEL_PHISHING_RESISTANT,
     takes_code=False,

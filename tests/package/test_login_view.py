@@ -50,10 +50,8 @@ def test_without_webauthn_there_is_no_passkey_button(client, settings):
 
 
 def test_the_page_is_translated(client):
-    from django.utils import translation
-
-    with translation.override("fr"):  # a project's LocaleMiddleware would pick it from Accept-Language
-        html = client.get("/accounts/login/").content.decode()
+    # The site's LocaleMiddleware picks the language from Accept-Language.
+    html = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     # The labels come from Django's AuthenticationForm, the heading and button through {% translate %}.
     assert "Nom d’utilisateur" in html and "<h1>Connexion</h1>" in html
 

@@ -1,4 +1,4 @@
-"""The wheel a project installs carries every template and static file of every app of the package.
+"""The wheel a project installs carries every template, static file and catalogue of every app of the package.
 
 Projects get ``mfa_oauth`` from the built distribution, not from this checkout: a file missing from
 the wheel is a 500 in their site (a sub-app's template) that no test run from the source tree sees.
@@ -43,7 +43,7 @@ def wheel(tmp_path_factory) -> zipfile.ZipFile:
     return zipfile.ZipFile(built)
 
 
-@pytest.mark.parametrize("kind", ["templates", "static"])
+@pytest.mark.parametrize("kind", ["templates", "static", "locale"])
 def test_every_template_and_static_file_is_in_the_wheel(wheel, kind):
     expected = _package_files(kind)
     assert expected, kind

@@ -5,25 +5,45 @@
 (function () {
   "use strict";
 
-  var MESSAGES = {
-    NotAllowedError: "The request was cancelled or timed out. Try again.",
-    InvalidStateError: "This security key is already registered on your account.",
-    SecurityError: "This page's address cannot use security keys (open the site at its own address).",
-    NotSupportedError: "This security key does not support what this site asks for.",
-    AbortError: "The request was cancelled."
+  // English defaults; the page's translations come from mfa_oauth/webauthn/_messages.html (data-*).
+  var DEFAULTS = {
+    notAllowed: "The request was cancelled or timed out. Try again.",
+    invalidState: "This security key is already registered on your account.",
+    security: "This page's address cannot use security keys (open the site at its own address).",
+    notSupported: "This security key does not support what this site asks for.",
+    abort: "The request was cancelled.",
+    wrongOrigin: "Security keys and passkeys work only at this site's own address, {site} " +
+      "(this page is open at {origin}). Open the site there and try again.",
+    securitySite: "This page's address cannot use security keys. Open the site at {site} and try again.",
+    generic: "Something went wrong.",
+    server: "The server answered {status}.",
+    unsupported: "This browser cannot use security keys or passkeys here.",
+    prompt: "Follow your browser's prompt\u2026",
+    done: "Done."
   };
+  var BY_ERROR = {
+    NotAllowedError: "notAllowed", InvalidStateError: "invalidState", SecurityError: "security",
+    NotSupportedError: "notSupported", AbortError: "abort"
+  };
+
+  function t(key, values) {
+    var translated = document.querySelector("[data-webauthn-messages]");
+    var text = (translated && translated.dataset[key]) || DEFAULTS[key];
+    Object.keys(values || {}).forEach(function (name) { text = text.split("{" + name + "}").join(values[name]); });
+    return text;
+  }
 
   function message(root, error) {
     var site = root.dataset.siteAddress;
     if (error && error.name === "SecurityError" && site && site.indexOf(window.location.origin + "/") !== 0) {
       // The browser refuses keys on any origin but the site's own (WebAuthn L2 §13.4.9): name it.
-      return "Security keys and passkeys work only at this site's own address, " + site +
-        " (this page is open at " + window.location.origin + "/). Open the site there and try again.";
+      return t("wrongOrigin", { site: site, origin: window.location.origin + "/" });
     }
     if (error && error.name === "SecurityError" && site) {
-      return "This page's address cannot use security keys. Open the site at " + site + " and try again.";
+      return t("securitySite", { site: site });
     }
-    return MESSAGES[error && error.name] || (error && error.message) || "Something went wrong.";
+    var key = error && BY_ERROR[error.name];
+    return (key && t(key)) || (error && error.message) || t("generic");
   }
 
   function supported() {
@@ -50,7 +70,7 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (!response.ok) {
-          var failure = new Error(data.error || ("The server answered " + response.status + "."));
+          var failure = new Error(data.error || t("server", { status: response.status }));
           failure.redirect = data.redirect;  // e.g. the login page, when the sign-in must start again
           throw failure;
         }
@@ -85,7 +105,7 @@
     if (!supported()) {
       if (root.dataset.webauthn !== "passkey") {
         if (button) { button.disabled = true; }
-        status(root, "This browser cannot use security keys or passkeys here.", true);
+        status(root, t("unsupported"), true);
       }
       return;
     }
@@ -93,9 +113,9 @@
     root.addEventListener("submit", function (event) { event.preventDefault(); });
     button.addEventListener("click", function () {
       button.disabled = true;
-      status(root, "Follow your browser's prompt…", false);
+      status(root, t("prompt"), false);
       ceremony(root).then(function (result) {
-        status(root, "Done.", false);
+        status(root, t("done"), false);
         window.location.assign(result.redirect || "/");
       }).catch(function (error) {
         if (error && error.redirect) {
