@@ -216,6 +216,9 @@ FORM_DEFAULTS: dict[str, str] = {
     "challenge": "mfa_oauth.verify.forms.ChallengeForm",
     "rename": "mfa_oauth.account.forms.RenameForm",
     "login": "mfa_oauth.throttle.forms.ThrottledAuthenticationForm",
+    "totp_confirm": "mfa_oauth.totp.forms.TOTPConfirmForm",
+    "sms_number": "mfa_oauth.sms.forms.SMSNumberForm",
+    "sms_code": "mfa_oauth.sms.forms.SMSCodeForm",
 }
 
 

@@ -211,7 +211,8 @@ DEFAULTS: dict[str, Any] = {
     # --- extending (mfa_oauth.adapter; docs/extending.md) ---------------------------------------
     # Dotted path of the project's adapter: a subclass of mfa_oauth.adapter.DefaultMFAOAuthAdapter.
     "ADAPTER": "mfa_oauth.adapter.DefaultMFAOAuthAdapter",
-    # Form swaps: {"challenge" | "rename" | "login": "dotted.path.Form"}; each should subclass the default.
+    # Form swaps: {"challenge" | "rename" | "login" | "totp_confirm" | "sms_number" | "sms_code":
+    # "dotted.path.Form"}; each should subclass the default.
     "FORMS": {},
     # --- response headers (mfa_oauth.middleware.SecurityHeadersMiddleware) ------------------------
     # The Content-Security-Policy of every page; None: the package's strict policy

@@ -18,6 +18,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 
 from .. import pending
+from ..adapter import get_form_class
 from ..conf import settings as mfa_settings
 from ..context import get_context
 from ..enrollment import available
@@ -162,6 +163,11 @@ class AddNumberView(View):
                 "number": number,
                 "next": self.next_url,
                 "stronger": stronger,
+                # The fields come from the form classes (MFA_OAUTH["FORMS"]["sms_number"] / ["sms_code"]).
+                "number_form": get_form_class("sms_number")(
+                    initial={"number": pending.number if pending else number, "name": pending.name if pending else ""}
+                ),
+                "code_form": get_form_class("sms_code")(),
                 **extra,
             },
             status=status,

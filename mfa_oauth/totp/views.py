@@ -14,6 +14,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 
 from .. import pending
+from ..adapter import get_form_class
 from ..context import get_context
 from ..freshness import needs_fresh_mfa, password_step_required, resume, step_up_redirect
 from ..redirects import safe_next, see_other
@@ -88,6 +89,8 @@ class EnrollTOTPView(View):
                 "qr_svg": flows.qr_svg(uri),
                 "next": self.next_url,
                 "error": error,
+                # The code field comes from the form class (MFA_OAUTH["FORMS"]["totp_confirm"]).
+                "form": get_form_class("totp_confirm")(),
             },
             status=status,
         )

@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from mfa_oauth.account.forms import RenameForm
 from mfa_oauth.adapter import DefaultMFAOAuthAdapter
+from mfa_oauth.sms.forms import SMSNumberForm
+from mfa_oauth.totp.forms import TOTPConfirmForm
 
 SENT: list[dict[str, Any]] = []  # notifications this project delivered its own way
 
@@ -47,3 +49,19 @@ class ProjectRenameForm(RenameForm):
         if "admin" in name.lower():
             raise forms.ValidationError("Names may not mention admin here.")
         return name
+
+
+class ProjectTOTPConfirmForm(TOTPConfirmForm):
+    token = forms.CharField(
+        label=_("Six digits from your bank's app"),
+        max_length=6,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "data-project": "totp"}),
+    )
+
+
+class ProjectSMSNumberForm(SMSNumberForm):
+    number = forms.CharField(
+        label=_("Your mobile number"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"type": "tel", "placeholder": "+44 7700 900123", "data-project": "sms"}),
+    )

@@ -79,6 +79,29 @@ def test_swapped_rename_form_renders_on_the_security_page_and_validates(client, 
     assert totp_device.name == "work phone"
 
 
+def test_swapped_enrollment_forms_render_on_the_authenticator_app_and_phone_number_pages(client, totp_device, settings):
+    """MFA_OAUTH["FORMS"]["totp_confirm"] and ["sms_number"]: the enrollment pages render their fields
+    from the form classes, so a project's swap shows there."""
+    settings.MFA_OAUTH = {
+        **settings.MFA_OAUTH,
+        "SMS_ENABLED": True,
+        "FORMS": {
+            "totp_confirm": "tests.extending.project.ProjectTOTPConfirmForm",
+            "sms_number": "tests.extending.project.ProjectSMSNumberForm",
+        },
+    }
+    give_mfa(client, totp_device.user, totp_device)
+    totp_page = client.get("/mfa/enroll/totp/").content.decode()
+    assert 'data-project="totp"' in totp_page and 'maxlength="6"' in totp_page
+    assert "Six digits from your bank&#x27;s app" in totp_page or "Six digits from your bank's app" in totp_page
+    sms_page = client.get("/mfa/sms/add/").content.decode()
+    assert 'data-project="sms"' in sms_page and 'placeholder="+44 7700 900123"' in sms_page
+    assert "Your mobile number" in sms_page and 'name="name"' in sms_page
+    settings.MFA_OAUTH = {k: v for k, v in settings.MFA_OAUTH.items() if k != "FORMS"}
+    default = client.get("/mfa/enroll/totp/").content.decode()
+    assert 'data-project="totp"' not in default and 'autocomplete="one-time-code"' in default
+
+
 def test_removal_rule_and_notification_delivery_come_from_the_adapter(client, totp_device, customised):
     user = totp_device.user
     vault = TOTPDevice.objects.create(user=user, name="vault", confirmed=True)
