@@ -265,9 +265,7 @@ class MFAOAuth2Validator(OAuth2Validator):
             mark = UpgradeMark.current()
             if mark is None or not mark.grant_max_pk:
                 return False
-            # The same lookup as DOT's validate_code above, which found the row.
-            grant_pk = get_grant_model().objects.filter(code=code, application=client).values_list("pk", flat=True)
-            if not any(pk <= mark.grant_max_pk for pk in grant_pk):
+            if grant.pk > mark.grant_max_pk:  # the grant read above, this client's (self._grant)
                 return False
             request.mfa_legacy = True
             return True

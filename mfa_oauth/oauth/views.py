@@ -218,8 +218,7 @@ class MFAAuthorizationView(AuthorizationView):
             # the session is kept until a new login succeeds (docs/security.md, "Re-authentication").
             if "none" in prompt:
                 return self._error_redirect(request, params, "login_required", "Another user was requested")
-            back = request.get_full_path() if request.method == "GET" else self._authorize_url_from_form(params)
-            return self._redirect_local(with_next(resolve_url(settings.LOGIN_URL), back))
+            return self._redirect_local(with_next(resolve_url(settings.LOGIN_URL), self._continuation(request, params)))
         # Consent only matters to prompt=none (DOT decides it itself otherwise); spare the query.
         consent_given = "none" in prompt and self._consent_given(request, application, params)
         state = gate.GateState(
@@ -247,11 +246,8 @@ class MFAAuthorizationView(AuthorizationView):
             if outcome is Outcome.LOGIN:
                 return self._error_redirect(request, params, "login_required", "The user is not logged in")
             return self._error_redirect(request, params, "interaction_required", "A second factor is required")
-        if request.method == "POST":
-            # A consent form posted by a session that does not satisfy the policy: start over.
-            back = self._authorize_url_from_form(params)
-        else:
-            back = request.get_full_path()
+        # A consent form posted by a session that does not satisfy the policy starts over from its GET.
+        back = self._continuation(request, params)
         if outcome is Outcome.LOGIN:
             context = get_context(request)
             if context is not None and not context.is_multi_factor:

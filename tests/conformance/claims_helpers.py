@@ -5,10 +5,8 @@ the provider's JWKS (issuer, audience, nonce, signature, expiry)."""
 from __future__ import annotations
 
 import json
-import re
 import secrets
 from dataclasses import dataclass, field
-from html import unescape
 from urllib.parse import parse_qs, urlparse
 
 import requests
@@ -17,12 +15,9 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from tests.conftest import CLIENT_SECRET, PASSWORD
+from tests.pages import hidden_fields
 
 TIMEOUT = 10
-
-
-def hidden_fields(html: str) -> dict[str, str]:
-    return {k: unescape(v) for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html)}
 
 
 def query_of(location: str) -> dict[str, str]:

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
-import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -29,6 +27,7 @@ from joserfc.jwk import KeySet
 from oauth2_provider.models import get_application_model
 
 from tests.conftest import CLIENT_SECRET, PASSWORD, totp_for
+from tests.pages import form_action, hidden_fields
 
 TIMEOUT = 10
 # The clients' redirect URIs live on the same host as the provider (no second server needed); the
@@ -119,20 +118,6 @@ class AuthRequest:
             **overrides,
         }
         return {k: v for k, v in data.items() if v is not None}
-
-
-def form_action(page: str, form_id: str) -> str:
-    """The action of the form ``form_id`` on ``page`` (unescaped; '' when it has none)."""
-    match = re.search(r'<form[^>]*\bid="' + re.escape(form_id) + r'"[^>]*>', page)
-    action = re.search(r'\baction="([^"]*)"', match.group(0)) if match else None
-    return html.unescape(action.group(1)) if action else ""
-
-
-def hidden_fields(page: str) -> dict[str, str]:
-    return {
-        name: html.unescape(value)
-        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page)
-    }
 
 
 def query(url: str) -> dict[str, str]:

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 import pytest
 import requests
 
+from tests.pages import form_action, hidden_fields
 from tests.prod import stack as stack_module
 from tests.services import require_postgres, require_redis
 
@@ -170,10 +171,6 @@ def test_host_prefixed_cookies_on_the_login_page(node, https):
         assert cookie.secure and cookie.path == "/" and not cookie.domain_specified, cookie.name
 
 
-def _hidden(page: str) -> dict[str, str]:
-    return {k: html.unescape(v) for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page)}
-
-
 def test_form_post_page_and_script_in_production(node, https):
     """Form Post Response Mode §2 under production settings: after login and TOTP the page posts code,
     state and the https iss to the client, and its script is served from the collected (hashed) static
@@ -191,22 +188,22 @@ def test_form_post_page_and_script_in_production(node, https):
     origin = {"Origin": _base(node)}
     url = _authorize_url(node, response_mode="form_post")
     login = https.get(url, timeout=10)
-    fields = _hidden(login.text) | {"username": "carol", "password": PASSWORD}
+    fields = hidden_fields(login.text) | {"username": "carol", "password": PASSWORD}
     verify = https.post(login.url, data=fields, headers=origin, timeout=10)
     # The password POST answers with the challenge page itself; its form posts to /mfa/verify/.
-    action = re.search(r'<form method="post" action="([^"]*)" id="mfa-verify-form"', verify.text)
+    action = form_action(verify.text, "mfa-verify-form")
     assert action, verify.text[:800]
-    verify_url = urljoin(verify.url, html.unescape(action.group(1)))
+    verify_url = urljoin(verify.url, action)
     assert "/mfa/verify/" in verify_url, verify_url
     code = pyotp.TOTP(base64.b32encode(bytes.fromhex(TOTP_KEY_HEX)).decode()).now()
-    fields = _hidden(verify.text) | {"token": code, "action": "verify"}
+    fields = hidden_fields(verify.text) | {"token": code, "action": "verify"}
     device = re.search(r'name="device" value="([^"]+)"', verify.text)
     if device:
         fields["device"] = device.group(1)
     page = https.post(verify_url, data=fields, headers=origin, timeout=10)
     assert page.status_code == 200 and 'id="mfa-form-post"' in page.text, (page.status_code, page.url)
     action = html.unescape(re.search(r'action="([^"]+)"', page.text).group(1))
-    posted = _hidden(page.text)
+    posted = hidden_fields(page.text)
     assert action == REDIRECT_URI and posted["state"] == "st" and posted["code"]
     assert posted["iss"] == node.env["OIDC_ISS_ENDPOINT"]
     src = re.search(r'<script src="([^"]+)"', page.text).group(1)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from html import unescape
 from urllib.parse import urljoin
 
 import pytest
@@ -15,18 +14,9 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from tests.conftest import CLIENT_SECRET, PASSWORD, create_demo_client, totp_for
+from tests.pages import form_action, hidden_fields
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def hidden_fields(html: str) -> dict[str, str]:
-    return {k: unescape(v) for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html)}
-
-
-def form_action(html: str, form_id: str) -> str:
-    found = re.search(r'<form [^>]*action="([^"]*)"[^>]*id="' + re.escape(form_id) + '"', html)
-    assert found, f"no form {form_id} with an action"
-    return unescape(found.group(1))
 
 
 def test_login_totp_consent_code_token_with_authlib(live_server, make_application, user, totp_device):
@@ -52,6 +42,7 @@ def test_login_totp_consent_code_token_with_authlib(live_server, make_applicatio
     challenge_page = browser.post(login_page.url, data=fields, timeout=10)
     # The login answers with the challenge page itself (mfa_oauth.oauth.after_login); its form posts to /mfa/verify/.
     action = form_action(challenge_page.text, "mfa-verify-form")
+    assert action, "no form mfa-verify-form with an action"
     assert action.startswith("/mfa/verify/")
     fields = hidden_fields(challenge_page.text)
     fields.update(device=totp_device.persistent_id, token=totp_for(totp_device).now())
@@ -99,6 +90,7 @@ def test_demo_client_shows_the_claims(live_server, user, totp_device, settings):
     challenge_page = browser.post(login_page.url, data=fields, timeout=10)
     fields = hidden_fields(challenge_page.text)
     fields.update(device=totp_device.persistent_id, token=totp_for(totp_device).now())
+    assert form_action(challenge_page.text, "mfa-verify-form"), "no form mfa-verify-form with an action"
     action = urljoin(challenge_page.url, form_action(challenge_page.text, "mfa-verify-form"))
     consent_page = browser.post(action, data=fields, timeout=10)
     fields = hidden_fields(consent_page.text)

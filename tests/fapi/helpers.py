@@ -14,17 +14,9 @@ from oauth2_provider.models import get_application_model
 from mfa_oauth.fapi.models import ClientSecurityProfile
 from mfa_oauth.models import ClientPolicy
 from tests.conftest import CLIENT_SECRET, PASSWORD, totp_for
+from tests.pages import form_action, hidden_fields
 
-
-def form_action(page: str, form_id: str) -> str:
-    """The action of the form ``form_id`` on ``page`` (unescaped; '' when it has none)."""
-    match = re.search(r'<form[^>]*\bid="' + re.escape(form_id) + r'"[^>]*>', page)
-    action = re.search(r'\baction="([^"]*)"', match.group(0)) if match else None
-    return unescape(action.group(1)) if action else ""
-
-
-def hidden_fields(page: str) -> dict[str, str]:
-    return {k: unescape(v) for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page)}
+__all__ = ["form_action", "hidden_fields"]
 
 
 def consent_form(page: str, untick: tuple[str, ...] = ()) -> list[tuple[str, str]]:
