@@ -242,6 +242,11 @@ DEFAULTS: dict[str, Any] = {
     "CLIENT_ASSERTION_MAX_LIFETIME": 300,
     # Seconds of clock skew allowed on exp/nbf/iat of assertions.
     "CLIENT_ASSERTION_LEEWAY": 30,
+    # JWS algorithms accepted for signed request objects at the PAR endpoint (RFC 9101 §6.2,
+    # RFC 9126 §3; never none or HMAC), and their longest lifetime (exp - now and exp - nbf, seconds;
+    # FAPI 2.0 Message Signing §5.3.1 allows at most 3600). The assertion leeway applies to them too.
+    "REQUEST_OBJECT_ALGORITHMS": ("PS256", "ES256", "EdDSA"),
+    "REQUEST_OBJECT_MAX_LIFETIME": 600,
     # jwks_uri fetching: timeout (seconds), largest document (bytes), seconds a fetched set is cached.
     "JWKS_URI_TIMEOUT": 5.0,
     "JWKS_URI_MAX_BYTES": 64 * 1024,

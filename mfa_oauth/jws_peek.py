@@ -23,3 +23,15 @@ def unverified_payload(token: str) -> dict:
     if not isinstance(payload, dict):
         raise ValueError("payload is not a JSON object")
     return payload
+
+
+def unverified_header(token: str) -> dict:
+    """The JOSE header of compact JWS ``token`` (to pick the algorithm and ``typ`` rules before verifying)."""
+    encoded = token.split(".")[0]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    except (ValueError, TypeError) as error:
+        raise ValueError("header is not JSON") from error
+    if not isinstance(header, dict):
+        raise ValueError("header is not a JSON object")
+    return header

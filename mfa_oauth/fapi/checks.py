@@ -1,4 +1,4 @@
-"""System checks for the FAPI 2.0 pieces (ids mfa_oauth.E100–E119 / W100–W119; docs/fapi.md)."""
+"""System checks for the FAPI 2.0 pieces (ids mfa_oauth.E100–E119 / W100–W119, W150; docs/fapi.md)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def check_fapi_settings(app_configs, **kwargs):
                 id="mfa_oauth.E100",
             )
         )
-    for name in ("CLIENT_ASSERTION_ALGORITHMS", "DPOP_ALGORITHMS"):
+    for name in ("CLIENT_ASSERTION_ALGORITHMS", "DPOP_ALGORITHMS", "REQUEST_OBJECT_ALGORITHMS"):
         value = getattr(mfa_settings, name)
         if isinstance(value, str) or not value or any(alg not in _SUPPORTED for alg in value):
             messages.append(
@@ -40,6 +40,15 @@ def check_fapi_settings(app_configs, **kwargs):
             Warning(
                 "MFA_OAUTH['PAR_LIFETIME'] is not an integer from 1 to 60; request_uri values live 60 s at most.",
                 id="mfa_oauth.W100",
+            )
+        )
+    longest = mfa_settings.REQUEST_OBJECT_MAX_LIFETIME
+    if not isinstance(longest, int) or isinstance(longest, bool) or not 1 <= longest <= 3600:
+        messages.append(
+            Warning(
+                "MFA_OAUTH['REQUEST_OBJECT_MAX_LIFETIME'] is not an integer from 1 to 3600: FAPI 2.0 Message "
+                "Signing §5.3.1 allows a request object at most 60 minutes between nbf and exp.",
+                id="mfa_oauth.W150",
             )
         )
     oauth = getattr(settings, "OAUTH2_PROVIDER", {}) or {}

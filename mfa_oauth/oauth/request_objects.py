@@ -1,4 +1,4 @@
-"""Request objects (OIDC Core §6, RFC 9101): refused, and discovery says so.
+"""Request objects (OIDC Core §6, RFC 9101) at the authorization endpoint: refused, and discovery says so.
 
 OIDC Core §6.1/§6.2: "request_not_supported: The OP does not support use of the request parameter"
 and "request_uri_not_supported: The OP does not support use of the request_uri parameter". Serving
@@ -7,8 +7,11 @@ goes to the client's redirect URI with ``state`` and ``iss`` like any authorizat
 OIDC Discovery §3: ``request_parameter_supported`` and ``request_uri_parameter_supported`` are
 published from the same two constants (``request_uri_parameter_supported`` defaults to true).
 
-Replace :func:`refusal` (and the constant) to accept ``request_uri`` from a pushed authorization
-request (RFC 9126).
+Signed request objects are accepted at the PAR endpoint instead (RFC 9126 §3,
+:mod:`mfa_oauth.par.request_object`; discovery's ``request_object_signing_alg_values_supported``), and a
+``request_uri`` this server's PAR endpoint issued is resolved before :func:`refusal` is asked
+(:mod:`mfa_oauth.par`). Only the two front-channel forms stay refused here: a request object carried
+by the browser, and one fetched by reference from elsewhere.
 """
 
 from __future__ import annotations

@@ -122,6 +122,10 @@ def metadata(request, data: dict) -> dict:
 
     data["pushed_authorization_request_endpoint"] = request.build_absolute_uri(reverse("oauth2_provider:par"))
     data["require_pushed_authorization_requests"] = bool(mfa_settings.REQUIRE_PUSHED_AUTHORIZATION_REQUESTS)
+    # OIDC Discovery §3 / RFC 8414 §2: the algorithms of signed request objects, accepted at the PAR
+    # endpoint only (RFC 9126 §3, mfa_oauth.par.request_object). request_parameter_supported stays
+    # false: the authorization endpoint itself still refuses a request parameter (OIDC Core §6.1).
+    data["request_object_signing_alg_values_supported"] = list(mfa_settings.REQUEST_OBJECT_ALGORITHMS)
     algorithms = list(mfa_settings.CLIENT_ASSERTION_ALGORITHMS)
     for endpoint in ("token", "revocation", "introspection"):
         if endpoint != "token" and f"{endpoint}_endpoint" not in data:

@@ -3,7 +3,8 @@
 The client authenticates as at the token endpoint (DOT's validator: secret, or ``private_key_jwt``
 through :mod:`mfa_oauth.client_auth`), and the request is validated the way the authorization
 endpoint validates it (§2.1: oauthlib's own checks of client, redirect URI, response type, scope and
-PKCE, plus this provider's ``max_age``/``claims`` checks). Nothing about the user happens here.
+PKCE, plus this provider's ``max_age``/``claims`` checks). The request comes as form fields or as one
+signed request object (§3, :mod:`mfa_oauth.par.request_object`). Nothing about the user happens here.
 Answers: 201 with ``request_uri`` and ``expires_in`` (§2.2), or the §2.3 errors as JSON.
 """
 
@@ -29,7 +30,7 @@ from .. import dpop, rar
 from ..fapi import profile
 from ..oauth import gate
 from ..policy import AuthRequest, Decision, Outcome
-from . import CREDENTIAL_PARAMETERS, REQUEST_URI_PREFIX, lifetime
+from . import CREDENTIAL_PARAMETERS, REQUEST_URI_PREFIX, lifetime, request_object
 
 
 def _error(error: str, description: str, status: int = 400) -> JsonResponse:
@@ -68,12 +69,16 @@ class PushedAuthorizationView(OAuthLibMixin, View):
         if client_id and client_id != client.client_id:
             return _error("invalid_request", "client_id differs from the authenticated client")
 
-        parameters = {k: v for k, v in request.POST.items() if k not in CREDENTIAL_PARAMETERS}
-        parameters["client_id"] = client.client_id
+        parameters = {k: str(v) for k, v in request.POST.items() if k not in CREDENTIAL_PARAMETERS}
         if "request_uri" in parameters:
             return _error("invalid_request", "request_uri must not be pushed (RFC 9126 §2.1)")
         if "request" in parameters:
-            return _error("request_not_supported", "Request objects are not accepted at this endpoint yet")
+            # RFC 9126 §3: a signed request object; its claims are the whole request (RFC 9101 §6.3).
+            try:
+                parameters = request_object.parameters(parameters["request"], client, request)
+            except request_object.InvalidRequestObject as refused:
+                return _error("invalid_request_object", str(refused))
+        parameters["client_id"] = client.client_id
         auth_request = AuthRequest.from_params(parameters)
         if auth_request.errors:
             return _error("invalid_request", "; ".join(auth_request.errors))
