@@ -23,6 +23,8 @@ from django.http.response import HttpResponseBase
 from django.template.response import SimpleTemplateResponse
 from django.utils import translation
 
+from .. import par
+
 _Response = TypeVar("_Response", bound=HttpResponseBase)
 
 MAX_HINT = 4096  # an ID Token is a few hundred bytes; nothing longer is parsed
@@ -56,20 +58,25 @@ def hinted_user_id(request: HttpRequest, id_token_hint: str):
     return id_token.user_id
 
 
-def login_hint_from(next_url: str | None) -> str:
+def _query(next_url: str, request: HttpRequest | None) -> dict[str, str]:
+    # A pushed request's URL carries only client_id and request_uri (RFC 9126 §4): its hints are in
+    # this browser's session copy of the pushed parameters (mfa_oauth.par.query_of).
+    if request is not None:
+        return par.query_of(request, next_url)
+    return dict(parse_qsl(urlsplit(next_url).query))
+
+
+def login_hint_from(next_url: str | None, request: HttpRequest | None = None) -> str:
     """The ``login_hint`` of the authorization request a login page continues (``next``)."""
     if not next_url:
         return ""
-    for key, value in parse_qsl(urlsplit(next_url).query):
-        if key == "login_hint":
-            return value[:MAX_LOGIN_HINT]
-    return ""
+    return _query(next_url, request).get("login_hint", "")[:MAX_LOGIN_HINT]
 
 
-def ui_locales_from(next_url: str | None) -> str:
+def ui_locales_from(next_url: str | None, request: HttpRequest | None = None) -> str:
     if not next_url:
         return ""
-    return dict(parse_qsl(urlsplit(next_url).query)).get("ui_locales", "")
+    return _query(next_url, request).get("ui_locales", "")
 
 
 def supported_language(ui_locales: str) -> str | None:
@@ -123,29 +130,30 @@ class LoginHintsMixin(_LoginViewBase):
     def dispatch(self, request, *args, **kwargs):
         self.request = request
         return in_ui_locales(
-            ui_locales_from(self._next_url()), lambda: super(LoginHintsMixin, self).dispatch(request, *args, **kwargs)
+            ui_locales_from(self._next_url(), request),
+            lambda: super(LoginHintsMixin, self).dispatch(request, *args, **kwargs),
         )
 
     def get_initial(self):
         initial = super().get_initial()
-        hint = login_hint_from(self._next_url())
+        hint = login_hint_from(self._next_url(), self.request)
         if hint:
             initial.setdefault("username", hint)  # a form that renders its fields shows it prefilled
         return initial
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["login_hint"] = login_hint_from(self._next_url())  # for templates that write the input
+        context["login_hint"] = login_hint_from(self._next_url(), self.request)  # for templates that write the input
         return context
 
 
-def journey_ui_locales(next_url: str | None, depth: int = 3) -> str:
+def journey_ui_locales(next_url: str | None, depth: int = 3, request: HttpRequest | None = None) -> str:
     """``ui_locales`` of the authorization request a page continues, following nested ``next`` URLs
     (challenge → enrollment → back to the challenge → the authorization request)."""
     for _level in range(depth):
         if not next_url:
             return ""
-        query = dict(parse_qsl(urlsplit(next_url).query))
+        query = _query(next_url, request)
         if "ui_locales" in query:
             return query["ui_locales"]
         next_url = query.get("next")
@@ -166,7 +174,7 @@ class UILocalesMiddleware:
         next_url = request.GET.get("next")
         if not next_url and request.content_type == "application/x-www-form-urlencoded":
             next_url = request.POST.get("next")  # a form post; never parse other bodies (JSON, multipart)
-        wanted = journey_ui_locales(next_url[:MAX_HINT] if next_url else None)
+        wanted = journey_ui_locales(next_url[:MAX_HINT] if next_url else None, request=request)
         if not wanted:
             return self.get_response(request)
         return in_ui_locales(wanted, lambda: self.get_response(request))

@@ -112,6 +112,21 @@ class MFAAuthorizationView(AuthorizationView):
         refusal = self._use_pushed_request(request)
         if refusal is not None:
             return refusal
+        if self.request_uri:
+            # OIDC Core §3.1.2.1 ui_locales of a pushed request: its URL carries only client_id and request_uri.
+            return hints.in_ui_locales(
+                request.GET.get("ui_locales"), lambda: self._decide_pushed(request, *args, **kwargs)
+            )
+        return self._decide(request, *args, **kwargs)
+
+    def _decide_pushed(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = self._decide(request, *args, **kwargs)
+        # RFC 9126 §4: what renders the answer (the consent page, its language form's "next") sees the
+        # browser's short URL again, not the pushed parameters oauthlib was handed in the query.
+        request.META["QUERY_STRING"] = urlparse(self._continuation(request, request.GET)).query
+        return response
+
+    def _decide(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         # RFC 9396 (mfa_oauth.rar): authorization_details checked before anything is shown or issued.
         refusal = self._check_authorization_details(request)
         if refusal is not None:
@@ -197,7 +212,7 @@ class MFAAuthorizationView(AuthorizationView):
         waiting = reauthentication.waiting(request)
         if waiting is not None and waiting == self._continuation(request, params):
             # The request a prompt=login / max_age=0 continues: the new login has not happened yet.
-            return self._redirect_local(with_next(resolve_url(settings.LOGIN_URL), request.get_full_path()))
+            return self._redirect_local(with_next(resolve_url(settings.LOGIN_URL), waiting))
         return None
 
     def _satisfied(
@@ -275,7 +290,7 @@ class MFAAuthorizationView(AuthorizationView):
         return next((e for e in available() if e.phishing_resistant and (not allowed or e.method in allowed)), None)
 
     def _offer_enrollment(self, request, params, offer, error: str, description: str) -> HttpResponse:
-        back = request.get_full_path()
+        back = self._continuation(request, params)
         try:
             add_url = with_next(reverse("mfa_oauth_account:security"), back)
         except NoReverseMatch:  # the security page is optional (mfa_oauth.account)
@@ -298,9 +313,14 @@ class MFAAuthorizationView(AuthorizationView):
         OIDC Core §3.1.2.1: the user is asked to authenticate again. The existing session is kept
         until that new login succeeds (a cross-site link must not log anyone out); the request
         that continues the flow is refused until then (:mod:`mfa_oauth.oauth.reauthentication`)."""
-        parsed = urlparse(request.get_full_path())
-        query = [(k, v) for k, v in parse_qsl(parsed.query, keep_blank_values=True) if k not in drop]
-        back = urlunparse(parsed._replace(query=urlencode(query)))
+        if self.request_uri:
+            # RFC 9126 §4: a pushed request continues at its short URL, which stands for the session copy
+            # of the pushed parameters; that copy has no prompt=login / max_age=0 (mfa_oauth.par).
+            back = self._continuation(request, request.GET)
+        else:
+            parsed = urlparse(request.get_full_path())
+            query = [(k, v) for k, v in parse_qsl(parsed.query, keep_blank_values=True) if k not in drop]
+            back = urlunparse(parsed._replace(query=urlencode(query)))
         reauthentication.require(request, back)
         # The new login must prove every factor afresh: nothing may stand in for the second
         # factor (mfa_oauth.trust reads this marker; it survives login's session key rotation).
@@ -308,7 +328,11 @@ class MFAAuthorizationView(AuthorizationView):
         return self._redirect_local(with_next(resolve_url(settings.LOGIN_URL), back))
 
     def _continuation(self, request: HttpRequest, params: Any) -> str:
-        """The authorize URL this request stands for (a consent POST stands for its GET)."""
+        """The authorize URL this request stands for (a consent POST stands for its GET); for a pushed
+        request, its short URL: the pushed parameters never go back to the browser (RFC 9126 §4)."""
+        request_uri = getattr(self, "request_uri", None)
+        if request_uri:
+            return par.front_channel_url(request.path, params["client_id"], request_uri)
         return request.get_full_path() if request.method == "GET" else self._authorize_url_from_form(params)
 
     def _unsupported(self, request, params) -> tuple[str, str] | None:
@@ -319,6 +343,11 @@ class MFAAuthorizationView(AuthorizationView):
         refused = request_objects.refusal(params)  # OIDC Core §6.1, §6.2
         if refused is not None:
             return refused
+        jkt = params.get("dpop_jkt")
+        if jkt is not None and not dpop.valid_jkt(jkt):
+            # RFC 9449 §10: dpop_jkt is the JWK SHA-256 thumbprint of the key the code is bound to; a
+            # malformed one is refused, never ignored (a code bound to no key would be a bearer code).
+            return "invalid_request", "dpop_jkt is not a JWK SHA-256 thumbprint (RFC 9449 §10)"
         mode = params.get("response_mode")
         if mode is not None and mode not in responses.RESPONSE_MODES:
             # OAuth 2.0 Multiple Response Type Encoding Practices §2.1: modes this server supports only.

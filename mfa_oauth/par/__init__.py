@@ -18,6 +18,7 @@ endpoint, :mod:`mfa_oauth.par.views`) and gets a ``request_uri``; the browser th
 from __future__ import annotations
 
 import time
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.utils import timezone
 
@@ -72,10 +73,10 @@ def parameters_for_browser(request, client_id: str, request_uri: str) -> dict[st
             "invalid_request_uri", "Only request_uri values from this server's PAR endpoint are accepted"
         )
     reference = request_uri[len(REQUEST_URI_PREFIX) :]
+    kept = held_parameters(request, client_id, request_uri)
+    if kept is not None:
+        return kept
     held = request.session.get(SESSION_KEY) or {}
-    entry = held.get(reference)
-    if entry and entry.get("client_id") == client_id and entry.get("until", 0) > time.time():
-        return dict(entry["parameters"])
     now = timezone.now()
     row = (
         PushedAuthorization.objects.filter(reference=reference, application__client_id=client_id)
@@ -105,6 +106,36 @@ def parameters_for_browser(request, client_id: str, request_uri: str) -> dict[st
     }
     request.session[SESSION_KEY] = held
     return dict(row.parameters)
+
+
+def held_parameters(request, client_id: str | None, request_uri: str | None) -> dict[str, str] | None:
+    """This browser's copy of the pushed request ``request_uri`` stands for, if it claimed it (else None).
+
+    Reads the session only: nothing is claimed, so pages the authorization request continues (login,
+    second factor) may read the request's ``login_hint`` and ``ui_locales`` from it."""
+    session = getattr(request, "session", None)
+    if session is None or not client_id or not is_pushed_request_uri(request_uri):
+        return None
+    entry = (session.get(SESSION_KEY) or {}).get(str(request_uri)[len(REQUEST_URI_PREFIX) :])
+    if entry and entry.get("client_id") == client_id and entry.get("until", 0) > time.time():
+        return dict(entry["parameters"])
+    return None
+
+
+def front_channel_url(path: str, client_id: str, request_uri: str) -> str:
+    """The authorize URL a pushed request stands for in the browser: ``client_id`` and ``request_uri`` only.
+
+    RFC 9126 §1 and §4: the pushed parameters stay off the front channel, also in this server's own
+    redirects (login ``next``, the second factor, back to the authorization endpoint, the consent
+    form's action); the browser's session copy stands in for them (:func:`parameters_for_browser`)."""
+    return f"{path}?{urlencode({'client_id': client_id, 'request_uri': request_uri})}"
+
+
+def query_of(request, url: str) -> dict[str, str]:
+    """The parameters of a local URL's query; for a pushed request's short URL, those it stands for."""
+    query = dict(parse_qsl(urlsplit(url).query))
+    held = held_parameters(request, query.get("client_id"), query.get("request_uri"))
+    return {**held, **query} if held is not None else query
 
 
 def finish(request, request_uri: str | None) -> None:
