@@ -265,6 +265,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 900}
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": 900}
 CELERY_BEAT_SCHEDULE = {
     "mfa-oauth-sms-sweep": {"task": "mfa_oauth.sms.sweep", "schedule": 30.0},
+    # Expired PAR request_uri rows (mfa_oauth.par.sweep; idp_site/tasks.py); refused anyway, deleted here.
+    "mfa-oauth-par-sweep": {"task": "idp_site.clear_pushed_authorizations", "schedule": 600.0},
 }
 
 # --- SMS codes (mfa_oauth.sms): console by default, Twilio when configured ---------------------

@@ -38,6 +38,8 @@ def connect(page, live_server, artifacts, untick: str | None, button: str = "all
     """From the finance app's page through login, TOTP and consent back to the app."""
     authorize: list[str] = []
     page.on("request", lambda r: authorize.append(r.url) if "/o/authorize/" in r.url else None)
+    visited: list[str] = []
+    page.on("request", lambda r: visited.append(r.url) if r.resource_type == "document" else None)
     page.goto(f"{live_server.url}/demo/finance/")
     page.screenshot(path=artifacts / "1-finance-app.png", full_page=True)
     page.click("#finance-connect")
@@ -68,6 +70,13 @@ def connect(page, live_server, artifacts, untick: str | None, button: str = "all
     page.click("#authorizationForm input[name=allow]")
     page.wait_for_selector("#finance-token-type")
     assert page.url == f"{live_server.url}/demo/finance/"
+    # And the IdP keeps it that way (RFC 9126 §1): none of its own pages and redirects after the first
+    # authorize URL (login next, second factor, back to /o/authorize/, the consent POST) shows the request.
+    idp_pages = [url for url in visited[visited.index(authorize[0]) + 1 :] if "/demo/finance/" not in url]
+    assert idp_pages, visited
+    for url in idp_pages:
+        for name in ("authorization_details", "code_challenge", "redirect_uri", "scope"):
+            assert name not in url, (name, url)
 
 
 def test_the_app_reads_only_the_account_left_ticked(live_server, page, seeded, artifacts):
