@@ -143,7 +143,7 @@ def _as_parameter(name: str, value: Any) -> str:
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)  # RFC 9101 §4: numerical values are JSON numbers (max_age)
-    raise InvalidRequestObject(f"the {name} claim must be a string or a number")
+    raise InvalidRequestObject(f"the {name} claim must be a string or an integer (RFC 9101 §4)")
 
 
 def parameters(token: str, application, request) -> dict[str, str]:

@@ -134,7 +134,7 @@ def _signed(client, key, lifetime: int | None = 60, **claims) -> str:
         (lambda c, k: _signed(c, k, iss="other-app"), "iss must be the client id"),
         (lambda c, k: _signed(c, k, client_id="other-app"), "client_id in the request object"),
         (lambda c, k: _signed(c, k, request_uri="urn:ietf:params:oauth:request_uri:x"), "must not contain"),
-        (lambda c, k: _signed(c, k, max_age=[1]), "must be a string or a number"),
+        (lambda c, k: _signed(c, k, max_age=[1]), "must be a string or an integer"),
         (
             lambda c, k: unsigned({**c.authorization_request().args, **envelope(c.issuer)}, {"alg": "none"}),
             "alg 'none' is not accepted",
