@@ -28,6 +28,7 @@ array here) and ``claims`` (OIDC Core §6.1, a JSON object) are serialized as a 
 from __future__ import annotations
 
 import json
+import math
 import time
 from typing import Any
 
@@ -85,12 +86,29 @@ def _verified_claims(token: str, application) -> dict:
     try:
         # check_claims=False: the claims are checked below with this module's rules and messages.
         verified = JWT(jwt=token, key=keys, algs=algorithms, check_claims=False, expected_type="JWS")
-        claims = json.loads(verified.claims)
     except (JWException, ValueError, TypeError) as error:
         raise InvalidRequestObject("the request object's signature does not verify with the client's keys") from error
+    try:
+        claims = json.loads(verified.claims)
+    except (ValueError, TypeError) as error:  # ValueError: also an integer of more than 4300 digits
+        raise InvalidRequestObject("the request object's payload is not JSON this server can read") from error
     if not isinstance(claims, dict):
         raise InvalidRequestObject("the request object's payload is not a JSON object")
+    if _has_nul(claims):
+        # As refuse_nul does for form fields (mfa_oauth.oauth.nul): no OAuth parameter holds NUL, and
+        # PostgreSQL cannot store one.
+        raise InvalidRequestObject("a claim of the request object contains a NUL character")
     return claims
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
 
 
 def _number(claims: dict, name: str) -> float | None:
@@ -99,7 +117,13 @@ def _number(claims: dict, name: str) -> float | None:
         return None
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         raise InvalidRequestObject(f"{name} must be a number (RFC 7519 §4.1)")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise InvalidRequestObject(f"{name} is not a finite number")
+    return number
 
 
 def check_claims(claims: dict, client_id: str, issuer: str, now: float | None = None) -> None:

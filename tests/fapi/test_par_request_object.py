@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import time
 import uuid
 
 import pytest
 import requests
 from django.core.cache import caches
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from jwskate import Jwk, Jwt
 from requests_oauth2client import ClientSecretBasic, OAuth2Client, PrivateKeyJwt
 
@@ -21,6 +24,7 @@ from mfa_oauth.fapi.models import ClientSecurityProfile, PushedAuthorization
 from tests.conftest import CLIENT_SECRET
 from tests.fapi.helpers import browser_authorizes, client_key, make_client, public_set
 from tests.fapi.keyserver import key_server
+from tests.robustness.strategies import json_values, junk_text
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CLIENT_ID = "bank-app"
@@ -237,3 +241,79 @@ def test_keys_from_jwks_uri_and_a_secret_client(live_server, user):
     )
     assert keyless.status_code == 400 and keyless.json()["error"] == "invalid_request_object"
     assert "no keys registered" in keyless.json()["error_description"]
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    derandomize=os.environ.get("CI", "").lower() in ("1", "true", "yes"),
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    junk=st.dictionaries(
+        st.sampled_from(
+            [
+                "scope",
+                "redirect_uri",
+                "response_type",
+                "max_age",
+                "claims",
+                "authorization_details",
+                "dpop_jkt",
+                "code_challenge",
+                "code_challenge_method",
+                "state",
+                "nonce",
+                "prompt",
+                "iss",
+                "aud",
+                "exp",
+                "nbf",
+                "iat",
+                "jti",
+                "client_id",
+                "request",
+                "request_uri",
+            ]
+        ),
+        json_values,
+        max_size=4,
+    ),
+    raw=st.one_of(st.none(), junk_text()),
+)
+def test_junk_request_objects_get_a_spec_error_never_a_500(live_server, bank, key, junk, raw):
+    """Signed objects with junk claims, and junk where the object should be: 201 or a JSON error."""
+    answer = push(bank, raw if raw is not None else _signed(bank, key, **junk))
+    assert answer.status_code in (201, 400), answer.text[:300]
+    if answer.status_code == 400:
+        assert answer.json()["error"] in {
+            "invalid_request_object",
+            "invalid_request",
+            "invalid_scope",
+            "unsupported_response_type",
+            "invalid_authorization_details",
+        }, answer.text
+    else:
+        assert PushedAuthorization.objects.filter(parameters__client_id=CLIENT_ID).exists()
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"exp": 10**400},
+        {"exp": float("nan")},
+        {"nbf": -(10**400)},
+        {"iat": float("inf")},
+        {"authorization_details": [{"type": "account_information\x00"}]},
+        {"aud": [{"a": 1}, None]},
+        {"jti": ["x"]},
+        {"client_id": None},
+        {"state": "\x00"},
+    ],
+)
+def test_odd_claim_values_are_refused_not_crashed(live_server, bank, key, claims):
+    timed = {"exp": int(time.time()) + 60, **claims} if {"exp", "iat"} & set(claims) else None
+    answer = push(bank, _signed(bank, key, lifetime=None, **timed) if timed else _signed(bank, key, **claims))
+    assert answer.status_code == 400, answer.text[:300]
+    assert answer.json()["error"] == "invalid_request_object", answer.text
