@@ -4,7 +4,11 @@ finds the pending request. Driven over HTTP against the live server as seed_demo
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 from datetime import timedelta
 from io import StringIO
 from urllib.parse import urljoin, urlsplit
@@ -14,6 +18,7 @@ import requests
 import time_machine
 from django.core.cache import caches
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -107,3 +112,35 @@ def test_the_pending_request_is_claimed_once_and_expires(seeded, live_server):
         assert finance.claim("ref-" + "b" * 30) is None and finance.session("ref-" + "b" * 30) == {}
         finance.begin("ref-" + "c" * 30, authorization, ["DE0003"])  # a new connection sweeps expired rows
     assert list(FinanceAppState.objects.values_list("key", flat=True)) == [finance._key("ref-" + "c" * 30)]
+
+
+FRESH_PROCESS = """
+import json, sys
+import django
+django.setup()
+from idp_site.demo import finance
+reference = sys.argv[1]
+claimed = finance.claim(reference)
+print(json.dumps({"verifier": claimed.code_verifier if claimed else None, "session": finance.session(reference)}))
+"""
+
+
+@pytest.mark.postgres
+def test_a_fresh_process_claims_the_request_this_one_pushed(seeded, live_server, tmp_path):
+    """Another worker is another process, with its own empty per-process cache but the same database."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs the suite on PostgreSQL (DATABASE_URL=postgres://...; CI runs it in its PostgreSQL leg)")
+    oauth = finance.client(live_server.url, f"{live_server.url}/demo/finance/callback/")
+    authorization = oauth.authorization_request(scope=finance.SCOPE, nonce=None)
+    reference = "ref-" + "d" * 30
+    finance.begin(reference, authorization, ["DE0004"])
+    db = connection.settings_dict
+    url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": url}
+    done = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS, reference], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert answer == {"verifier": authorization.code_verifier, "session": {"asked": ["DE0004"]}}
+    assert finance.claim(reference) is None  # claimed over there: not again here
