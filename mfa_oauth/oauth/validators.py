@@ -280,23 +280,24 @@ class MFAOAuth2Validator(OAuth2Validator):
         if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
             return False
         link = TokenLink.objects.select_related("record").filter(refresh_token=request.refresh_token_instance).first()
-        if link is None:
+        record = link.record if link is not None else None  # only client tokens' rows lack one, never refreshable
+        if record is None:
             # Issued by plain DOT before the install, or rotated from such a token: refreshed with the
             # same unknown context, never an upgraded one (docs/adoption.md).
             if not self._predates_install(request.refresh_token_instance):
                 return False
             request.mfa_legacy = True
             return True
-        if link.record.dpop_jkt and link.record.dpop_jkt != dpop.bound_key():
+        if record.dpop_jkt and record.dpop_jkt != dpop.bound_key():
             return False  # RFC 9449 §5: a refresh token bound to a key needs a proof by that key
         requested = getattr(request, "authorization_details", None)
-        if requested is not None and rar.parse(requested, client) != link.record.authorization_details:
+        if requested is not None and rar.parse(requested, client) != record.authorization_details:
             # RFC 9396 §6: the details of a refresh are those granted, never wider (nor narrowed here).
             raise rar.InvalidAuthorizationDetails(
                 description="A refresh keeps the granted authorization_details", request=request
             )
         # Refresh never upgrades the context: the new tokens point at the same record.
-        request.mfa_record = link.record
+        request.mfa_record = record
         return True
 
     @staticmethod
@@ -356,6 +357,10 @@ class MFAOAuth2Validator(OAuth2Validator):
                 acr=record.acr,
                 amr=list(record.amr),
             )
+        elif jkt := dpop.bind_token():
+            # RFC 9449 §5: a token without an authentication (client_credentials, a pre-install code)
+            # is bound to the proof's key on a link row of its own, one INSERT and no read.
+            TokenLink.objects.create(access_token=access_token, dpop_jkt=jkt)
         return access_token
 
     def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
@@ -384,7 +389,7 @@ class MFAOAuth2Validator(OAuth2Validator):
         access_token = getattr(request, "access_token", None)  # userinfo
         if access_token is not None and hasattr(access_token, "pk"):
             link = TokenLink.objects.select_related("record").filter(access_token=access_token).first()
-            if link is not None:
+            if link is not None and link.record is not None:  # a client's bound token has none
                 request.mfa_record = link.record
                 return link.record
         return None
