@@ -436,7 +436,7 @@ class MFAOAuth2Validator(OAuth2Validator):
         )
         super()._save_bearer_token(token, request, *args, **kwargs)
         record = getattr(request, "mfa_record", None)
-        if kept and record is not None:
+        if kept and previous is not None and record is not None:
             _ISSUED_ID_TOKEN.set(None)
             # The same answers a rotated refresh gives: token_type DPoP, authorization_details, the signal.
             self._issued_for_record(record, previous.access_token, token, request)
