@@ -11,7 +11,7 @@ request is refused: these checks say it at startup instead.
   requests with ``openid`` get ``unauthorized_client``).
 - E143 (database): a client under the FAPI 2.0 switch has no PS256/ES256/EdDSA key to sign its id_tokens
   with (FAPI 2.0 Security Profile §5.4.1), or chose RS256.
-- W140: two published keys share a ``kid`` (FAPI 2.0 Security Profile §5.4.3: "should not serve a JWK set
+- W140: two published keys share a ``kid`` (FAPI 2.0 Security Profile §5.4.2: "should not serve a JWK set
   with multiple keys with the same kid"); relying parties pick the verification key by kid.
 """
 
@@ -60,7 +60,7 @@ def check_signing_keys(app_configs, **kwargs) -> list[CheckMessage]:
             messages.append(
                 Warning(
                     f"{count} id_token signing keys share the kid {kid!r}; relying parties choose the key by kid.",
-                    hint="Give each key of MFA_OAUTH['ID_TOKEN_SIGNING_KEYS'] its own kid (FAPI 2.0 §5.4.3).",
+                    hint="Give each key of MFA_OAUTH['ID_TOKEN_SIGNING_KEYS'] its own kid (FAPI 2.0 §5.4.2).",
                     id="mfa_oauth.W140",
                 )
             )
