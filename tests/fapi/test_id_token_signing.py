@@ -222,3 +222,47 @@ def test_the_hash_of_each_algorithm_is_the_one_authlib_verifies(alg):
     # (response_type=code only), so only at_hash reaches a client.
     value = "Qcb0Orv1zh30vL1MPRsbm-diHiMwcLyZvn1arpZv-Jxf_11jnpEX3Tgfvk"
     assert signing.half_hash(value, alg) == create_half_hash(value, alg).decode()
+
+
+def admin_post_data(page) -> dict:
+    """What the browser posts back for the application's admin page as rendered (its inlines too)."""
+    forms = [page.context["adminform"].form]
+    data = {}
+    for inline in page.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        data.update({management.add_prefix(name): management[name].value() for name in management.fields})
+        forms.extend(inline.formset.forms)
+    for form in forms:
+        for name in form.fields:
+            value = form[name].value()
+            if value is None or value is False:
+                continue
+            data[form.add_prefix(name)] = "on" if value is True else value
+    return data
+
+
+def test_the_admin_page_shows_the_error_for_an_algorithm_without_a_key(client, application, settings):
+    from django.contrib.auth import get_user_model
+
+    from tests.conftest import pass_second_factor
+
+    staff = get_user_model().objects.create_user("op", "op@example.com", "pw", is_staff=True, is_superuser=True)
+    pass_second_factor(client, staff)
+    url = f"/admin/oauth2_provider/application/{application.pk}/change/"
+    page = client.get(url)
+    assert 'name="mfa_security-0-id_token_signed_response_alg"' in page.content.decode()
+    data = admin_post_data(page)
+    data["mfa_security-0-id_token_signed_response_alg"] = "EdDSA"
+    every_key = settings.MFA_OAUTH
+    settings.MFA_OAUTH = {
+        **every_key,
+        "ID_TOKEN_SIGNING_KEYS": [k for k in every_key["ID_TOKEN_SIGNING_KEYS"] if k["alg"] != "EdDSA"],
+    }
+    answer = client.post(url, data)
+    assert answer.status_code == 200  # the page again, with the error; nothing saved
+    assert "The site has no signing key for EdDSA" in answer.content.decode()
+    assert not ClientSecurityProfile.objects.filter(application=application).exists()
+    # With the key back, the same form saves.
+    settings.MFA_OAUTH = every_key
+    assert client.post(url, data).status_code == 302
+    assert ClientSecurityProfile.objects.get(application=application).id_token_signed_response_alg == "EdDSA"
