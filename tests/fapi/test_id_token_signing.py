@@ -167,6 +167,21 @@ def test_id_token_hint_signed_with_any_site_key_names_its_user(live_server, user
         hints.hinted_user_id(request, forged)
     with pytest.raises(hints.HintError):
         hints.hinted_user_id(request, f"{header}.{payload}.{signature[:-4]}AAAA")
+    # prompt=none at the authorization endpoint: the hint names the signed-in user (OIDC Core §3.1.2.1),
+    # so the answer is a code (or consent_required), never invalid_request or login_required.
+    silent = answer.browser.get(
+        client.authorization_request(scope="openid", prompt="none", id_token_hint=id_token).uri,
+        allow_redirects=False,
+        timeout=10,
+    )
+    location = silent.headers["Location"]
+    assert "code=" in location or "error=consent_required" in location, location
+    forged_silent = answer.browser.get(
+        client.authorization_request(scope="openid", prompt="none", id_token_hint=forged).uri,
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert "error=invalid_request" in forged_silent.headers["Location"]
     # RP-Initiated Logout accepts the hint too (DOT's view, our _get_key_for_token).
     logout = answer.browser.get(
         f"{live_server.url}/o/logout/", params={"id_token_hint": id_token, "client_id": "bank-app"}, timeout=10
