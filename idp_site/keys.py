@@ -116,3 +116,68 @@ def load_seed_keys(var_dir: Path) -> list[str]:
         finally:
             draft.unlink()
     return [dev_key.read_text().strip()]
+
+
+# The id_token keys beyond RS256 (MFA_OAUTH["ID_TOKEN_SIGNING_KEYS"], FAPI 2.0 Security Profile §5.4.1), in
+# the order the site prefers them: a FAPI 2.0 client that chose no algorithm gets the first.
+ID_TOKEN_ALGORITHMS = ("ES256", "PS256", "EdDSA")
+
+
+def generate_pem(alg: str) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+    key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
+    if alg == "ES256":
+        key = ec.generate_private_key(ec.SECP256R1())
+    elif alg == "EdDSA":
+        key = ed25519.Ed25519PrivateKey.generate()
+    else:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def load_id_token_keys(var_dir: Path) -> list[dict[str, str]]:
+    """MFA_OAUTH["ID_TOKEN_SIGNING_KEYS"]: PS256/ES256/EdDSA keys for id_tokens (mfa_oauth.oauth.signing).
+
+    Production: ``OIDC_ID_TOKEN_KEY_FILES=ES256=/path/es.pem,EdDSA=/path/ed.pem`` (optional; without it
+    id_tokens are RS256 only, and FAPI 2.0 clients are refused by system check mfa_oauth.E143). Development:
+    one key per algorithm, generated once into the var folder (outside git), like the RSA key.
+    """
+    production = os.environ.get("IDP_PRODUCTION", "").strip().lower() in {"1", "true", "yes", "on"}
+    spec = os.environ.get("OIDC_ID_TOKEN_KEY_FILES", "").strip()
+    if spec:
+        keys = []
+        for item in (part.strip() for part in spec.split(",") if part.strip()):
+            alg, _, path = item.partition("=")
+            try:
+                pem = Path(path.strip()).read_text()
+            except OSError as error:
+                from .production import ConfigError
+
+                raise ConfigError("OIDC_ID_TOKEN_KEY_FILES", f"cannot read {path.strip()}: {error.strerror}") from None
+            keys.append({"alg": alg.strip(), "key": pem})  # kid: the key's JWK thumbprint
+        return keys
+    if production:
+        return []
+    folder = var_dir / "dev-id-token-keys"
+    keys = []
+    for alg in ID_TOKEN_ALGORITHMS:
+        key_file = folder / f"{alg.lower()}.pem"
+        if not key_file.exists():
+            # Created whole or not at all (a hard link never replaces a file), as the seed key.
+            folder.mkdir(parents=True, exist_ok=True)
+            draft = key_file.with_name(f".{key_file.name}.{os.getpid()}")
+            fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as file:
+                file.write(generate_pem(alg))
+            try:
+                os.link(draft, key_file)
+            except FileExistsError:
+                pass
+            finally:
+                draft.unlink()
+        keys.append({"alg": alg, "kid": f"dev-{alg.lower()}", "key": key_file.read_text()})
+    return keys

@@ -13,7 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _  # scope descriptions, shown on the consent page
 
-from .keys import load_seed_keys, load_signing_key
+from .keys import load_id_token_keys, load_seed_keys, load_signing_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("IDP_VAR_DIR", BASE_DIR / "var"))
@@ -250,6 +250,9 @@ MFA_OAUTH = {
     # Keys that encrypt TOTP/HOTP seeds in the database (MFA_SEED_KEYS, newest first; a generated
     # development key in var/ otherwise). Rotation: docs/security.md, "OTP seeds at rest".
     "SEED_KEYS": load_seed_keys(VAR_DIR),
+    # id_token keys for ES256, PS256 and EdDSA beside DOT's RS256 (FAPI 2.0 §5.4.1; OIDC_ID_TOKEN_KEY_FILES in
+    # production, generated development keys in var/ otherwise). docs/fapi.md, "id_token signing".
+    "ID_TOKEN_SIGNING_KEYS": load_id_token_keys(VAR_DIR),
 }
 
 # --- Celery: eager without a broker, the real broker when CELERY_BROKER_URL is set ------------------

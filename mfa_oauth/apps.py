@@ -14,6 +14,7 @@ class MfaOauthConfig(AppConfig):
             receivers,
         )
         from .fapi import checks as fapi_checks  # noqa: F401  (registers mfa_oauth.E100-E101, W100-W102)
+        from .oauth import signing_checks  # noqa: F401  (registers mfa_oauth.E140-E143, W140)
         from .seeds import checks as seed_checks  # noqa: F401  (registers mfa_oauth.E050/E051)
         from .seeds.fields import seal_device_keys
 

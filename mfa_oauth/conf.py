@@ -263,6 +263,13 @@ DEFAULTS: dict[str, Any] = {
     # many seconds one nonce window lasts (a nonce is accepted in its window and the next).
     "DPOP_NONCE_REQUIRED": False,
     "DPOP_NONCE_LIFETIME": 300,
+    # --- id_token signing (mfa_oauth.oauth.signing; docs/fapi.md) ------------------------------------
+    # Site keys for id_token algorithms beyond DOT's RS256 (OIDC_RSA_PRIVATE_KEY, which keeps signing RS256):
+    # a list of {"alg": "PS256" | "ES256" | "EdDSA", "kid": "...", "key": "<PEM private key>"} (RSA of at
+    # least 2048 bits, EC P-256, Ed25519; FAPI 2.0 §5.4.1). Without a kid, the key's JWK thumbprint;
+    # "active": False keeps a retired key in the JWKS without signing with it. Clients choose with
+    # id_token_signed_response_alg; FAPI 2.0 clients that chose none get the first PS256/ES256/EdDSA key.
+    "ID_TOKEN_SIGNING_KEYS": (),
 }
 
 MAX_FAILED_ATTEMPTS_CEILING = 100

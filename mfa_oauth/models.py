@@ -200,6 +200,10 @@ class TokenLink(models.Model):
     the refresh token. Either side is set to NULL when DOT deletes that token (an expired access
     token cleared, an access token revoked at rotation), so the other keeps its authentication; a
     row with neither left links nothing.
+
+    A token issued without an authentication (``client_credentials``) has no record; it gets a row
+    only when it is bound to a DPoP key (``dpop_jkt``, RFC 9449 §5), so a bearer client token costs
+    no write, and a bound one the one INSERT of its row.
     """
 
     access_token = models.OneToOneField(
@@ -216,7 +220,16 @@ class TokenLink(models.Model):
         blank=True,
         related_name="mfa_authentication",
     )
-    record = models.ForeignKey(AuthenticationRecord, on_delete=models.CASCADE, related_name="+")
+    record = models.ForeignKey(AuthenticationRecord, on_delete=models.CASCADE, related_name="+", null=True, blank=True)
+    # RFC 9449 §5, FAPI 2.0 §5.3.2.1: the thumbprint of the DPoP key a token without a record is bound
+    # to. A family with a record is bound on the record (AuthenticationRecord.dpop_jkt), for life.
+    dpop_jkt = models.CharField(max_length=64, blank=True, default="", editable=False)
+
+    def bound_jkt(self) -> str:
+        """The thumbprint of the DPoP key these tokens are bound to; '' for bearer tokens."""
+        if self.record is not None:
+            return self.record.dpop_jkt
+        return self.dpop_jkt
 
 
 class UpgradeMark(models.Model):

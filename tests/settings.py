@@ -27,3 +27,14 @@ import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 DEMO_FINANCE_STATE_FILE = Path(tempfile.gettempdir()) / f"mfa-oauth-tests-{RUN_ID}" / "demo-finance-app.json"
+
+# id_token keys of this run for ES256, PS256 and EdDSA (mfa_oauth.oauth.signing), generated in memory: the
+# tests never sign with the developer's var/ keys, and no private key is ever written by them.
+from idp_site.keys import ID_TOKEN_ALGORITHMS, generate_pem  # noqa: E402
+
+MFA_OAUTH = {  # noqa: F405
+    **MFA_OAUTH,  # noqa: F405
+    "ID_TOKEN_SIGNING_KEYS": [
+        {"alg": alg, "kid": f"test-{alg.lower()}", "key": generate_pem(alg).decode()} for alg in ID_TOKEN_ALGORITHMS
+    ],
+}

@@ -107,10 +107,7 @@ def start(request: HttpRequest) -> HttpResponse:
         authorization, url = finance.push(oauth, accounts)
     except finance.FinanceAppError as error:
         return _fail(request, reference, str(error))
-    finance.store(
-        reference,
-        {"pending": finance.dump_authorization(authorization), "asked": accounts},
-    )
+    finance.begin(reference, authorization, accounts)
     # The browser carries only client_id and request_uri (RFC 9126 §4); the request stays server side.
     response = redirect(url)
     _set_cookie(request, response, reference)
@@ -121,12 +118,12 @@ def start(request: HttpRequest) -> HttpResponse:
 @require_GET
 def callback(request: HttpRequest) -> HttpResponse:
     reference = _reference(request)
-    data = finance.session(reference)
-    if not reference or not data.get("pending"):
+    authorization = finance.claim(reference)  # single use: a replayed callback finds nothing
+    if reference is None or authorization is None:
         return _fail(
             request, reference or finance.new_reference(), _("This browser started no connection (or it expired).")
         )
-    authorization = finance.load_authorization(data.pop("pending"))  # single use
+    data = finance.session(reference)
     asked = data.get("asked", [])
     try:
         oauth = finance.client(_base_url(request), _redirect_uri(request))

@@ -214,6 +214,16 @@ def bind_record(record) -> None:
         _bound.set(True)
 
 
+def bind_token() -> str:
+    """The key a token issued without an authentication record (``client_credentials``) is bound to:
+    the proof's, or '' for a bearer token (RFC 9449 §5; FAPI 2.0 §5.3.2.1 sender-constrained tokens).
+    The caller stores it on the token's link row."""
+    state = _current_jkt.get()
+    if state:
+        _bound.set(True)
+    return state or ""
+
+
 _bound: ContextVar[bool] = ContextVar("mfa_oauth_dpop_bound", default=False)
 
 

@@ -37,6 +37,14 @@ def dpop_challenge(error: str | None = None, description: str = "") -> str:
     return "DPoP " + ", ".join(parts)
 
 
+def offer_dpop(bearer: str) -> str:
+    """A request that carries no token hears every scheme this resource accepts (RFC 9449 §7.1 and
+    §7.2: ``Bearer, DPoP algs="…"``), neither with an error code (RFC 6750 §3.1). One header field with
+    two challenges (RFC 9110 §11.6.1): Django keeps one value per header name."""
+    algs = " ".join(mfa_settings.DPOP_ALGORITHMS)
+    return f'{bearer}, DPoP algs="{algs}"' if algs else bearer
+
+
 def token_of(authorization: str) -> tuple[bool, str | None]:
     """(whether the DPoP scheme was used, the token) of an Authorization header."""
     scheme, _, credentials = authorization.strip().partition(" ")

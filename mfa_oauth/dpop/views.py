@@ -24,11 +24,12 @@ def _jkt_of(token: str) -> str | None:
     from ..models import TokenLink
 
     checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
-    return (
+    row = (
         TokenLink.objects.filter(access_token__token_checksum=checksum)
-        .values_list("record__dpop_jkt", flat=True)
+        .values_list("record__dpop_jkt", "dpop_jkt")  # a family's key, or a client token's (no record)
         .first()
     )
+    return (row[0] or row[1]) if row is not None else None
 
 
 # DOT's UserInfoView carries these on its dispatch; an overriding dispatch must carry them again

@@ -17,6 +17,14 @@ class TokenEndpointAuthMethod(models.TextChoices):
     PRIVATE_KEY_JWT = "private_key_jwt", _("Signed JWT with the client's private key (RFC 7523)")
 
 
+class IdTokenSigningAlg(models.TextChoices):
+    # The JWS algorithms mfa_oauth.oauth.signing signs id_tokens with; FAPI 2.0 §5.4.1 allows the first three.
+    PS256 = "PS256", "PS256"
+    ES256 = "ES256", "ES256"
+    EDDSA = "EdDSA", _("EdDSA (Ed25519)")
+    RS256 = "RS256", "RS256"
+
+
 def validate_jwks(value) -> None:
     """A JWK Set (RFC 7517 §5) of public keys only: a private key pasted here would be a leak."""
     if value in (None, "", {}):
@@ -81,6 +89,19 @@ class ClientSecurityProfile(models.Model):
         ),
     )
 
+    # OIDC Dynamic Client Registration §2: the JWS alg of the client's id_tokens (mfa_oauth.oauth.signing).
+    id_token_signed_response_alg = models.CharField(
+        _("id_token signing algorithm"),
+        max_length=8,
+        blank=True,
+        choices=IdTokenSigningAlg.choices,
+        help_text=_(
+            "Blank: the application's own algorithm above (RS256 or HS256); under the FAPI 2.0 switch the "
+            "first PS256, ES256 or EdDSA key of MFA_OAUTH['ID_TOKEN_SIGNING_KEYS']. Only algorithms the site "
+            "has a key for are accepted."
+        ),
+    )
+
     class Meta:
         verbose_name = _("client security profile")
 
@@ -95,6 +116,22 @@ class ClientSecurityProfile(models.Model):
         if self.jwks and self.jwks_uri:
             # OIDC Dynamic Client Registration §2: jwks and jwks_uri MUST NOT both be used.
             raise ValidationError(_("Give either the JWK Set or the JWKS URI, not both."))
+        if self.id_token_signed_response_alg:
+            from ..oauth.signing import available_algorithms
+
+            if self.id_token_signed_response_alg not in available_algorithms():
+                raise ValidationError(
+                    {
+                        "id_token_signed_response_alg": _(
+                            "The site has no signing key for %(alg)s; add one to MFA_OAUTH['ID_TOKEN_SIGNING_KEYS'] "
+                            "or choose one of: %(available)s."
+                        )
+                        % {
+                            "alg": self.id_token_signed_response_alg,
+                            "available": ", ".join(available_algorithms()) or "-",
+                        }
+                    }
+                )
         if self.fapi2_security_profile:
             from .profile import profile_errors
 

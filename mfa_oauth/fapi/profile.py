@@ -10,12 +10,12 @@ like Keycloak's client policies. What it turns on, by clause of FAPI 2.0 Securit
 - §5.3.2.1 point 8 (response types): ``code`` only, for every client of this server (mfa_oauth.oauth.server);
 - §5.3.2.2 point 8: authorization codes of at most 60 seconds (:func:`code_too_old`);
 - §5.3.2.2 point 3: redirect URIs https only (the client's registration, and each request);
-- §5.4.1: PS256, ES256 or EdDSA for client assertions and DPoP proofs, whatever the site widened.
+- §5.4.1: PS256, ES256 or EdDSA for client assertions and DPoP proofs, whatever the site widened, and
+  for the client's id_tokens (``id_token_signed_response_alg``, mfa_oauth.oauth.signing);
+- §5.3.2.1 point 9: refresh tokens are not rotated (:func:`rotates_refresh_tokens`, asked by the
+  validator's ``rotate_refresh_token``);
 - RFC 9207 ``iss`` in the authorization response: DOT's ``COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS``
   (system check ``mfa_oauth.E100`` when it is off and a client uses the profile).
-
-Not covered (docs/fapi.md): id_tokens are signed with the client's DOT algorithm (RS256), and refresh
-tokens rotate when the site rotates them (§5.3.2.1 point 5 asks for no rotation).
 """
 
 from __future__ import annotations
@@ -45,7 +45,23 @@ def profile_errors(profile) -> list[str]:
     for uri in (application.redirect_uris or "").split():
         if urlsplit(uri).scheme != "https":
             errors.append(f"FAPI 2.0 §5.3.2.2: redirect URI {uri} is not https.")
+    errors.extend(_id_token_algorithm_errors(profile))
     return errors
+
+
+def _id_token_algorithm_errors(profile) -> list[str]:
+    # FAPI 2.0 §5.4.1: id_tokens are JWTs too, so PS256, ES256 or EdDSA (mfa_oauth.oauth.signing).
+    from ..oauth.signing import fapi_default
+
+    chosen = getattr(profile, "id_token_signed_response_alg", "") or ""
+    if chosen and chosen not in FAPI2_ALGORITHMS:
+        return [f"FAPI 2.0 §5.4.1: id_tokens are signed with PS256, ES256 or EdDSA, not {chosen}."]
+    if not chosen and fapi_default() is None:
+        return [
+            "FAPI 2.0 §5.4.1: id_tokens are signed with PS256, ES256 or EdDSA, and the site has no key for any "
+            "of them (MFA_OAUTH['ID_TOKEN_SIGNING_KEYS'])."
+        ]
+    return []
 
 
 def authorization_request_errors(parameters: dict) -> str | None:
@@ -70,6 +86,12 @@ def algorithms_for(application, configured) -> tuple[str, ...]:
     if applies_to(application):
         return tuple(a for a in configured if a in FAPI2_ALGORITHMS)
     return tuple(configured)
+
+
+def rotates_refresh_tokens(application, site_setting: bool) -> bool:
+    """FAPI 2.0 §5.3.2.1 point 9: the AS "shall not use refresh token rotation except in extraordinary
+    circumstances"; other clients follow the site's ROTATE_REFRESH_TOKEN."""
+    return False if applies_to(application) else bool(site_setting)
 
 
 def needs_dpop(request) -> bool:

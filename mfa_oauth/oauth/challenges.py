@@ -21,6 +21,7 @@ from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.utils import parse_bearer_token
 from oauth2_provider.views import RevokeTokenView, UserInfoView
 
+from ..dpop.resource import offer_dpop
 from ..resource.challenge import bearer_challenge
 
 REALM = "mfa_oauth"
@@ -104,7 +105,8 @@ class MFAUserInfoView(UserInfoView):
         if response.status_code == 401 and not _carries_credentials(request):
             # RFC 6750 §3.1: "If the request lacks any authentication information ..., the resource
             # server SHOULD NOT include an error code or other error information."
-            response["WWW-Authenticate"] = bearer_challenge()
+            # RFC 9449 §7.1: userinfo also takes DPoP-bound tokens (mfa_oauth.dpop.views): both schemes.
+            response["WWW-Authenticate"] = offer_dpop(bearer_challenge())
         elif response.status_code == 403 or error == "insufficient_scope" or _valid_without_openid(request):
             response.status_code = 403
             response["WWW-Authenticate"] = bearer_challenge("insufficient_scope", description, scope="openid")

@@ -117,15 +117,18 @@ class MFAIntrospectTokenView(IntrospectTokenView):
             data["sub"] = subject_identifier(token.user, token.application)
             if subject_type_of(token.application) == SUBJECT_PAIRWISE:
                 data.pop("username", None)
-        if token.user_id is not None:  # a client's own token (client_credentials) has no record
-            try:
-                record = token.mfa_authentication.record
+        try:
+            link = token.mfa_authentication  # read with the token (select_related above)
+        except ObjectDoesNotExist:
+            link = None
+        if link is not None:
+            record = link.record  # None: a client's own token (client_credentials), only its DPoP key
+            if token.user_id is not None and record is not None:
                 data.update(record.claims())
                 if record.authorization_details:  # RFC 9396 §9.1
                     data["authorization_details"] = record.authorization_details
-                if record.dpop_jkt:  # RFC 9449 §6.2: the key a DPoP-bound token is bound to
-                    data["cnf"] = {"jkt": record.dpop_jkt}
-                    data["token_type"] = "DPoP"
-            except ObjectDoesNotExist:
-                pass
+            jkt = link.bound_jkt()
+            if jkt:  # RFC 9449 §6.2: the key a DPoP-bound token is bound to
+                data["cnf"] = {"jkt": jkt}
+                data["token_type"] = "DPoP"
         return JsonResponse(data)

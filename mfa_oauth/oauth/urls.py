@@ -10,12 +10,12 @@ management views are left out: the Django admin manages clients.
 
 from django.apps import apps
 from django.urls import path, re_path
-from oauth2_provider import views as dot_views
 
 from ..dpop.views import DPoPUserInfoView
 from ..par.views import PushedAuthorizationView
 from .challenges import MFARevokeTokenView
 from .introspection import MFAIntrospectTokenView
+from .jwks import MFAJwksInfoView
 from .logout import MFARPInitiatedLogoutView
 from .nul import refuse_nul
 from .token import MFATokenView
@@ -38,7 +38,8 @@ urlpatterns = [
         MFAServerMetadataView.as_view(),
         name="oauth-server-metadata",
     ),
-    path(".well-known/jwks.json", dot_views.JwksInfoView.as_view(), name="jwks-info"),
+    # DOT's JwksInfoView with every id_token signing key (RS256, PS256, ES256, EdDSA; mfa_oauth.oauth.signing).
+    path(".well-known/jwks.json", MFAJwksInfoView.as_view(), name="jwks-info"),
     # DOT's UserInfoView behind the DPoP proof check (RFC 9449 §7, mfa_oauth.dpop).
     path("userinfo/", refuse_nul(DPoPUserInfoView.as_view()), name="user-info"),
     path("logout/", refuse_nul(MFARPInitiatedLogoutView.as_view(), browser=True), name="rp-initiated-logout"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
+import json
 from datetime import datetime
 from datetime import timezone as dt_timezone
 from typing import Any, cast
@@ -16,8 +17,10 @@ from urllib.parse import urlparse
 
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
+from django.db import router, transaction
+from jwcrypto import jws, jwt
 from oauth2_provider import cimd
-from oauth2_provider.models import get_access_token_model, get_application_model, get_grant_model
+from oauth2_provider.models import get_access_token_model, get_application_model, get_grant_model, get_id_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc6749 import errors as oauth2_errors
@@ -30,12 +33,13 @@ from ..models import AuthenticationRecord, LegacyRefreshToken, TokenLink, Upgrad
 from ..policy import _essential_acr
 from ..signals import tokens_issued
 from . import claims as claims_module
-from . import code_rules, gate
+from . import code_rules, gate, signing
 from .nul import NUL
 from .subject import subject_identifier
 
 Application = get_application_model()
 AccessToken = get_access_token_model()
+IDToken = get_id_token_model()
 
 # The id_token this request has just signed and stored (finalize_id_token), for _load_id_token: DOT
 # would otherwise decode it, load the client by its aud, verify our own signature and read the row back.
@@ -280,23 +284,24 @@ class MFAOAuth2Validator(OAuth2Validator):
         if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
             return False
         link = TokenLink.objects.select_related("record").filter(refresh_token=request.refresh_token_instance).first()
-        if link is None:
+        record = link.record if link is not None else None  # only client tokens' rows lack one, never refreshable
+        if record is None:
             # Issued by plain DOT before the install, or rotated from such a token: refreshed with the
             # same unknown context, never an upgraded one (docs/adoption.md).
             if not self._predates_install(request.refresh_token_instance):
                 return False
             request.mfa_legacy = True
             return True
-        if link.record.dpop_jkt and link.record.dpop_jkt != dpop.bound_key():
+        if record.dpop_jkt and record.dpop_jkt != dpop.bound_key():
             return False  # RFC 9449 §5: a refresh token bound to a key needs a proof by that key
         requested = getattr(request, "authorization_details", None)
-        if requested is not None and rar.parse(requested, client) != link.record.authorization_details:
+        if requested is not None and rar.parse(requested, client) != record.authorization_details:
             # RFC 9396 §6: the details of a refresh are those granted, never wider (nor narrowed here).
             raise rar.InvalidAuthorizationDetails(
                 description="A refresh keeps the granted authorization_details", request=request
             )
         # Refresh never upgrades the context: the new tokens point at the same record.
-        request.mfa_record = link.record
+        request.mfa_record = record
         return True
 
     @staticmethod
@@ -317,9 +322,60 @@ class MFAOAuth2Validator(OAuth2Validator):
         return redeem(getattr(client, "client_id", None) or client_id, code, request)
 
     def finalize_id_token(self, id_token, token, token_handler, request):
-        signed = super().finalize_id_token(id_token, token, token_handler, request)
+        try:
+            alg = signing.algorithm_for(request.client)
+            if alg is not None:
+                key = signing.signing_key(alg)
+        except signing.NoSigningKey as missing:
+            # Before anything is stored (oauthlib saves the tokens after this modifier): no token, no 500.
+            # The admin refuses such a registration and system check mfa_oauth.E142 names it.
+            raise oauth2_errors.UnauthorizedClientError(
+                description=f"This server has no key to sign this client's id_tokens with {missing.alg}; "
+                "its registration (id_token_signed_response_alg) must be fixed by the provider",
+                request=request,
+            ) from None
+        if alg is None:
+            signed = super().finalize_id_token(id_token, token, token_handler, request)
+        else:
+            signed = self._sign_id_token(id_token, token, request, key)
         _ISSUED_ID_TOKEN.set((signed, request.id_token))  # DOT sets request.id_token to the stored row
         return signed
+
+    def _sign_id_token(self, id_token, token, request, key: signing.SigningKey) -> str:
+        """DOT's finalize_id_token with a site key of another alg (FAPI 2.0 Security Profile §5.4.1):
+        the same claims and stored row, ``kid`` in the header, and at_hash/c_hash with the alg's hash."""
+        claims, expiration_time = self.get_id_token_dictionary(token, token_handler=None, request=request)
+        id_token.update(**claims)
+        if "nonce" not in id_token and request.nonce:  # as DOT does (oauthlib issue #746)
+            id_token["nonce"] = request.nonce
+        # OIDC Core §3.1.3.6 / §3.3.2.11: oauthlib hashed with SHA-256; EdDSA's hash is SHA-512.
+        for claim, source in (("at_hash", "access_token"), ("c_hash", "code")):
+            if claim in id_token and source in token:
+                id_token[claim] = signing.half_hash(token[source], key.alg)
+        header = {"typ": "JWT", "alg": key.alg, "kid": key.kid}
+        signed = jwt.JWT(header=json.dumps(header), claims=json.dumps(id_token, default=str))
+        signed.make_signed_token(key.jwk)
+        with transaction.atomic(using=router.db_for_write(IDToken)):
+            stored = self._save_id_token(id_token["jti"], request, expiration_time)
+        request.access_token = stored  # as DOT: Django REST framework reads it
+        request.id_token = stored
+        return signed.serialize()
+
+    def _get_key_for_token(self, token):
+        # DOT's hook for id_token_hint and RP-Initiated Logout (and JWT bearer tokens): DOT loads the
+        # client of aud and uses its RS256/HS256 key; a token signed with a site key of another alg is
+        # verified with the key its kid names, and only for that alg.
+        unverified = jws.JWS()
+        unverified.deserialize(token)  # InvalidJWSObject for a malformed token, as DOT's own raises
+        header = unverified.jose_header
+        alg, kid = header.get("alg"), header.get("kid")
+        if isinstance(kid, str) and alg in signing.SIGNING_ALGORITHMS:
+            key = signing.verification_key(alg, kid)
+            if key is not None:
+                return key
+        if alg == "HS256" or (alg == signing.RS256 and not kid):
+            return super()._get_key_for_token(token)
+        return None
 
     def _load_id_token(self, token):
         # The access token's id_token is the one finalize_id_token signed and stored in this request:
@@ -339,24 +395,56 @@ class MFAOAuth2Validator(OAuth2Validator):
             issued.append(access_token)
         record = getattr(request, "mfa_record", None)
         if record is not None:
-            # RFC 9449 §5: the token family is bound to the key of the proof (mfa_oauth.dpop).
-            dpop.bind_record(record)
-            if record.authorization_details:  # RFC 9396 §7: the token response says what was granted
-                token["authorization_details"] = record.authorization_details
+            self._issued_for_record(record, access_token, token, request)
             if token.get("refresh_token"):
                 # DOT creates the refresh token next, in this transaction: one link row for both.
                 request.mfa_pending_link = access_token
             else:
                 TokenLink.objects.create(access_token=access_token, record=record)
-            tokens_issued.send(
-                sender=type(self),
-                request=None,
-                user=access_token.user,
-                application=request.client,
-                acr=record.acr,
-                amr=list(record.amr),
-            )
+        elif jkt := dpop.bind_token():
+            # RFC 9449 §5: a token without an authentication (client_credentials, a pre-install code)
+            # is bound to the proof's key on a link row of its own, one INSERT and no read.
+            TokenLink.objects.create(access_token=access_token, dpop_jkt=jkt)
         return access_token
+
+    def _issued_for_record(self, record, access_token, token, request) -> None:
+        # RFC 9449 §5: the token family is bound to the key of the proof (mfa_oauth.dpop).
+        dpop.bind_record(record)
+        if record.authorization_details:  # RFC 9396 §7: the token response says what was granted
+            token["authorization_details"] = record.authorization_details
+        tokens_issued.send(
+            sender=type(self),
+            request=None,
+            user=access_token.user,
+            application=request.client,
+            acr=record.acr,
+            amr=list(record.amr),
+        )
+
+    # --- refresh-token rotation per client (FAPI 2.0 Security Profile §5.3.2.1 point 9) -----------
+
+    def rotate_refresh_token(self, request):
+        # oauthlib's RequestValidator hook (BearerToken.create_token asks it, and DOT's _save_bearer_token):
+        # a FAPI 2.0 client keeps its refresh token; the others follow the site's ROTATE_REFRESH_TOKEN.
+        return fapi_profile.rotates_refresh_tokens(request.client, super().rotate_refresh_token(request))
+
+    def _save_bearer_token(self, token, request, *args, **kwargs):
+        previous = getattr(request, "refresh_token_instance", None)
+        # DOT's own path for a kept refresh token: the refresh token's access-token row gets the new
+        # value, so its TokenLink (and through it the AuthenticationRecord: acr, DPoP key, details) stays.
+        kept = (
+            request.grant_type == "refresh_token"
+            and previous is not None
+            and previous.access_token_id is not None
+            and token.get("refresh_token") == request.refresh_token
+            and not self.rotate_refresh_token(request)
+        )
+        super()._save_bearer_token(token, request, *args, **kwargs)
+        record = getattr(request, "mfa_record", None)
+        if kept and previous is not None and record is not None:
+            _ISSUED_ID_TOKEN.set(None)
+            # The same answers a rotated refresh gives: token_type DPoP, authorization_details, the signal.
+            self._issued_for_record(record, previous.access_token, token, request)
 
     def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
         refresh_token = super()._create_refresh_token(request, refresh_token_code, access_token, previous_refresh_token)
@@ -384,7 +472,7 @@ class MFAOAuth2Validator(OAuth2Validator):
         access_token = getattr(request, "access_token", None)  # userinfo
         if access_token is not None and hasattr(access_token, "pk"):
             link = TokenLink.objects.select_related("record").filter(access_token=access_token).first()
-            if link is not None:
+            if link is not None and link.record is not None:  # a client's bound token has none
                 request.mfa_record = link.record
                 return link.record
         return None

@@ -39,7 +39,7 @@ from ..context import ACR_LEVELS, LEVEL_PHISHING_RESISTANT, get_context
 from ..enrollment import available
 from ..policy import AuthRequest, Decision, EffectivePolicy, Outcome, gate_decision
 from ..redirects import with_next
-from . import gate, hints, reauthentication, request_objects, responses
+from . import gate, hints, reauthentication, request_objects, responses, signing
 from .claims import discovery_claims_metadata, subject_matches
 from .server import accepted_flows
 
@@ -674,6 +674,7 @@ class MFADiscoveryView(ConnectDiscoveryInfoView):
         par.metadata(request, data)  # RFC 9126 §5, RFC 7523 (mfa_oauth.par, mfa_oauth.client_auth)
         dpop.metadata(data)  # RFC 9449 §5.1 (mfa_oauth.dpop)
         rar.metadata(data)  # RFC 9396 §10 (mfa_oauth.rar)
+        signing.metadata(data)  # OIDC Discovery §3 id_token_signing_alg_values_supported (mfa_oauth.oauth.signing)
         enriched = JsonResponse(data)
         enriched["Access-Control-Allow-Origin"] = "*"
         return enriched

@@ -108,10 +108,18 @@ _PARAM = re.compile(r'([A-Za-z_][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^
 
 
 def parse_www_authenticate(value: str) -> dict[str, str]:
-    """The auth-params of a single ``Bearer`` challenge (the client side of RFC 9470)."""
+    """The auth-params of the ``Bearer`` challenge that opens the header (the client side of RFC 9470).
+
+    They end where a next challenge starts (RFC 9110 §11.6.1), as in ``Bearer, DPoP algs="…"``."""
     if not value or not value.strip().lower().startswith("bearer"):
         return {}
     params: dict[str, str] = {}
-    for name, quoted, token in _PARAM.findall(value.strip()[6:]):
+    rest = value.strip()[6:]
+    end = 0
+    for match in _PARAM.finditer(rest):
+        if rest[end : match.start()].strip(" ,\t"):
+            break  # a scheme name before this param: the next challenge
+        end = match.end()
+        name, quoted, token = match.groups()
         params[name.lower()] = re.sub(r"\\(.)", r"\1", quoted) if quoted or not token else token
     return params

@@ -64,8 +64,11 @@ def check_request(
 
 def _check_request(authorization, alternatives, scopes, validator, now, http_request):
     if not authorization:
-        # RFC 6750 §3.1: a request without authentication gets no error code.
-        return None, Refusal(401, bearer_challenge(), "invalid_request", "A bearer access token is required")
+        # RFC 6750 §3.1: a request without authentication gets no error code; RFC 9449 §7.1: the DPoP
+        # scheme is offered next to Bearer.
+        return None, Refusal(
+            401, dpop_resource.offer_dpop(bearer_challenge()), "invalid_request", "A bearer access token is required"
+        )
     dpop_scheme, token = dpop_resource.token_of(authorization)
     if token is None:
         return None, Refusal(

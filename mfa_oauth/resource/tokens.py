@@ -90,9 +90,11 @@ class LocalValidator:
         if access_token is None or not access_token.is_valid():
             return TokenInfo(active=False)
         link = TokenLink.objects.select_related("record").filter(access_token=access_token).first()
-        claims = link.record.claims() if link is not None else {}
-        jkt = (link.record.dpop_jkt or None) if link is not None else None
-        details = _details(link.record.authorization_details) if link is not None else ()
+        record = link.record if link is not None else None  # None: a client's token (client_credentials)
+        claims = record.claims() if record is not None else {}
+        # RFC 9449: bound through the family's record, or a client's token through its own row.
+        jkt = (link.bound_jkt() or None) if link is not None else None
+        details = _details(record.authorization_details) if record is not None else ()
         return TokenInfo(
             active=True,
             scope=frozenset((access_token.scope or "").split()),

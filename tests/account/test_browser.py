@@ -83,7 +83,10 @@ def test_admin_user_page_with_inline_factors(live_server, page, artifacts):
     page.click("#mfa-verify")
     page.wait_for_selector("#mfa-overview-link")
 
-    page.goto(f"{live_server.url}/admin/auth/user/{alice.pk}/change/")
+    response = page.goto(f"{live_server.url}/admin/auth/user/{alice.pk}/change/")
+    # Said on failure: which page came instead of the change form (a redirect to a step-up, an error).
+    assert response is not None and response.status == 200, (response and response.status, page.url)
+    assert page.url.endswith(f"/admin/auth/user/{alice.pk}/change/"), page.url
     page.wait_for_selector("#mfa-factor-table")
     rows = page.locator(".mfa-factor-row").all_text_contents()
     assert len(rows) == 3

@@ -77,7 +77,10 @@ def test_oidcc_discovery_jwks_verification(op):
     response = requests.get(op.config["jwks_uri"], timeout=TIMEOUT)
     assert response.status_code == 200
     keys = response.json()["keys"]
-    assert keys and all(key["kty"] == "RSA" and key.get("kid") for key in keys)
+    # The RS256 key every client can rely on (OIDC Discovery §3), and the site's PS256/ES256/EdDSA keys
+    # (mfa_oauth.oauth.signing): asymmetric, each with its kid and alg.
+    assert any(key["kty"] == "RSA" and key.get("alg") == "RS256" for key in keys)
+    assert all(key["kty"] in ("RSA", "EC", "OKP") and key.get("kid") and key.get("alg") for key in keys)
     assert all(key.get("use", "sig") == "sig" for key in keys)
     assert not any(private in key for key in keys for private in ("d", "p", "q", "dp", "dq", "qi"))
 

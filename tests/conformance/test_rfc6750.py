@@ -25,7 +25,8 @@ def test_rfc6750_3_1_no_credentials_no_error_code(op):
     response = _userinfo(op)
     assert response.status_code == 401
     challenge = response.headers["WWW-Authenticate"]
-    assert challenge.split()[0] == "Bearer" and "error=" not in challenge
+    # RFC 9449 §7.1: a second challenge offers DPoP, also without an error.
+    assert challenge.split(",")[0] == "Bearer" and "error=" not in challenge
 
 
 def test_rfc6750_3_1_invalid_token(op):
@@ -62,7 +63,8 @@ def test_rfc6750_3_resource_server(op, live_server):
     """RFC 6750 §3 at a protected resource (the sample API, mfa_oauth.resource): no token → 401 Bearer
     without error; a bad token → 401 invalid_token."""
     response = requests.get(f"{live_server.url}/api/balance", timeout=TIMEOUT)
-    assert response.status_code == 401 and response.headers["WWW-Authenticate"] == "Bearer"
+    assert response.status_code == 401 and response.headers["WWW-Authenticate"].split(",")[0] == "Bearer"
+    assert "error=" not in response.headers["WWW-Authenticate"]
     response = requests.get(f"{live_server.url}/api/balance", headers={"Authorization": "Bearer x"}, timeout=TIMEOUT)
     assert response.status_code == 401
     assert parse_www_authenticate(response.headers["WWW-Authenticate"])["error"] == "invalid_token"

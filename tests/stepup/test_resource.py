@@ -262,4 +262,5 @@ def test_drf_permission(tokens):
     bad = view(factory.post("/t", HTTP_AUTHORIZATION="Bearer nope"))
     assert bad.status_code == 401 and bad["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
     missing = view(factory.post("/t"))
-    assert missing.status_code == 401 and missing["WWW-Authenticate"] == "Bearer"
+    # RFC 6750 §3.1 (no error code) and RFC 9449 §7.1 (the DPoP scheme offered too).
+    assert missing.status_code == 401 and missing["WWW-Authenticate"] == 'Bearer, DPoP algs="PS256 ES256 EdDSA"'
