@@ -11,6 +11,10 @@ endpoint, :mod:`mfa_oauth.par.views`) and gets a ``request_uri``; the browser th
   the parameters then move into that browser's session, so the redirects through login, the second
   factor and the consent form keep working in that browser only, and every other use of the value
   (another browser, or anyone after the code was issued) is refused with ``invalid_request_uri``.
+- **Off the front channel** (§1, §4): the server's own redirects and forms of a pushed request use its
+  short URL (:func:`front_channel_url`), never the pushed parameters; the session copy stands for them.
+- **Signed request objects** (§3) may carry the pushed request: :mod:`mfa_oauth.par.request_object`.
+- **Swept** when expired (:mod:`mfa_oauth.par.sweep`, ``manage.py clear_pushed_authorizations``).
 - ``request_uri`` values this server did not issue are refused (``invalid_request_uri``): request
   objects by reference are not fetched (RFC 9101 §5.2 leaves that to the server).
 """

@@ -172,3 +172,15 @@ def test_pushed_login_hint_and_ui_locales_still_reach_the_pages(live_server, oau
     assert "/accounts/login/" in login_page.url and "login_hint" not in login_page.url
     assert login_page.headers.get("Content-Language") == "de"
     assert 'value="alice"' in login_page.text
+    # The second factor and the consent page, at the short URL, are in German as well.
+    fields = hidden_fields(login_page.text)
+    fields.update(username="alice", password=PASSWORD)
+    challenge = browser.post(login_page.url, data=fields, timeout=10)
+    assert challenge.headers.get("Content-Language") == "de"
+    fields = hidden_fields(challenge.text)
+    fields.update(device=totp_device.persistent_id, token=totp_for(totp_device).now())
+    consent = browser.post(
+        urljoin(challenge.url, form_action(challenge.text, "mfa-verify-form")), data=fields, timeout=10
+    )
+    assert 'id="authorizationForm"' in consent.text and '<html lang="de"' in consent.text
+    assert set(parse_qs(urlsplit(consent.url).query)) == {"client_id", "request_uri"}
