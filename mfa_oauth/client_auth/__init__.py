@@ -65,7 +65,7 @@ def profile_of(application):
 def requires_assertion(application) -> bool:
     """Whether this client may only authenticate with ``private_key_jwt``."""
     profile = profile_of(application)
-    # FAPI 2.0 §5.3.3: a client under the profile authenticates with private_key_jwt whatever else is set.
+    # FAPI 2.0 §5.3.2.1 point 6: a client under the profile authenticates with private_key_jwt whatever else is set.
     return profile is not None and (
         profile.token_endpoint_auth_method == PRIVATE_KEY_JWT or profile.fapi2_security_profile
     )

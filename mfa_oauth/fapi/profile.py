@@ -1,20 +1,20 @@
 """The FAPI 2.0 Security Profile as one switch on a client (``ClientSecurityProfile.fapi2_security_profile``),
 like Keycloak's client policies. What it turns on, by clause of FAPI 2.0 Security Profile (final) §5:
 
-- §5.3.2.2 point 2: authorization requests only through PAR (:func:`mfa_oauth.par.required_for`);
-- §5.3.2.1 point 3 / §5.3.3: confidential client authenticated with ``private_key_jwt``
+- §5.3.2.2 point 3: authorization requests only through PAR (:func:`mfa_oauth.par.required_for`);
+- §5.3.2.1 points 3 and 6: confidential client authenticated with ``private_key_jwt``
   (:func:`mfa_oauth.client_auth.requires_assertion`; the secret is refused);
 - §5.3.2.2 point 5: PKCE with S256 (checked at the PAR endpoint, :func:`authorization_request_errors`);
-- §5.3.2.1 point 2 / §5.3.4: sender-constrained tokens, here DPoP: the token endpoint refuses a request
+- §5.3.2.1 points 4 and 5 / §5.3.4 point 5: sender-constrained tokens, here DPoP: the token endpoint refuses a request
   without a proof (:func:`needs_dpop`);
-- §5.3.2.1 point 8 (response types): ``code`` only, for every client of this server (mfa_oauth.oauth.server);
-- §5.3.2.2 point 8: authorization codes of at most 60 seconds (:func:`code_too_old`);
-- §5.3.2.2 point 3: redirect URIs https only (the client's registration, and each request);
+- §5.3.2.2 point 1: ``response_type=code`` only, for every client of this server (mfa_oauth.oauth.server);
+- §5.3.2.1 point 11: authorization codes of at most 60 seconds (:func:`code_too_old`);
+- §5.3.2.2 point 8: redirect URIs https only (the client's registration, and each request);
 - §5.4.1: PS256, ES256 or EdDSA for client assertions and DPoP proofs, whatever the site widened, and
   for the client's id_tokens (``id_token_signed_response_alg``, mfa_oauth.oauth.signing);
 - §5.3.2.1 point 9: refresh tokens are not rotated (:func:`rotates_refresh_tokens`, asked by the
   validator's ``rotate_refresh_token``);
-- RFC 9207 ``iss`` in the authorization response: DOT's ``COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS``
+- §5.3.2.2 point 7, RFC 9207 ``iss`` in the authorization response: DOT's ``COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS``
   (system check ``mfa_oauth.E100`` when it is off and a client uses the profile).
 """
 
@@ -39,9 +39,9 @@ def profile_errors(profile) -> list[str]:
     errors = []
     application = profile.application
     if profile.token_endpoint_auth_method != "private_key_jwt":
-        errors.append("FAPI 2.0 §5.3.3: the client authenticates with private_key_jwt.")
+        errors.append("FAPI 2.0 §5.3.2.1 point 6: the client authenticates with private_key_jwt.")
     if application.client_type != application.CLIENT_CONFIDENTIAL:
-        errors.append("FAPI 2.0 §5.3.2.1: only confidential clients.")
+        errors.append("FAPI 2.0 §5.3.2.1 point 3: only confidential clients.")
     for uri in (application.redirect_uris or "").split():
         if urlsplit(uri).scheme != "https":
             errors.append(f"FAPI 2.0 §5.3.2.2: redirect URI {uri} is not https.")
@@ -76,7 +76,7 @@ def authorization_request_errors(parameters: dict) -> str | None:
 
 
 def code_too_old(record, now: float | None = None) -> bool:
-    """FAPI 2.0 §5.3.2.2 point 8: a code is redeemed within 60 s of its issue."""
+    """FAPI 2.0 §5.3.2.1 point 11: a code is redeemed within 60 s of its issue."""
     now = time.time() if now is None else now
     return now - record.created.timestamp() > MAX_CODE_AGE
 

@@ -38,7 +38,7 @@ class MFATokenView(TokenView):
         try:
             jkt = dpop.proof_of_request(request)
             if jkt is None and fapi_profile.needs_dpop(request):
-                # FAPI 2.0 §5.3.2.1 point 2: sender-constrained tokens only (here: DPoP).
+                # FAPI 2.0 §5.3.2.1 points 4 and 5: sender-constrained tokens only (here: DPoP).
                 raise dpop.DPoPError("A DPoP proof is required for this client (FAPI 2.0)")
         except dpop.DPoPError as error:
             return dpop.error_response(error)

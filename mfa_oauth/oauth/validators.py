@@ -276,7 +276,7 @@ class MFAOAuth2Validator(OAuth2Validator):
         if record.dpop_jkt and record.dpop_jkt != dpop.bound_key():
             return False  # RFC 9449 §10.1: a code bound to a key is redeemed only with a proof by that key
         if fapi_profile.applies_to(client) and fapi_profile.code_too_old(record):
-            return False  # FAPI 2.0 §5.3.2.2 point 8: codes live at most 60 s
+            return False  # FAPI 2.0 §5.3.2.1 point 11: codes live at most 60 s
         request.mfa_record = record
         return True
 

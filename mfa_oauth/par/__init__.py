@@ -54,7 +54,7 @@ def required_for(application) -> bool:
         return True
     from ..fapi.profile import applies_to
 
-    if applies_to(application):  # FAPI 2.0 §5.3.2.2 point 2
+    if applies_to(application):  # FAPI 2.0 §5.3.2.2 point 3
         return True
     try:
         profile = application.mfa_security

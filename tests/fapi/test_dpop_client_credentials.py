@@ -114,7 +114,7 @@ def test_a_client_token_without_a_proof_stays_a_bearer_token(live_server, user, 
 
 
 def test_a_fapi_clients_client_credentials_request_needs_a_proof(live_server, user):
-    """FAPI 2.0 §5.3.2.1 point 2: sender-constrained tokens for every grant of a profile client."""
+    """FAPI 2.0 §5.3.2.1 points 4 and 5: sender-constrained tokens for every grant of a profile client."""
     key = client_key("ES256")
     app = machine_client(live_server.url, client_id="fapi-machine", auth_method="private_key_jwt", jwks=public_set(key))
     ClientSecurityProfile.objects.filter(application=app).update(fapi2_security_profile=True)

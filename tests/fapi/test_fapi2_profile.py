@@ -81,13 +81,13 @@ def test_the_whole_profile_flow(live_server, fapi_app, fapi_key, totp_device):
     assert requests.get(f"{live_server.url}/api/balance", auth=token, timeout=10).status_code == 200
 
 
-def test_5_3_2_2_2_par_is_required(live_server, fapi_app, fapi_key):
+def test_5_3_2_2_3_par_is_required(live_server, fapi_app, fapi_key):
     plain = fapi_client(live_server.url, fapi_key).authorization_request(scope="balance")
     answer = requests.get(plain.uri, allow_redirects=False, timeout=10)
     assert "error=invalid_request" in answer.headers["Location"] and "code=" not in answer.headers["Location"]
 
 
-def test_5_3_3_client_authenticates_with_private_key_jwt_only(live_server, fapi_app, fapi_key):
+def test_5_3_2_1_6_client_authenticates_with_private_key_jwt_only(live_server, fapi_app, fapi_key):
     secret = fapi_client(live_server.url, fapi_key, auth=("bank-app", CLIENT_SECRET))
     response = requests.post(
         f"{live_server.url}/o/par/",
@@ -109,7 +109,7 @@ def test_5_3_2_2_5_pkce_s256_is_required(live_server, fapi_app, fapi_key):
     assert "S256" in response.json()["error_description"]
 
 
-def test_5_3_2_2_3_redirect_uris_are_https(live_server, fapi_app):
+def test_5_3_2_2_8_redirect_uris_are_https(live_server, fapi_app):
     fapi_app.redirect_uris = f"{REDIRECT} http://bank-app.example/cb"
     fapi_app.save()
     profile = ClientSecurityProfile.objects.get(application=fapi_app)
@@ -117,7 +117,7 @@ def test_5_3_2_2_3_redirect_uris_are_https(live_server, fapi_app):
         profile.full_clean()
 
 
-def test_5_3_2_1_2_tokens_are_sender_constrained(live_server, fapi_app, fapi_key, totp_device):
+def test_5_3_2_1_4_tokens_are_sender_constrained(live_server, fapi_app, fapi_key, totp_device):
     client = fapi_client(live_server.url, fapi_key)
     authorization, callback = code_via_par(client, totp_device)
     with pytest.raises(EndpointError) as refused:
@@ -127,7 +127,7 @@ def test_5_3_2_1_2_tokens_are_sender_constrained(live_server, fapi_app, fapi_key
     assert redeem(client, authorization, callback).token_type == "DPoP"
 
 
-def test_5_3_2_2_8_codes_live_at_most_60_seconds(live_server, fapi_app, fapi_key, totp_device):
+def test_5_3_2_1_11_codes_live_at_most_60_seconds(live_server, fapi_app, fapi_key, totp_device):
     client = fapi_client(live_server.url, fapi_key)
     authorization, callback = code_via_par(client, totp_device)
     AuthenticationRecord.objects.update(created=timezone.now() - timedelta(seconds=61))
@@ -135,7 +135,7 @@ def test_5_3_2_2_8_codes_live_at_most_60_seconds(live_server, fapi_app, fapi_key
         redeem(client, authorization, callback)
 
 
-def test_5_3_2_1_code_response_type_only(live_server, fapi_app, fapi_key):
+def test_5_3_2_2_1_code_response_type_only(live_server, fapi_app, fapi_key):
     client = fapi_client(live_server.url, fapi_key)
     body = dict(client.authorization_request(scope="balance").args)
     body["response_type"] = "code id_token"
@@ -144,7 +144,7 @@ def test_5_3_2_1_code_response_type_only(live_server, fapi_app, fapi_key):
     assert response.status_code == 400
 
 
-def test_5_3_2_2_iss_in_the_authorization_response(live_server, fapi_app, fapi_key, totp_device):
+def test_5_3_2_2_7_iss_in_the_authorization_response(live_server, fapi_app, fapi_key, totp_device):
     client = fapi_client(live_server.url, fapi_key)
     _authorization, callback = code_via_par(client, totp_device)
     assert callback.kwargs["iss"] == f"{live_server.url}/o"  # RFC 9207
