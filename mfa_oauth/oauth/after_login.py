@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import Resolver404, resolve
 
+from .. import clients
 from ..context import get_context
 from ..methods import devices_read_once
 from ..policy import AuthRequest, EffectivePolicy, Outcome, gate_decision
@@ -65,9 +66,10 @@ def answer_login(request: HttpRequest, log_in: Callable[[], HttpResponse]) -> Ht
     """``log_in()`` (the login view's own form_valid), with the challenge page in place of its redirect
     to the challenge; any other answer as it is.
 
-    The gate's decision (in ``next_after_login``) and the page read the user's devices once: nothing
-    between them adds or removes one (``mfa_oauth.methods.devices_read_once``)."""
-    with devices_read_once():
+    The gate's decision (in ``next_after_login``) and the page read the user's devices and the client
+    once: nothing between them adds or removes a device or changes the client
+    (``mfa_oauth.methods.devices_read_once``, ``mfa_oauth.clients.read_once``)."""
+    with devices_read_once(), clients.read_once():
         return _answer(request, log_in())
 
 
