@@ -42,7 +42,8 @@ def next_after_login(request: HttpRequest, next_url: str) -> str:
     params = QueryDict(parts.query)
     if "prompt" in params or "max_age" in params or params.get("response_type") != "code":
         return next_url  # the authorization view's own handling (login again, errors)
-    application = MFAAuthorizationView._application(params.get("client_id"))
+    # With its remembered-browser policy: the challenge page this login is answered with offers it.
+    application = clients.by_client_id(params.get("client_id"), browser_trust=True)
     redirect_uri = params.get("redirect_uri")
     if application is None or not redirect_uri or not application.redirect_uri_allowed(redirect_uri):
         return next_url  # the authorization view shows the error

@@ -28,6 +28,7 @@ from .. import client_auth, dpop, rar
 from ..adapter import get_adapter
 from ..context import AuthContext, level_for_acr
 from ..fapi import profile as fapi_profile
+from ..lookups import unique_or_none
 from ..models import AuthenticationRecord, LegacyRefreshToken, TokenLink, UpgradeMark
 from ..policy import _essential_acr
 from ..signals import tokens_issued
@@ -76,10 +77,10 @@ def load_access_token(token: str):
     memo = _READ_ACCESS_TOKENS.get()
     if memo is not None and checksum in memo:
         return memo[checksum]
-    found = (
-        AccessToken.objects.select_related("application__mfa_policy", "user", "mfa_authentication__record")
-        .filter(token_checksum=checksum)
-        .first()
+    found = unique_or_none(
+        AccessToken.objects.select_related("application__mfa_policy", "user", "mfa_authentication__record").filter(
+            token_checksum=checksum
+        )
     )
     if memo is not None:
         memo[checksum] = found
@@ -90,7 +91,7 @@ def _link_of(access_token) -> TokenLink | None:
     """The token's TokenLink: the one load_access_token joined, else read (with its record)."""
     if "mfa_authentication" in access_token._state.fields_cache:
         return access_token._state.fields_cache["mfa_authentication"]
-    return TokenLink.objects.select_related("record").filter(access_token=access_token).first()
+    return unique_or_none(TokenLink.objects.select_related("record").filter(access_token=access_token))
 
 
 def _is_loopback(uri: str) -> bool:
@@ -163,7 +164,9 @@ class MFAOAuth2Validator(OAuth2Validator):
             # The token endpoint: load the client with its policy (its subject type, OIDC Core §8) and its
             # security profile (private_key_jwt, PAR; mfa_oauth.client_auth) in the one statement DOT would
             # spend; DOT's checks still run on it in super().
-            found = Application.objects.select_related("mfa_policy", "mfa_security").filter(client_id=client_id).first()
+            found = unique_or_none(
+                Application.objects.select_related("mfa_policy", "mfa_security").filter(client_id=client_id)
+            )
             if found is not None:
                 request.client = cimd.refresh_if_stale(found, request=request)
         return super()._load_application(client_id, request)
@@ -229,7 +232,7 @@ class MFAOAuth2Validator(OAuth2Validator):
         """The grant of ``code`` (None: none), read once per request; with ``client``: only that client's."""
         cached = getattr(request, "_mfa_oauth_grant", None)
         if cached is None or cached[0] != code:
-            grant = get_grant_model().objects.select_related("user").filter(code=code).first()
+            grant = unique_or_none(get_grant_model().objects.select_related("user").filter(code=code))
             cached = (code, grant or _NO_GRANT)
             request._mfa_oauth_grant = cached
         found = cached[1]
@@ -321,7 +324,7 @@ class MFAOAuth2Validator(OAuth2Validator):
             import json
 
             request.claims = json.loads(grant.claims)
-        record = AuthenticationRecord.objects.filter(code_digest=AuthenticationRecord.digest(code)).first()
+        record = unique_or_none(AuthenticationRecord.objects.filter(code_digest=AuthenticationRecord.digest(code)))
         if record is None:
             # A code plain DOT issued before mfa_oauth was installed: redeemed with an unknown context.
             # Any later code without a record is refused (docs/adoption.md, "Upgrading from plain DOT").

@@ -132,7 +132,7 @@ def application_of_next(next_url: str):
     ):  # the device URLs exist only with mfa_oauth.device installed (mfa_oauth.oauth.urls)
         client_id = parsed.path.rstrip("/").split("/")[-2]
     # With its BrowserTrustPolicy, and read once per request where the login's gate read it already.
-    return clients.by_client_id(client_id)
+    return clients.by_client_id(client_id, browser_trust=True)
 
 
 def checkbox_offer(request: HttpRequest, next_url: str) -> dict | None:
