@@ -53,8 +53,8 @@ ISSUED_ACCESS_TOKENS: contextvars.ContextVar[list | None] = contextvars.ContextV
 )
 
 
-# The access token a request has read already (mfa_oauth.dpop's userinfo reads it for its key
-# binding before DOT validates it): (checksum, row or None), set only within access_tokens_read_once().
+# The access tokens a request has read already (mfa_oauth.dpop's userinfo reads its token for the key
+# binding before DOT validates it): checksum -> row or None, only within access_tokens_read_once().
 _READ_ACCESS_TOKENS: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "mfa_oauth_read_access_tokens", default=None
 )
@@ -88,9 +88,10 @@ def load_access_token(token: str):
 
 
 def _link_of(access_token) -> TokenLink | None:
-    """The token's TokenLink: the one load_access_token joined, else read (with its record)."""
-    if "mfa_authentication" in access_token._state.fields_cache:
-        return access_token._state.fields_cache["mfa_authentication"]
+    """The token's TokenLink: the one load_access_token joined (None: it has none), else read (with its record)."""
+    joined = getattr(type(access_token), "mfa_authentication", None)
+    if joined is not None and joined.is_cached(access_token):
+        return getattr(access_token, "mfa_authentication", None)  # a missing row raises an AttributeError
     return unique_or_none(TokenLink.objects.select_related("record").filter(access_token=access_token))
 
 
