@@ -1,13 +1,13 @@
 """Where a complete flow's server time goes: pyinstrument over each request of N flows, per step.
 
     .venv/bin/pip install -r bench/requirements-profile.txt
-    .venv/bin/python -m bench.profile [--flows 200] [--step token] [--settings bench.settings_mfa]
+    .venv/bin/python -m bench.profile [--flows 200] [--warmup 3] [--step token] [--settings bench.settings_mfa]
 
 A fresh SQLite deployment (``bench.harness.deploy``), the site's WSGI application served in this
 process by ``wsgiref`` on loopback, and ``bench.harness.complete_authorization`` driving it; every request
 is profiled on its own and the sessions of one step (``harness.STEPS``) are combined, then printed
-(``--step``: only that one). Profiles what gunicorn's worker runs per request (middleware, view,
-templates, SQL), not gunicorn itself.
+(``--step``: only that one); the ``--warmup`` flows before them are not profiled. Profiles what
+gunicorn's worker runs per request (middleware, view, templates, SQL), not gunicorn itself.
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import harness  # noqa: E402
 
 SESSIONS: dict[str, object] = {}
+# Off during the warm-up flows: a worker's first requests import the URLconf and its views, compile
+# templates and URL patterns, which no later request pays (a fifth of the first authorize request).
+RECORDING = {"on": True}
 
 
 class _Quiet(WSGIRequestHandler):
@@ -54,6 +57,8 @@ def profiled(app):
             status.append(code)
             return start_response(code, headers, *rest)
 
+        if not RECORDING["on"]:
+            return list(app(environ, start_response))
         profiler = Profiler(interval=0.0002)
         profiler.start()
         try:
@@ -69,12 +74,14 @@ def profiled(app):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flows", type=int, default=200)
+    parser.add_argument("--warmup", type=int, default=3, help="flows run first and not profiled")
     parser.add_argument("--step", default=None, help="print only this step (harness.STEPS)")
     parser.add_argument("--settings", default="bench.settings_mfa")
     parser.add_argument("--no-second-factor", action="store_true", help="plain DOT (bench.settings_plain)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as folder:
-        with harness.deploy(Path(folder), accounts=args.flows + 10, settings_module=args.settings) as deployment:
+        accounts = args.flows + args.warmup + 10
+        with harness.deploy(Path(folder), accounts=accounts, settings_module=args.settings) as deployment:
             os.environ.update(deployment.env)
             import django
 
@@ -87,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             site = _Site(server.server_port)
             pool = harness.AccountPool(deployment.accounts)
             failures = 0
-            for _ in range(args.flows):
+            for index in range(args.warmup + args.flows):
+                RECORDING["on"] = index >= args.warmup
                 account = pool.acquire()
                 result = harness.complete_authorization(
                     site, account, deployment.clients["public"], second_factor=not args.no_second_factor

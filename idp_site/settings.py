@@ -116,6 +116,12 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+    # Persistent connections (unless CONN_MAX_AGE says otherwise): a worker that closes its connection
+    # after every request, as Django does with CONN_MAX_AGE=0, reopens the file and re-runs the PRAGMAs
+    # on the next one, and when it was the last connection to the file SQLite checkpoints the WAL into
+    # it and deletes it on close: work of every request that a kept connection does once.
+    if "CONN_MAX_AGE" not in os.environ:
+        DATABASES["default"]["CONN_MAX_AGE"] = 600
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

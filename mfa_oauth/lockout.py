@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from .conf import DEFAULTS, MAX_FAILED_ATTEMPTS_CEILING
 from .conf import settings as mfa_settings
 from .context import LEVEL_PHISHING_RESISTANT
+from .lookups import unique_or_none
 from .models import UserMFAState
 
 _FIELDS = ("failure_count", "total_failures", "lock_level", "locked_at", "locked_until")
@@ -76,7 +77,7 @@ def _from_row(values: tuple | None, now: datetime) -> LockState:
 
 def state(user: Any) -> LockState:
     """The user's lock state now: one statement."""
-    values = UserMFAState.objects.filter(user=user).values_list(*_FIELDS).first()
+    values = unique_or_none(UserMFAState.objects.filter(user=user).values_list(*_FIELDS))  # one row per user
     return _from_row(values, timezone.now())
 
 
@@ -163,12 +164,12 @@ def hold(user: Any) -> LockState:
     Must be called inside ``transaction.atomic()`` (on SQLite, whose ``select_for_update`` is a
     no-op, the embedded settings' ``BEGIN IMMEDIATE`` serialises the transaction instead)."""
     rows = UserMFAState.objects.select_for_update().filter(user=user).values_list(*_FIELDS)
-    values = rows.first()
+    values = unique_or_none(rows)
     if values is None:
         # A first attempt: create the row. A concurrent first attempt may create it first; the
         # conflict is ignored by the database (no savepoint and no IntegrityError to recover from).
         UserMFAState.objects.bulk_create([UserMFAState(user=user)], ignore_conflicts=True)
-        values = rows.first()
+        values = unique_or_none(rows)
     return _from_row(values, timezone.now())
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 
 from ..oauth.challenges import MFAUserInfoView
+from ..oauth.validators import access_tokens_read_once, load_access_token
 from .resource import check, token_of
 
 
@@ -21,15 +20,11 @@ class _Binding:
 
 
 def _jkt_of(token: str) -> str | None:
-    from ..models import TokenLink
-
-    checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
-    row = (
-        TokenLink.objects.filter(access_token__token_checksum=checksum)
-        .values_list("record__dpop_jkt", "dpop_jkt")  # a family's key, or a client token's (no record)
-        .first()
-    )
-    return (row[0] or row[1]) if row is not None else None
+    # The validator's own lookup (its TokenLink and record joined), which DOT then reuses within
+    # access_tokens_read_once(): the key binding costs no statement of its own.
+    access_token = load_access_token(token)
+    link = getattr(access_token, "mfa_authentication", None) if access_token is not None else None
+    return (link.bound_jkt() or None) if link is not None else None  # a family's key, or a client token's
 
 
 # DOT's UserInfoView carries these on its dispatch; an overriding dispatch must carry them again
@@ -39,6 +34,11 @@ class DPoPUserInfoView(MFAUserInfoView):
     """Userinfo (its RFC 6750 §3 answers: MFAUserInfoView) behind the DPoP proof check (RFC 9449 §7)."""
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        # One request's reads of its access token: the binding's here and DOT's validation share one.
+        with access_tokens_read_once():
+            return self._dispatch(request, *args, **kwargs)
+
+    def _dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         authorization = request.META.get("HTTP_AUTHORIZATION", "")
         dpop_scheme, token = token_of(authorization) if authorization else (False, None)
         if token and len(token) <= 2048:

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import Resolver404, resolve
 
+from .. import clients
 from ..context import get_context
 from ..methods import devices_read_once
 from ..policy import AuthRequest, EffectivePolicy, Outcome, gate_decision
@@ -41,7 +42,8 @@ def next_after_login(request: HttpRequest, next_url: str) -> str:
     params = QueryDict(parts.query)
     if "prompt" in params or "max_age" in params or params.get("response_type") != "code":
         return next_url  # the authorization view's own handling (login again, errors)
-    application = MFAAuthorizationView._application(params.get("client_id"))
+    # With its remembered-browser policy: the challenge page this login is answered with offers it.
+    application = clients.by_client_id(params.get("client_id"), browser_trust=True)
     redirect_uri = params.get("redirect_uri")
     if application is None or not redirect_uri or not application.redirect_uri_allowed(redirect_uri):
         return next_url  # the authorization view shows the error
@@ -65,9 +67,10 @@ def answer_login(request: HttpRequest, log_in: Callable[[], HttpResponse]) -> Ht
     """``log_in()`` (the login view's own form_valid), with the challenge page in place of its redirect
     to the challenge; any other answer as it is.
 
-    The gate's decision (in ``next_after_login``) and the page read the user's devices once: nothing
-    between them adds or removes one (``mfa_oauth.methods.devices_read_once``)."""
-    with devices_read_once():
+    The gate's decision (in ``next_after_login``) and the page read the user's devices and the client
+    once: nothing between them adds or removes a device or changes the client
+    (``mfa_oauth.methods.devices_read_once``, ``mfa_oauth.clients.read_once``)."""
+    with devices_read_once(), clients.read_once():
         return _answer(request, log_in())
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from datetime import timezone as dt_timezone
 from typing import Any, cast
@@ -29,6 +31,7 @@ from .. import client_auth, dpop, rar
 from ..adapter import get_adapter
 from ..context import AuthContext, level_for_acr
 from ..fapi import profile as fapi_profile
+from ..lookups import unique_or_none
 from ..models import AuthenticationRecord, LegacyRefreshToken, TokenLink, UpgradeMark
 from ..policy import _essential_acr
 from ..signals import tokens_issued
@@ -52,6 +55,48 @@ _NO_GRANT = object()
 ISSUED_ACCESS_TOKENS: contextvars.ContextVar[list | None] = contextvars.ContextVar(
     "mfa_oauth_issued_access_tokens", default=None
 )
+
+
+# The access tokens a request has read already (mfa_oauth.dpop's userinfo reads its token for the key
+# binding before DOT validates it): checksum -> row or None, only within access_tokens_read_once().
+_READ_ACCESS_TOKENS: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "mfa_oauth_read_access_tokens", default=None
+)
+
+
+@contextmanager
+def access_tokens_read_once() -> Iterator[None]:
+    """Within the block (one request), :func:`load_access_token` reads each token once."""
+    scope = _READ_ACCESS_TOKENS.set({})
+    try:
+        yield
+    finally:
+        _READ_ACCESS_TOKENS.reset(scope)
+
+
+def load_access_token(token: str):
+    """The access token row of ``token`` (None: none), with its user, its client's policy and its
+    authentication record (TokenLink) joined: one SELECT."""
+    checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
+    memo = _READ_ACCESS_TOKENS.get()
+    if memo is not None and checksum in memo:
+        return memo[checksum]
+    found = unique_or_none(
+        AccessToken.objects.select_related("application__mfa_policy", "user", "mfa_authentication__record").filter(
+            token_checksum=checksum
+        )
+    )
+    if memo is not None:
+        memo[checksum] = found
+    return found
+
+
+def _link_of(access_token) -> TokenLink | None:
+    """The token's TokenLink: the one load_access_token joined (None: it has none), else read (with its record)."""
+    joined = getattr(type(access_token), "mfa_authentication", None)
+    if joined is not None and joined.is_cached(access_token):
+        return getattr(access_token, "mfa_authentication", None)  # a missing row raises an AttributeError
+    return unique_or_none(TokenLink.objects.select_related("record").filter(access_token=access_token))
 
 
 def _is_loopback(uri: str) -> bool:
@@ -124,20 +169,18 @@ class MFAOAuth2Validator(OAuth2Validator):
             # The token endpoint: load the client with its policy (its subject type, OIDC Core §8) and its
             # security profile (private_key_jwt, PAR; mfa_oauth.client_auth) in the one statement DOT would
             # spend; DOT's checks still run on it in super().
-            found = Application.objects.select_related("mfa_policy", "mfa_security").filter(client_id=client_id).first()
+            found = unique_or_none(
+                Application.objects.select_related("mfa_policy", "mfa_security").filter(client_id=client_id)
+            )
             if found is not None:
                 request.client = cimd.refresh_if_stale(found, request=request)
         return super()._load_application(client_id, request)
 
     def _load_access_token(self, token):
-        # DOT's lookup (userinfo, bearer-protected views), with the client's policy in the same statement:
-        # userinfo's sub depends on its subject type (OIDC Core §8).
-        token_checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
-        return (
-            AccessToken.objects.select_related("application__mfa_policy", "user")
-            .filter(token_checksum=token_checksum)
-            .first()
-        )
+        # DOT's lookup (userinfo, bearer-protected views), with the client's policy (userinfo's sub
+        # depends on its subject type, OIDC Core §8) and the token's authentication (acr/amr/auth_time,
+        # a DPoP binding) in the same statement; read once within access_tokens_read_once().
+        return load_access_token(token)
 
     def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):
         # Exact string comparison (RFC 9700 §2.1, OIDC Core §3.1.2.1): DOT also accepts a host that
@@ -194,7 +237,7 @@ class MFAOAuth2Validator(OAuth2Validator):
         """The grant of ``code`` (None: none), read once per request; with ``client``: only that client's."""
         cached = getattr(request, "_mfa_oauth_grant", None)
         if cached is None or cached[0] != code:
-            grant = get_grant_model().objects.select_related("user").filter(code=code).first()
+            grant = unique_or_none(get_grant_model().objects.select_related("user").filter(code=code))
             cached = (code, grant or _NO_GRANT)
             request._mfa_oauth_grant = cached
         found = cached[1]
@@ -236,6 +279,30 @@ class MFAOAuth2Validator(OAuth2Validator):
             code_rules.refuse_other_redirect_uri(request)  # RFC 6749 §5.2: invalid_grant
         return True
 
+    def _check_and_set_request_resource(self, request):
+        # RFC 8707 §2.2 at the token endpoint (DOT's hook, called by save_bearer_token): DOT reads the
+        # grant once more to learn its resources. A code whose grant (the one read, self._grant) names
+        # none gets DOT's own checks of the requested resources without that read; a grant with
+        # resources, or none found, goes through DOT's code as it is.
+        grant = None
+        if request.grant_type == "authorization_code" and request.client is not None:
+            grant = self._grant(request.code, request, request.client)
+        if grant is None or grant.resource:
+            return super()._check_and_set_request_resource(request)
+        resource = getattr(request, "resource", None)
+        if isinstance(resource, str):
+            # oauthlib keeps the last of repeated body parameters; RFC 8707 allows several.
+            repeated = [value for key, value in (getattr(request, "decoded_body", None) or []) if key == "resource"]
+            if len(repeated) > 1:
+                resource = repeated
+        if isinstance(resource, list):
+            request.resource = resource
+        elif isinstance(resource, str) and resource.strip():
+            request.resource = [resource]
+        else:
+            request.resource = []
+        self._validate_resource_uris(request, request.resource)
+
     def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs):
         grant = self._grant(code, request, request.client)
         if grant is None:
@@ -262,7 +329,7 @@ class MFAOAuth2Validator(OAuth2Validator):
             import json
 
             request.claims = json.loads(grant.claims)
-        record = AuthenticationRecord.objects.filter(code_digest=AuthenticationRecord.digest(code)).first()
+        record = unique_or_none(AuthenticationRecord.objects.filter(code_digest=AuthenticationRecord.digest(code)))
         if record is None:
             # A code plain DOT issued before mfa_oauth was installed: redeemed with an unknown context.
             # Any later code without a record is refused (docs/adoption.md, "Upgrading from plain DOT").
@@ -471,7 +538,7 @@ class MFAOAuth2Validator(OAuth2Validator):
             return record
         access_token = getattr(request, "access_token", None)  # userinfo
         if access_token is not None and hasattr(access_token, "pk"):
-            link = TokenLink.objects.select_related("record").filter(access_token=access_token).first()
+            link = _link_of(access_token)
             if link is not None and link.record is not None:  # a client's bound token has none
                 request.mfa_record = link.record
                 return link.record

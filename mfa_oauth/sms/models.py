@@ -22,6 +22,9 @@ from .exceptions import SMSRefused
 # mfa_oauth.sms.service imports these models; the device reaches the service through callbacks that
 # SMSConfig.ready() connects (connect_service), so the models never import the service.
 _service: dict[str, Callable[..., Any]] = {}
+# The request attribute where the service notes the message it has just queued, per device pk: the
+# challenge page that request answers with reports that code without reading back the rows it wrote.
+SENT_IN_REQUEST = "_mfa_oauth_sms_sent"
 
 
 def connect_service(
@@ -133,6 +136,8 @@ class SMSDevice(TimestampMixin, ThrottlingMixin, Device):
     def challenge_sent_for_request(self, request: HttpRequest) -> bool:
         """Whether a code sent for this login attempt can still be typed (the challenge page then
         takes it in its one code field; before that it offers only "Send me a code")."""
+        if self.pk in getattr(request, SENT_IN_REQUEST, {}):
+            return True  # queued by this very request: unused, not superseded, not expired
         attempt = _service["login_attempt_id"](request, create=False)
         if not attempt:
             return False

@@ -23,7 +23,7 @@ from ..conf import settings as mfa_settings
 from ..signals import challenge_sent
 from . import codes, limits, phone
 from .exceptions import BrokerUnavailable, SMSRefused
-from .models import SMSCode, SMSDevice, SMSMessage
+from .models import SENT_IN_REQUEST, SMSCode, SMSDevice, SMSMessage
 from .outbox import publish
 
 logger = logging.getLogger("mfa_oauth.sms")
@@ -67,6 +67,11 @@ def send_login_code(request: HttpRequest, device: SMSDevice) -> str:
         attempt=attempt,
         client_ip=client_ip(request),
     )
+    sent = getattr(request, SENT_IN_REQUEST, None)
+    if sent is None:
+        sent = {}
+        setattr(request, SENT_IN_REQUEST, sent)
+    sent[device.pk] = message
     challenge_sent.send(sender=SMSDevice, request=request, user=request.user, device=device, method="sms")
     minutes = max(1, round((message.expires_at - message.created_at).total_seconds() / 60))
     return _("We sent a code to %(number)s. It is valid for %(minutes)d minutes.") % {
@@ -197,8 +202,12 @@ def check_code(device: SMSDevice, attempt: str, token: str) -> bool:
     return False
 
 
-def latest_message(device: SMSDevice, attempt: str | None) -> SMSMessage | None:
-    """The newest outbox row for this device and login attempt (what the challenge page reports)."""
+def latest_message(device: SMSDevice, attempt: str | None, request: Any = None) -> SMSMessage | None:
+    """The newest outbox row for this device and login attempt (what the challenge page reports):
+    the one ``request`` has just queued, if it has."""
+    just_sent = getattr(request, SENT_IN_REQUEST, {}).get(device.pk) if request is not None else None
+    if just_sent is not None:
+        return just_sent
     if not attempt:
         return None
     return (

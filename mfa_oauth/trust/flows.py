@@ -27,8 +27,8 @@ from django.apps import apps
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
-from oauth2_provider.models import get_application_model
 
+from mfa_oauth import clients
 from mfa_oauth.conf import settings as mfa_settings
 from mfa_oauth.context import LEVEL_MFA, REMEMBERED_METHOD, AuthContext, Factor
 from mfa_oauth.methods import confirmed_devices
@@ -131,9 +131,8 @@ def application_of_next(next_url: str):
         reverse("oauth2_provider:device-confirm", args=["x", "y"])[: -len("x/y")]
     ):  # the device URLs exist only with mfa_oauth.device installed (mfa_oauth.oauth.urls)
         client_id = parsed.path.rstrip("/").split("/")[-2]
-    if not client_id or len(client_id) > 200:
-        return None
-    return get_application_model().objects.select_related("browser_trust").filter(client_id=client_id).first()
+    # With its BrowserTrustPolicy, and read once per request where the login's gate read it already.
+    return clients.by_client_id(client_id, browser_trust=True)
 
 
 def checkbox_offer(request: HttpRequest, next_url: str) -> dict | None:

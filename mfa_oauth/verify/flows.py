@@ -15,6 +15,7 @@ from django_otp.models import Device
 
 from .. import lockout, pending
 from ..context import AuthContext, Factor, add_factor, get_context
+from ..lookups import unique_or_none
 from ..methods import factor_for, method_of, token_may_match
 from ..seeds.keyring import seed_unreadable
 from ..signals import second_factor_failed, second_factor_verified
@@ -109,7 +110,7 @@ def verify(request, device: Device, raw_token: str) -> Attempt:
         if held.locked:
             return Attempt(Status.LOCKED, lock=held)
         # Reloaded under the locks: "one valid code, two concurrent requests" succeeds exactly once.
-        locked = type(device).objects.select_for_update().filter(pk=device.pk).first()
+        locked = unique_or_none(type(device).objects.select_for_update().filter(pk=device.pk))
         if locked is None:  # deleted meanwhile
             return Attempt(Status.WRONG)
         # A device whose codes are bound to the login attempt (SMS) needs the request to check one.

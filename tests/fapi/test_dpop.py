@@ -215,3 +215,27 @@ def test_server_nonce(live_server, bank_app, totp_device, settings):
     # The library retries with the nonce by itself, at PAR, token and resource.
     token, _key = authorize(bank_app, totp_device)
     assert requests.get(f"{live_server.url}/api/balance", auth=token, timeout=10).status_code == 200
+
+
+# userinfo with a DPoP-bound token: the token, its client's policy, its user and its authentication
+# (TokenLink, record: the key binding, acr/amr/auth_time) in one SELECT, which the binding check and
+# DOT's validation share (mfa_oauth.oauth.validators.load_access_token).
+USERINFO_BUDGET = 1
+
+
+def test_dpop_userinfo_reads_the_token_once(live_server, bank_app, totp_device, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    token, key = authorize(bank_app, totp_device)
+    url = "http://testserver/o/userinfo/"
+    with CaptureQueriesContext(connection) as queries:
+        answer = client.get(
+            "/o/userinfo/",
+            headers={"Authorization": f"DPoP {token.access_token}", "DPoP": proof(key, "GET", url, token.access_token)},
+        )
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["acr"] == "urn:mfa_oauth:acr:mfa"
+    statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) <= USERINFO_BUDGET, statements
+    print(f"DPoP userinfo: {len(statements)} SQL statements")

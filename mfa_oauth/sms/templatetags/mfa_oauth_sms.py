@@ -14,4 +14,4 @@ def sms_delivery_problem(context: Any, device: Any) -> str:
     if request is None:
         return ""
     attempt = service.login_attempt_id(request, create=False)
-    return reasons.problem(service.latest_message(device, attempt))
+    return reasons.problem(service.latest_message(device, attempt, request))

@@ -1,0 +1,60 @@
+"""An OAuth client by its ``client_id``, with the one-to-one rows mfa_oauth keeps beside it.
+
+The authorization view's gate needs the client's policy (``mfa_policy``) and security profile
+(``mfa_security``: PAR, private_key_jwt), the challenge page also its remembered-browser policy
+(``browser_trust``, with ``mfa_oauth.trust`` installed; joined only when asked for, as the
+authorization endpoint reads it only for a browser with a trust cookie). One SELECT with those joins
+answers them, and within :func:`read_once` (the password POST answered with the challenge page:
+``mfa_oauth.oauth.after_login``) a client is read once however many of them ask: nothing in that
+request changes a client.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.apps import apps
+from oauth2_provider.models import get_application_model
+
+from .lookups import unique_or_none
+
+# A client_id longer than this is no client of ours (DOT's column is 100); not worth a query.
+MAX_CLIENT_ID_LENGTH = 200
+
+_read_once: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "mfa_oauth_clients_read_once", default=None
+)
+
+
+def _related(browser_trust: bool) -> tuple[str, ...]:
+    if browser_trust and apps.is_installed("mfa_oauth.trust"):
+        return ("mfa_policy", "mfa_security", "browser_trust")
+    return ("mfa_policy", "mfa_security")
+
+
+@contextmanager
+def read_once() -> Iterator[None]:
+    """Within the block, :func:`by_client_id` reads each client once."""
+    token = _read_once.set({})
+    try:
+        yield
+    finally:
+        _read_once.reset(token)
+
+
+def by_client_id(client_id: Any, *, browser_trust: bool = False) -> Any | None:
+    """The client (DOT's application model) named ``client_id``, or None; ``browser_trust``: with its
+    remembered-browser policy joined (a client read without it loads it on first use)."""
+    if not isinstance(client_id, str) or not client_id or len(client_id) > MAX_CLIENT_ID_LENGTH:
+        return None
+    memo = _read_once.get()
+    if memo is not None and client_id in memo:
+        return memo[client_id]
+    clients = get_application_model().objects.select_related(*_related(browser_trust))
+    found = unique_or_none(clients.filter(client_id=client_id))
+    if memo is not None:
+        memo[client_id] = found
+    return found
