@@ -31,6 +31,9 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": VAR_DIR / "peer.sqlite3",
+        # The reference site's own database settings (idp_site/settings.py), persistent connections
+        # included: the comparison measures the libraries, not how often a worker reopens the file.
+        "CONN_MAX_AGE": 600,
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
