@@ -437,6 +437,14 @@ class MFAOAuth2Validator(OAuth2Validator):
         header = unverified.jose_header
         alg, kid = header.get("alg"), header.get("kid")
         if isinstance(kid, str) and alg in signing.SIGNING_ALGORITHMS:
+            # DOT's rule first: the token names a client of this server in aud (a hint issued to nobody
+            # here is no hint, whatever key signed it); then the site key its kid names.
+            try:
+                claims = json.loads(unverified.objects["payload"].decode("utf-8"))
+            except (KeyError, UnicodeDecodeError, ValueError):
+                return None
+            if not isinstance(claims, dict) or "aud" not in claims or not self._get_client_by_audience(claims["aud"]):
+                return None
             key = signing.verification_key(alg, kid)
             if key is not None:
                 return key

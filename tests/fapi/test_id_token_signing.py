@@ -281,3 +281,27 @@ def test_the_admin_page_shows_the_error_for_an_algorithm_without_a_key(client, a
     settings.MFA_OAUTH = every_key
     assert client.post(url, data).status_code == 302
     assert ClientSecurityProfile.objects.get(application=application).id_token_signed_response_alg == "EdDSA"
+
+
+@pytest.mark.parametrize("alg", FAPI_ALGS)
+def test_a_hint_signed_by_a_site_key_must_name_a_client_here_in_aud(application, alg):
+    """DOT's rule for id_token_hint and RP-Initiated Logout (``_get_key_for_token``): the key is looked
+    up only for a token whose aud is a client of this server; the site keys keep that rule."""
+    from jwcrypto import jwt as jwcrypto_jwt
+
+    from mfa_oauth.oauth.validators import MFAOAuth2Validator
+
+    site_key = signing.signing_key(alg)
+
+    def signed(aud) -> str:
+        token = jwcrypto_jwt.JWT(header={"alg": alg, "kid": site_key.kid}, claims={"sub": "1", "aud": aud})
+        token.make_signed_token(site_key.jwk)
+        return token.serialize()
+
+    validator = MFAOAuth2Validator()
+    assert validator._get_key_for_token(signed(application.client_id)) is not None
+    assert validator._get_key_for_token(signed("no-such-client")) is None
+    assert validator._get_key_for_token(signed(["no-such-client", "nor-this"])) is None
+    unnamed = jwcrypto_jwt.JWT(header={"alg": alg, "kid": site_key.kid}, claims={"sub": "1"})
+    unnamed.make_signed_token(site_key.jwk)
+    assert validator._get_key_for_token(unnamed.serialize()) is None
