@@ -18,7 +18,7 @@ import requests
 
 from tests.pages import form_action, hidden_fields
 from tests.prod import stack as stack_module
-from tests.services import require_postgres, require_redis
+from tests.services import require_postgres, require_redis, run_scoped
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -38,7 +38,7 @@ def node(tmp_path_factory):
     postgres = require_postgres()
     redis_url = require_redis()
     folder = tmp_path_factory.mktemp("conformance-prod")
-    running = stack_module.start(folder, postgres, redis_url, (_free_port(),), "idp_prod_conformance")
+    running = stack_module.start(folder, postgres, redis_url, (_free_port(),), run_scoped("idp_prod_conformance"))
     try:
         running.shell(
             "from django.contrib.auth import get_user_model\n"
