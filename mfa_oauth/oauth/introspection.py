@@ -33,6 +33,7 @@ from oauth2_provider.models import AbstractApplication, get_access_token_model
 from oauth2_provider.views import IntrospectTokenView
 from oauthlib.common import Request as OauthlibRequest
 
+from ..lookups import unique_or_none
 from .challenges import invalid_client
 from .resource_servers import annotate_for, may_introspect
 from .subject import SUBJECT_PAIRWISE, subject_identifier, subject_type_of
@@ -98,7 +99,8 @@ class MFAIntrospectTokenView(IntrospectTokenView):
             .objects.select_related("user", "application__mfa_policy", "mfa_authentication__record")
             .filter(token_checksum=checksum)
         )
-        token = annotate_for(tokens, caller).first()
+        # token_checksum is unique: LIMIT 1 without first()'s ORDER BY (mfa_oauth.lookups).
+        token = unique_or_none(annotate_for(tokens, caller))
         if token is None or not token.is_valid():
             return JsonResponse({"active": False}, status=200)
         if not may_introspect(token, caller):
