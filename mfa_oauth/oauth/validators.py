@@ -27,7 +27,7 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc6749 import errors as oauth2_errors
 
-from .. import client_auth, dpop, rar
+from .. import client_auth, clients, dpop, rar
 from ..adapter import get_adapter
 from ..context import AuthContext, level_for_acr
 from ..fapi import profile as fapi_profile
@@ -168,10 +168,8 @@ class MFAOAuth2Validator(OAuth2Validator):
         if not request.client and isinstance(client_id, str) and 0 < len(client_id) <= 200:
             # The token endpoint: load the client with its policy (its subject type, OIDC Core §8) and its
             # security profile (private_key_jwt, PAR; mfa_oauth.client_auth) in the one statement DOT would
-            # spend; DOT's checks still run on it in super().
-            found = unique_or_none(
-                Application.objects.select_related("mfa_policy", "mfa_security").filter(client_id=client_id)
-            )
+            # spend (its SQL compiled once: mfa_oauth.clients); DOT's checks still run on it in super().
+            found = clients.by_client_id(client_id)
             if found is not None:
                 request.client = cimd.refresh_if_stale(found, request=request)
         return super()._load_application(client_id, request)
