@@ -64,30 +64,42 @@ class CompiledLookup:
     extra selects, composite fields, ``only``/``defer``, prefetching, annotations) is looked up through
     the ORM on every call instead."""
 
-    def __init__(self, build: Any) -> None:
+    def __init__(self, build: Any, *, marker: Any = _MARKER, prepare: Any = None) -> None:
+        # marker: the value the statement is compiled with, which no lookup is made with (an int inside
+        # the column's range for an integer column); prepare: what the ORM's field does to a looked-up
+        # value before it becomes a parameter (int() for an integer column), None for text.
         self._build = build
+        self._marker = marker
+        self._prepare = prepare
         self._compiled: dict[tuple, _Compiled | None] = {}
         self._models: dict[Any, Any] = {}
 
-    def get(self, value: str, *, key: Any = None) -> Any | None:
+    def get(self, value: Any, *, key: Any = None) -> Any | None:
         alias = self._alias(key)
         if (alias, key) in self._compiled:
             compiled = self._compiled[(alias, key)]
         else:
-            compiled = self._compiled[(alias, key)] = _compile(self._build(key, _MARKER), alias)
+            compiled = self._compiled[(alias, key)] = _compile(self._build(key, self._marker), alias, self._marker)
         if compiled is None:
             return unique_or_none(self._build(key, value))
-        return _run(compiled, alias, value)
+        if self._prepare is not None:
+            try:
+                prepared = self._prepare(value)
+            except (TypeError, ValueError):
+                return unique_or_none(self._build(key, value))  # the ORM's own error for such a value
+        else:
+            prepared = value
+        return _run(compiled, alias, prepared)
 
     def _alias(self, key: Any) -> str:
         from django.db import router
 
         if key not in self._models:
-            self._models[key] = self._build(key, _MARKER).model
+            self._models[key] = self._build(key, self._marker).model
         return router.db_for_read(self._models[key]) or "default"
 
 
-def _compile(queryset: Any, alias: str) -> _Compiled | None:
+def _compile(queryset: Any, alias: str, marker: Any) -> _Compiled | None:
     # ModelIterable's own steps (django.db.models.query), so the instances are the ones it would build.
     from django.db.models.query import ModelIterable, get_related_populators  # type: ignore[attr-defined]
 
@@ -103,7 +115,7 @@ def _compile(queryset: Any, alias: str) -> _Compiled | None:
         return None
     compiler = queryset.query.get_compiler(using=alias)
     sql, params = compiler.as_sql()
-    if compiler.has_extra_select or [p for p in params if p == _MARKER] != [_MARKER]:
+    if compiler.has_extra_select or [p for p in params if type(p) is type(marker) and p == marker] != [marker]:
         return None
     fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
     if compiler.has_composite_fields(fields):
@@ -114,7 +126,7 @@ def _compile(queryset: Any, alias: str) -> _Compiled | None:
     return _Compiled(
         sql=sql,
         params=tuple(params),
-        index=list(params).index(_MARKER),
+        index=[type(p) is type(marker) and p == marker for p in params].index(True),
         model=klass_info["model"],
         init_list=[f[0].target.attname for f in compiler.select[start:end]],
         start=start,

@@ -97,3 +97,23 @@ def test_a_queryset_it_cannot_reproduce_goes_through_the_orm(make_application):
     )
     assert twice.get("deferred").client_id == "deferred"  # the value twice in the query: the ORM answers
     assert None in twice._compiled.values()
+
+
+def test_the_session_user_is_read_as_model_backend_reads_it(user):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.backends import ModelBackend
+
+    from mfa_oauth.throttle.backends import ThrottledModelBackend, _user_by_pk
+
+    backend = ThrottledModelBackend()
+    with CaptureQueriesContext(connection) as queries:
+        found = backend.get_user(user.pk)
+        assert backend.get_user(str(user.pk)).pk == user.pk  # the session's value, as the ORM takes it
+        assert backend.get_user(user.pk + 1000) is None
+    assert len(queries.captured_queries) == 3
+    assert _fields(found) == _fields(ModelBackend().get_user(user.pk))
+    assert None not in _user_by_pk()._compiled.values()  # the compiled statement answered
+    get_user_model().objects.filter(pk=user.pk).update(is_active=False)
+    assert backend.get_user(user.pk) is None and ModelBackend().get_user(user.pk) is None
+    with pytest.raises(ValueError):  # the ORM's own error for a value that is no primary key
+        backend.get_user("not a number")
