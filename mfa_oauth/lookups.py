@@ -43,67 +43,72 @@ def unique_or_none(queryset: QuerySet) -> Any | None:
 
 
 _MARKER = "\x00mfa_oauth.lookups marker\x00"  # a text value no lookup is ever made with
+TEXT_MARKER = _MARKER
+INTEGER_MARKER = -2_000_000_017  # an integer key no row has, within a 32-bit column's range (not elided)
 
 
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     sql: str
     params: tuple
-    index: int  # where the looked-up value goes in params
+    places: tuple  # for each looked-up value, the positions in params where it goes
     model: Any
     init_list: list[str]
     start: int  # the model's columns in the row: [start:end]
     end: int
     populators: list  # django.db.models.query.RelatedPopulator, one per select_related relation
     converters: list  # (position, (converters, expression)) from the compiler
+    annotations: tuple  # (attribute, position) of each selected annotation
 
 
 class CompiledLookup:
-    """``get(value)``: the one row of ``build(key, value)`` (a queryset of model instances filtered on a
-    unique text column equal to ``value``), or None; the same as ``unique_or_none(build(key, value))``
-    with the SQL compiled once per (database alias, ``key``).
+    """``get(*values)``: the one row of ``build(key, *values)`` (a queryset of model instances filtered
+    on a unique column), or None; the same as ``unique_or_none(build(key, *values))`` with the SQL
+    compiled once per (database alias, ``key``).
 
-    ``build`` must put ``value`` in the query once and as it is (a CharField/TextField lookup); a
-    queryset the fast path cannot reproduce exactly (``value`` not found once among the parameters,
-    extra selects, composite fields, ``only``/``defer``, prefetching, annotations) is looked up through
-    the ORM on every call instead."""
+    ``build`` must put each value in the query as it is (text) or as ``prepare`` makes it (``int`` for
+    an integer column), never combined with anything; a queryset the fast path cannot reproduce exactly
+    (a value not found among the parameters, extra selects, composite fields, ``only``/``defer``,
+    prefetching) is looked up through the ORM on every call instead."""
 
-    def __init__(self, build: Any, *, marker: Any = _MARKER, prepare: Any = None) -> None:
-        # marker: the value the statement is compiled with, which no lookup is made with (an int inside
-        # the column's range for an integer column); prepare: what the ORM's field does to a looked-up
-        # value before it becomes a parameter (int() for an integer column), None for text.
+    def __init__(self, build: Any, *, markers: tuple = (_MARKER,), prepare: tuple | None = None) -> None:
+        # markers: the values the statement is compiled with, one per looked-up value, which no lookup
+        # is made with (an int inside the column's range for an integer column); prepare: for each
+        # value, what the ORM's field does to it before it becomes a parameter (int for an integer
+        # column), None for text.
         self._build = build
-        self._marker = marker
-        self._prepare = prepare
+        self._markers = markers
+        self._prepare = prepare or (None,) * len(markers)
         self._compiled: dict[tuple, _Compiled | None] = {}
         self._models: dict[Any, Any] = {}
 
-    def get(self, value: Any, *, key: Any = None) -> Any | None:
+    def get(self, *values: Any, key: Any = None) -> Any | None:
         alias = self._alias(key)
         if (alias, key) in self._compiled:
             compiled = self._compiled[(alias, key)]
         else:
-            compiled = self._compiled[(alias, key)] = _compile(self._build(key, self._marker), alias, self._marker)
+            compiled = self._compiled[(alias, key)] = _compile(self._build(key, *self._markers), alias, self._markers)
         if compiled is None:
-            return unique_or_none(self._build(key, value))
-        if self._prepare is not None:
-            try:
-                prepared = self._prepare(value)
-            except (TypeError, ValueError):
-                return unique_or_none(self._build(key, value))  # the ORM's own error for such a value
-        else:
-            prepared = value
+            return unique_or_none(self._build(key, *values))
+        try:
+            prepared = [value if prepare is None else prepare(value) for value, prepare in zip(values, self._prepare)]
+        except (TypeError, ValueError):
+            return unique_or_none(self._build(key, *values))  # the ORM's own error for such a value
         return _run(compiled, alias, prepared)
 
     def _alias(self, key: Any) -> str:
         from django.db import router
 
         if key not in self._models:
-            self._models[key] = self._build(key, self._marker).model
+            self._models[key] = self._build(key, *self._markers).model
         return router.db_for_read(self._models[key]) or "default"
 
 
-def _compile(queryset: Any, alias: str, marker: Any) -> _Compiled | None:
+def _is(param: Any, marker: Any) -> bool:
+    return type(param) is type(marker) and param == marker
+
+
+def _compile(queryset: Any, alias: str, markers: tuple) -> _Compiled | None:
     # ModelIterable's own steps (django.db.models.query), so the instances are the ones it would build.
     from django.db.models.query import ModelIterable, get_related_populators  # type: ignore[attr-defined]
 
@@ -113,13 +118,17 @@ def _compile(queryset: Any, alias: str, marker: Any) -> _Compiled | None:
         or queryset._prefetch_related_lookups
         or queryset._known_related_objects
         or queryset.query.deferred_loading != (frozenset(), True)
-        or queryset.query.annotations
         or queryset.query.extra
     ):
         return None
     compiler = queryset.query.get_compiler(using=alias)
     sql, params = compiler.as_sql()
-    if compiler.has_extra_select or [p for p in params if type(p) is type(marker) and p == marker] != [marker]:
+    places = tuple(tuple(i for i, p in enumerate(params) if _is(p, marker)) for marker in markers)
+    if (
+        compiler.has_extra_select
+        or not all(places)
+        or sum(map(len, places)) != sum(any(_is(p, marker) for marker in markers) for p in params)
+    ):
         return None
     fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
     if compiler.has_composite_fields(fields):
@@ -130,21 +139,24 @@ def _compile(queryset: Any, alias: str, marker: Any) -> _Compiled | None:
     return _Compiled(
         sql=sql,
         params=tuple(params),
-        index=[type(p) is type(marker) and p == marker for p in params].index(True),
+        places=places,
         model=klass_info["model"],
         init_list=[f[0].target.attname for f in compiler.select[start:end]],
         start=start,
         end=end,
         populators=get_related_populators(klass_info, compiler.select, alias),
         converters=list(compiler.get_converters(fields).items()),
+        annotations=tuple((compiler.annotation_col_map or {}).items()),
     )
 
 
-def _run(compiled: _Compiled, alias: str, value: str) -> Any | None:
+def _run(compiled: _Compiled, alias: str, values: list) -> Any | None:
     from django.db import connections
 
     params = list(compiled.params)
-    params[compiled.index] = value
+    for value, places in zip(values, compiled.places):
+        for place in places:
+            params[place] = value
     connection = connections[alias]
     with connection.cursor() as cursor:
         cursor.execute(compiled.sql, params)
@@ -160,4 +172,6 @@ def _run(compiled: _Compiled, alias: str, value: str) -> Any | None:
     instance = compiled.model.from_db(alias, compiled.init_list, row[compiled.start : compiled.end])
     for populator in compiled.populators:
         populator.populate(row, instance)
+    for attribute, position in compiled.annotations:
+        setattr(instance, attribute, row[position])
     return instance

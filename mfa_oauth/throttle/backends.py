@@ -26,7 +26,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
 from ..client_ip import client_address
-from ..lookups import CompiledLookup
+from ..lookups import INTEGER_MARKER, CompiledLookup
 from . import counters
 
 if TYPE_CHECKING:  # a mixin for a password backend: type-check it as ModelBackend
@@ -97,8 +97,8 @@ def _user_by_pk() -> CompiledLookup | None:
         _user_lookups[model] = (
             CompiledLookup(
                 lambda key, pk: model._default_manager.filter(pk=pk),
-                marker=-2_000_000_017,  # within a 32-bit key's range, so the lookup is compiled, not elided
-                prepare=int,
+                markers=(INTEGER_MARKER,),
+                prepare=(int,),
             )
             if integer
             else None

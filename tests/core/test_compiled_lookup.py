@@ -90,13 +90,31 @@ def test_a_queryset_it_cannot_reproduce_goes_through_the_orm(make_application):
     found = lookup.get("deferred")
     assert found.client_id == "deferred" and found.get_deferred_fields()
     assert lookup._compiled and None in lookup._compiled.values()
-    twice = CompiledLookup(
-        lambda key, value: (
-            get_application_model().objects.filter(client_id=value) | get_application_model().objects.filter(name=value)
-        )
+    prefetching = CompiledLookup(
+        lambda key, value: get_application_model().objects.prefetch_related("mfa_policy").filter(client_id=value)
     )
-    assert twice.get("deferred").client_id == "deferred"  # the value twice in the query: the ORM answers
-    assert None in twice._compiled.values()
+    assert prefetching.get("deferred").client_id == "deferred" and None in prefetching._compiled.values()
+
+
+def test_a_value_used_twice_and_an_integer_value_with_an_annotation(make_application):
+    from django.db.models import Value
+    from django.db.models.functions import Concat
+
+    from mfa_oauth.lookups import INTEGER_MARKER, TEXT_MARKER
+
+    application = make_application(client_id="twice")
+    Application = get_application_model()
+    twice = CompiledLookup(
+        lambda key, value, pk: Application.objects.filter(client_id=value, name=value, pk=pk).annotate(
+            label=Concat("client_id", Value("/"), "name")
+        ),
+        markers=(TEXT_MARKER, INTEGER_MARKER),
+        prepare=(None, int),
+    )
+    found = twice.get("twice", str(application.pk))
+    assert found.pk == application.pk and found.label == "twice/twice"
+    assert twice.get("twice", application.pk + 1) is None and twice.get("other", application.pk) is None
+    assert None not in twice._compiled.values()  # compiled: both places of the text value, the int
 
 
 def test_the_session_user_is_read_as_model_backend_reads_it(user):
