@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 
@@ -35,7 +36,7 @@ def unique_or_none(queryset: QuerySet) -> Any | None:
 # itself 60. The flows read a client that way five times per login, each time to the same SQL with a
 # different client_id. ``CompiledLookup`` compiles the queryset once per database alias (and per
 # ``key``: whatever else changes its shape, such as which relations are joined), keeps the SQL with
-# the position of the looked-up value, and for each lookup sends that SQL with the new value through
+# the positions of the looked-up values, and for each lookup sends that SQL with the new values through
 # the connection's cursor (so execute wrappers, query logging and test query counts see it as any
 # query) and builds the instances as Django's ModelIterable does: ``Model.from_db`` for the row, the
 # compiler's related populators for the select_related rows, the field converters for each value.
@@ -87,7 +88,11 @@ class CompiledLookup:
         if (alias, key) in self._compiled:
             compiled = self._compiled[(alias, key)]
         else:
-            compiled = self._compiled[(alias, key)] = _compile(self._build(key, *self._markers), alias, self._markers)
+            try:
+                compiled = _compile(self._build(key, *self._markers), alias, self._markers)
+            except (TypeError, ValueError, ValidationError):
+                compiled = None  # a marker the column does not take: the ORM answers every lookup
+            self._compiled[(alias, key)] = compiled
         if compiled is None:
             return unique_or_none(self._build(key, *values))
         try:
@@ -124,11 +129,7 @@ def _compile(queryset: Any, alias: str, markers: tuple) -> _Compiled | None:
     compiler = queryset.query.get_compiler(using=alias)
     sql, params = compiler.as_sql()
     places = tuple(tuple(i for i, p in enumerate(params) if _is(p, marker)) for marker in markers)
-    if (
-        compiler.has_extra_select
-        or not all(places)
-        or sum(map(len, places)) != sum(any(_is(p, marker) for marker in markers) for p in params)
-    ):
+    if compiler.has_extra_select or not all(places):
         return None
     fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
     if compiler.has_composite_fields(fields):
