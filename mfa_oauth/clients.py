@@ -19,7 +19,7 @@ from typing import Any
 from django.apps import apps
 from oauth2_provider.models import get_application_model
 
-from .lookups import unique_or_none
+from .lookups import CompiledLookup
 
 # A client_id longer than this is no client of ours (DOT's column is 100); not worth a query.
 MAX_CLIENT_ID_LENGTH = 200
@@ -33,6 +33,13 @@ def _related(browser_trust: bool) -> tuple[str, ...]:
     if browser_trust and apps.is_installed("mfa_oauth.trust"):
         return ("mfa_policy", "mfa_security", "browser_trust")
     return ("mfa_policy", "mfa_security")
+
+
+# The statement compiled once per model and joined relations (mfa_oauth.lookups.CompiledLookup): the
+# client read runs in most requests of a login, always the same SQL.
+_by_client_id = CompiledLookup(
+    lambda key, client_id: key[0].objects.select_related(*key[1]).filter(client_id=client_id)
+)
 
 
 @contextmanager
@@ -53,8 +60,7 @@ def by_client_id(client_id: Any, *, browser_trust: bool = False) -> Any | None:
     memo = _read_once.get()
     if memo is not None and client_id in memo:
         return memo[client_id]
-    clients = get_application_model().objects.select_related(*_related(browser_trust))
-    found = unique_or_none(clients.filter(client_id=client_id))
+    found = _by_client_id.get(client_id, key=(get_application_model(), _related(browser_trust)))
     if memo is not None:
         memo[client_id] = found
     return found

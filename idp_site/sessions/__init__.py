@@ -20,13 +20,35 @@ from __future__ import annotations
 from contextlib import nullcontext
 
 from django.db import IntegrityError, router, transaction
+from django.utils import timezone
 from django.utils.crypto import get_random_string
+
+from mfa_oauth.lookups import CompiledLookup
 
 VALID_KEY_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
 _NOT_ROTATING = object()
 
 
+def _session_by_key(key, session_key):
+    return key.objects.filter(session_key=session_key)
+
+
+# The session row's SELECT compiled once per session model (mfa_oauth.lookups.CompiledLookup): it runs in
+# every request of a login after the password step, always the same statement.
+_by_key = CompiledLookup(_session_by_key)
+
+
 class LeanRotationMixin:
+    def _get_session_from_db(self):
+        # Django's lookup (the row under this key that has not expired; none: a new, empty session),
+        # with the expiry compared here instead of in the WHERE clause: the key is the primary key,
+        # so it is the same row or none, and the statement has one parameter to compile once.
+        found = _by_key.get(self.session_key, key=self.model)
+        if found is None or found.expire_date <= timezone.now():
+            self._session_key = None
+            return None
+        return found
+
     def _get_new_session_key(self) -> str:
         # ~165 bits: a clash is vanishingly rare, and the database's unique key still catches it.
         return get_random_string(32, VALID_KEY_CHARS)

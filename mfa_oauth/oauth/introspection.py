@@ -33,8 +33,9 @@ from oauth2_provider.models import AbstractApplication, get_access_token_model
 from oauth2_provider.views import IntrospectTokenView
 from oauthlib.common import Request as OauthlibRequest
 
+from ..lookups import INTEGER_MARKER, TEXT_MARKER, CompiledLookup, unique_or_none
 from .challenges import invalid_client
-from .resource_servers import annotate_for, may_introspect
+from .resource_servers import annotate_for, annotate_for_pk, may_introspect
 from .subject import SUBJECT_PAIRWISE, subject_identifier, subject_type_of
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,21 @@ def token_fields(token: Any) -> dict:
     if token.resource:  # RFC 8707 audiences
         data["aud"] = token.resource
     return data
+
+
+def _tokens(model: Any, checksum: str) -> Any:
+    return model.objects.select_related("user", "application__mfa_policy", "mfa_authentication__record").filter(
+        token_checksum=checksum
+    )
+
+
+# The access token by its checksum, with what may_introspect needs about the caller, in one statement
+# compiled once per process (mfa_oauth.lookups.CompiledLookup): every introspection request runs it.
+_token_for_caller = CompiledLookup(
+    lambda model, checksum, caller_pk: annotate_for_pk(_tokens(model, checksum), caller_pk),
+    markers=(TEXT_MARKER, INTEGER_MARKER),
+    prepare=(None, int),
+)
 
 
 class MFAIntrospectTokenView(IntrospectTokenView):
@@ -93,12 +109,10 @@ class MFAIntrospectTokenView(IntrospectTokenView):
         if caller is None:
             return JsonResponse({"active": False}, status=200)  # deny by default
         checksum = hashlib.sha256(token_value.encode("utf-8")).hexdigest()
-        tokens = (
-            get_access_token_model()
-            .objects.select_related("user", "application__mfa_policy", "mfa_authentication__record")
-            .filter(token_checksum=checksum)
-        )
-        token = annotate_for(tokens, caller).first()
+        if caller.pk is not None:
+            token = _token_for_caller.get(checksum, caller.pk, key=get_access_token_model())
+        else:  # token_checksum is unique: LIMIT 1 without first()'s ORDER BY (mfa_oauth.lookups)
+            token = unique_or_none(annotate_for(_tokens(get_access_token_model(), checksum), caller))
         if token is None or not token.is_valid():
             return JsonResponse({"active": False}, status=200)
         if not may_introspect(token, caller):

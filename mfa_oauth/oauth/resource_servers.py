@@ -79,6 +79,11 @@ def annotate_for(queryset, caller):
     """``queryset`` of access tokens with what :func:`may_introspect` needs about ``caller``, in
     the same statement (an EXISTS and a scalar subquery)."""
     pk: Any = getattr(caller, "pk", None)  # None matches no row: a caller without a pk serves no client
+    return annotate_for_pk(queryset, pk)
+
+
+def annotate_for_pk(queryset, pk):
+    """:func:`annotate_for` by the caller's primary key."""
     registrations = ResourceServer.clients.through.objects.filter(
         resourceserver__application_id=pk, application_id=OuterRef("application_id")
     )

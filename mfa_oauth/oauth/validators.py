@@ -27,11 +27,11 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc6749 import errors as oauth2_errors
 
-from .. import client_auth, dpop, rar
+from .. import client_auth, clients, dpop, rar
 from ..adapter import get_adapter
 from ..context import AuthContext, level_for_acr
 from ..fapi import profile as fapi_profile
-from ..lookups import unique_or_none
+from ..lookups import CompiledLookup, unique_or_none
 from ..models import AuthenticationRecord, LegacyRefreshToken, TokenLink, UpgradeMark
 from ..policy import _essential_acr
 from ..signals import tokens_issued
@@ -41,6 +41,10 @@ from .nul import NUL
 from .subject import subject_identifier
 
 Application = get_application_model()
+# The token request's two reads by a unique text column (the grant by its code, with its user; the
+# login's record by the code's digest), their SQL compiled once per process (mfa_oauth.lookups).
+_grant_by_code = CompiledLookup(lambda model, code: model.objects.select_related("user").filter(code=code))
+_record_by_digest = CompiledLookup(lambda _key, digest: AuthenticationRecord.objects.filter(code_digest=digest))
 AccessToken = get_access_token_model()
 IDToken = get_id_token_model()
 
@@ -168,10 +172,8 @@ class MFAOAuth2Validator(OAuth2Validator):
         if not request.client and isinstance(client_id, str) and 0 < len(client_id) <= 200:
             # The token endpoint: load the client with its policy (its subject type, OIDC Core §8) and its
             # security profile (private_key_jwt, PAR; mfa_oauth.client_auth) in the one statement DOT would
-            # spend; DOT's checks still run on it in super().
-            found = unique_or_none(
-                Application.objects.select_related("mfa_policy", "mfa_security").filter(client_id=client_id)
-            )
+            # spend (its SQL compiled once: mfa_oauth.clients); DOT's checks still run on it in super().
+            found = clients.by_client_id(client_id)
             if found is not None:
                 request.client = cimd.refresh_if_stale(found, request=request)
         return super()._load_application(client_id, request)
@@ -237,7 +239,11 @@ class MFAOAuth2Validator(OAuth2Validator):
         """The grant of ``code`` (None: none), read once per request; with ``client``: only that client's."""
         cached = getattr(request, "_mfa_oauth_grant", None)
         if cached is None or cached[0] != code:
-            grant = unique_or_none(get_grant_model().objects.select_related("user").filter(code=code))
+            grant = (
+                _grant_by_code.get(code, key=get_grant_model())
+                if isinstance(code, str)
+                else unique_or_none(get_grant_model().objects.select_related("user").filter(code=code))
+            )
             cached = (code, grant or _NO_GRANT)
             request._mfa_oauth_grant = cached
         found = cached[1]
@@ -329,7 +335,7 @@ class MFAOAuth2Validator(OAuth2Validator):
             import json
 
             request.claims = json.loads(grant.claims)
-        record = unique_or_none(AuthenticationRecord.objects.filter(code_digest=AuthenticationRecord.digest(code)))
+        record = _record_by_digest.get(AuthenticationRecord.digest(code))
         if record is None:
             # A code plain DOT issued before mfa_oauth was installed: redeemed with an unknown context.
             # Any later code without a record is refused (docs/adoption.md, "Upgrading from plain DOT").

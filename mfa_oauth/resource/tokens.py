@@ -76,20 +76,20 @@ class LocalValidator:
     def inspect(self, token: str) -> TokenInfo:
         from oauth2_provider.models import get_access_token_model
 
+        from ..lookups import unique_or_none
         from ..models import TokenLink
 
         if not token or len(token) > 2048:
             return TokenInfo(active=False)
         checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
-        access_token = (
-            get_access_token_model()
-            .objects.select_related("user", "application")
-            .filter(token_checksum=checksum)
-            .first()
+        # Both lookups are by a unique column (token_checksum, the one-to-one access_token): LIMIT 1
+        # without first()'s ORDER BY (mfa_oauth.lookups).
+        access_token = unique_or_none(
+            get_access_token_model().objects.select_related("user", "application").filter(token_checksum=checksum)
         )
         if access_token is None or not access_token.is_valid():
             return TokenInfo(active=False)
-        link = TokenLink.objects.select_related("record").filter(access_token=access_token).first()
+        link = unique_or_none(TokenLink.objects.select_related("record").filter(access_token=access_token))
         record = link.record if link is not None else None  # None: a client's token (client_credentials)
         claims = record.claims() if record is not None else {}
         # RFC 9449: bound through the family's record, or a client's token through its own row.

@@ -162,3 +162,25 @@ def test_outside_a_transaction_the_move_is_one_statement_and_a_clash_still_draws
     assert db.SessionStore(taken.session_key)["who"] == "ivy"
     assert db.SessionStore("w" * 32)["who"] == "jo"
     assert not Session.objects.filter(session_key=old).exists()
+
+
+@pytest.mark.parametrize("engine", [db, cached_db])
+def test_loading_reads_one_row_and_an_expired_one_is_a_new_empty_session(engine):
+    from datetime import timedelta
+
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    store = engine.SessionStore()
+    store["who"] = "alice"
+    store.create()
+    cache.clear()  # cached_db: read the row, not the cache
+    with CaptureQueriesContext(connection) as queries:
+        assert dict(engine.SessionStore(store.session_key).load()) == {"who": "alice"}
+    assert len(queries) == 1
+    Session.objects.filter(session_key=store.session_key).update(expire_date=timezone.now() - timedelta(seconds=1))
+    cache.clear()
+    expired = engine.SessionStore(store.session_key)
+    assert expired.load() == {} and expired.session_key is None  # as Django's expire_date__gt lookup
+    missing = engine.SessionStore("x" * 32)
+    assert missing.load() == {} and missing.session_key is None
