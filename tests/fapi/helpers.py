@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from html import unescape
 from urllib.parse import urljoin, urlsplit
 
@@ -10,6 +11,7 @@ import requests
 from django.contrib.auth import get_user_model
 from jwskate import Jwk
 from oauth2_provider.models import get_application_model
+from requests_oauth2client import ClientSecretBasic, OAuth2Client
 
 from mfa_oauth.fapi.models import ClientSecurityProfile
 from mfa_oauth.models import ClientPolicy
@@ -17,6 +19,9 @@ from tests.conftest import CLIENT_SECRET, PASSWORD, totp_for
 from tests.pages import form_action, hidden_fields
 
 __all__ = ["form_action", "hidden_fields"]
+
+# The redirect URI of a client under the FAPI 2.0 switch: https only (FAPI 2.0 §5.3.2.2-8).
+FAPI_REDIRECT = "https://bank-app.example/cb"
 
 
 def consent_form(page: str, untick: tuple[str, ...] = ()) -> list[tuple[str, str]]:
@@ -92,3 +97,36 @@ def browser_authorizes(url: str, device, username: str = "alice", untick: tuple[
     )
     answer.browser = browser
     return answer
+
+
+def secret_client(base_url: str) -> OAuth2Client:
+    """requests-oauth2client for ``bank-app`` from the server's discovery, authenticated with its
+    secret (client_secret_basic); close its ``session`` when done (live-server threads)."""
+    return OAuth2Client.from_discovery_endpoint(
+        f"{base_url}/o/.well-known/openid-configuration",
+        auth=ClientSecretBasic("bank-app", CLIENT_SECRET),
+        redirect_uri=f"{base_url}/cb",
+        testing=True,
+    )
+
+
+def fapi_application(base_url: str, key: Jwk, **profile):
+    """``bank-app`` under the FAPI 2.0 switch: private_key_jwt with ``key``'s public half, an https
+    redirect URI; ``profile`` sets further ClientSecurityProfile fields."""
+    app = make_client(base_url, auth_method="private_key_jwt", jwks=public_set(key))
+    app.redirect_uris = FAPI_REDIRECT
+    app.save()
+    ClientSecurityProfile.objects.filter(application=app).update(fapi2_security_profile=True, **profile)
+    return app
+
+
+def sign_in_again(browser: requests.Session, login_page: requests.Response, device) -> requests.Response:
+    """The password on ``login_page``, then a TOTP code of ``device`` on the challenge page the password
+    POST answers with (its form posts to /mfa/verify/): the page that comes next, consent as a rule.
+    The code is the next step's, since the first login of the test may have used this step's."""
+    fields = hidden_fields(login_page.text)
+    fields.update(username="alice", password=PASSWORD)
+    challenge = browser.post(login_page.url, data=fields, timeout=10)
+    fields = hidden_fields(challenge.text)
+    fields.update(device=device.persistent_id, token=totp_for(device).at(time.time() + 30))
+    return browser.post(urljoin(challenge.url, form_action(challenge.text, "mfa-verify-form")), data=fields, timeout=10)

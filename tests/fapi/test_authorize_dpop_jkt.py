@@ -6,25 +6,9 @@ from __future__ import annotations
 
 import pytest
 import requests
-from requests_oauth2client import AuthorizationResponseError, ClientSecretBasic, OAuth2Client
-
-from tests.conftest import CLIENT_SECRET
-from tests.fapi.helpers import make_client
+from requests_oauth2client import AuthorizationResponseError
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def oauth(live_server, user):
-    make_client(live_server.url)
-    client = OAuth2Client.from_discovery_endpoint(
-        f"{live_server.url}/o/.well-known/openid-configuration",
-        auth=ClientSecretBasic("bank-app", CLIENT_SECRET),
-        redirect_uri=f"{live_server.url}/cb",
-        testing=True,
-    )
-    yield client
-    client.session.close()
 
 
 @pytest.mark.parametrize("jkt", ["", "not-a-thumbprint", "x" * 44, "a" * 42 + "!"])

@@ -16,30 +16,16 @@ from requests_oauth2client.exceptions import EndpointError, InvalidGrant
 from mfa_oauth.fapi.models import ClientSecurityProfile
 from mfa_oauth.models import AuthenticationRecord
 from tests.conftest import CLIENT_SECRET
-from tests.fapi.helpers import browser_authorizes, client_key, make_client, public_set
+from tests.fapi.helpers import FAPI_REDIRECT, browser_authorizes, client_key, public_set
 
 pytestmark = pytest.mark.django_db(transaction=True)
-REDIRECT = "https://bank-app.example/cb"
+REDIRECT = FAPI_REDIRECT
 
 
 @pytest.fixture(autouse=True)
 def _fresh_replay_cache():
     caches["default"].clear()
     yield
-
-
-@pytest.fixture
-def fapi_key():
-    return client_key("ES256")
-
-
-@pytest.fixture
-def fapi_app(live_server, user, fapi_key):
-    app = make_client(live_server.url, auth_method="private_key_jwt", jwks=public_set(fapi_key))
-    app.redirect_uris = REDIRECT
-    app.save()
-    ClientSecurityProfile.objects.filter(application=app).update(fapi2_security_profile=True)
-    return app
 
 
 def fapi_client(base: str, key, **kwargs) -> OAuth2Client:

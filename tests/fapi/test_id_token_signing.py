@@ -18,8 +18,8 @@ from requests_oauth2client import ClientSecretBasic, OAuth2Client
 from mfa_oauth.fapi.models import ClientSecurityProfile
 from mfa_oauth.oauth import hints, signing
 from tests.conftest import CLIENT_SECRET
-from tests.fapi.helpers import browser_authorizes, client_key, make_client, public_set
-from tests.fapi.test_fapi2_profile import REDIRECT, code_via_par, fapi_client, redeem
+from tests.fapi.helpers import browser_authorizes, client_key, make_client
+from tests.fapi.test_fapi2_profile import code_via_par, fapi_client, redeem
 
 pytestmark = pytest.mark.django_db(transaction=True)
 FAPI_ALGS = ("PS256", "ES256", "EdDSA")
@@ -100,20 +100,6 @@ def test_a_client_without_a_choice_keeps_rs256(live_server, user, totp_device):
     assert token.id_token.alg == "RS256"
     rsa = next(key for key in server_jwks(live_server.url)["keys"] if key["alg"] == "RS256")
     assert token.id_token.kid == rsa["kid"]  # DOT's kid: the key's thumbprint
-
-
-@pytest.fixture
-def fapi_key():
-    return client_key("ES256")
-
-
-@pytest.fixture
-def fapi_app(live_server, user, fapi_key):
-    app = make_client(live_server.url, auth_method="private_key_jwt", jwks=public_set(fapi_key))
-    app.redirect_uris = REDIRECT
-    app.save()
-    ClientSecurityProfile.objects.filter(application=app).update(fapi2_security_profile=True)
-    return app
 
 
 def test_5_4_1_id_token_signed_with_fapi_algorithm(live_server, fapi_app, fapi_key, totp_device):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -14,8 +13,8 @@ from requests_oauth2client import ClientSecretBasic, OAuth2Client
 from requests_oauth2client.exceptions import InvalidRequest
 
 from mfa_oauth.fapi.models import PushedAuthorization
-from tests.conftest import CLIENT_SECRET, PASSWORD, totp_for
-from tests.fapi.helpers import browser_authorizes, consent_form, form_action, hidden_fields, make_client
+from tests.conftest import CLIENT_SECRET
+from tests.fapi.helpers import browser_authorizes, consent_form, make_client, sign_in_again
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -217,13 +216,7 @@ def test_pushed_prompt_login_asks_for_one_new_login(live_server, user, totp_devi
     pushed = client.pushed_authorization_request(again)
     login_page = browser.get(pushed.uri, timeout=10)
     assert "/accounts/login/" in login_page.url
-    fields = hidden_fields(login_page.text)
-    fields.update(username="alice", password=PASSWORD)
-    challenge = browser.post(login_page.url, data=fields, timeout=10)
-    fields = hidden_fields(challenge.text)
-    fields.update(device=totp_device.persistent_id, token=totp_for(totp_device).at(time.time() + 30))
-    # The password POST answers with the challenge page; its form posts to /mfa/verify/.
-    page = browser.post(urljoin(challenge.url, form_action(challenge.text, "mfa-verify-form")), data=fields, timeout=10)
+    page = sign_in_again(browser, login_page, totp_device)
     assert 'id="authorizationForm"' in page.text, page.url
     done = browser.post(page.url, data=consent_form(page.text), allow_redirects=False, timeout=10)
     assert client.authorization_code(again.validate_callback(done.headers["Location"])).access_token

@@ -12,12 +12,11 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 import requests
-from requests_oauth2client import ClientSecretBasic, OAuth2Client
 
 from idp_site.api.bank import accounts_of
 from mfa_oauth.fapi.models import ClientSecurityProfile
-from tests.conftest import CLIENT_SECRET, PASSWORD, totp_for
-from tests.fapi.helpers import consent_form, form_action, hidden_fields, make_client
+from tests.conftest import PASSWORD, totp_for
+from tests.fapi.helpers import consent_form, form_action, hidden_fields, make_client, secret_client, sign_in_again
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PUSHED_ONLY = ("authorization_details", "code_challenge", "redirect_uri", "scope", "state", "nonce", "prompt")
@@ -70,12 +69,7 @@ def browsers():
 def oauth(live_server, user):
     app = make_client(live_server.url, require_par=True)
     ClientSecurityProfile.objects.filter(application=app).update(authorization_details_types=["account_information"])
-    client = OAuth2Client.from_discovery_endpoint(
-        f"{live_server.url}/o/.well-known/openid-configuration",
-        auth=ClientSecretBasic("bank-app", CLIENT_SECRET),
-        redirect_uri=f"{live_server.url}/cb",
-        testing=True,
-    )
+    client = secret_client(live_server.url)
     yield client
     client.session.close()
 
@@ -150,12 +144,7 @@ def test_pushed_prompt_login_neither_loops_nor_is_skipped(live_server, oauth, br
     skipped = browser.get(short, allow_redirects=False, timeout=10)
     assert skipped.status_code == 302 and "/accounts/login/" in skipped.headers["Location"]
     # After the new login (password and second factor), on to consent, once: no second forced login.
-    fields = hidden_fields(login_page.text)
-    fields.update(username="alice", password=PASSWORD)
-    challenge = browser.post(login_page.url, data=fields, timeout=10)
-    fields = hidden_fields(challenge.text)
-    fields.update(device=totp_device.persistent_id, token=totp_for(totp_device).at(time.time() + 30))
-    page = browser.post(urljoin(challenge.url, form_action(challenge.text, "mfa-verify-form")), data=fields, timeout=10)
+    page = sign_in_again(browser, login_page, totp_device)
     assert 'id="authorizationForm"' in page.text, page.url
     done = browser.post(page.url, data=consent_form(page.text), allow_redirects=False, timeout=10)
     assert oauth.authorization_code(again.validate_callback(done.headers["Location"])).access_token

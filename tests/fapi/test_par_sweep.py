@@ -12,28 +12,13 @@ import requests
 from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
-from requests_oauth2client import ClientSecretBasic, OAuth2Client
+from requests_oauth2client import OAuth2Client
 
 from idp_site import tasks
 from mfa_oauth.fapi.models import PushedAuthorization
 from mfa_oauth.par import sweep
-from tests.conftest import CLIENT_SECRET
-from tests.fapi.helpers import make_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def oauth(live_server, user):
-    make_client(live_server.url)
-    client = OAuth2Client.from_discovery_endpoint(
-        f"{live_server.url}/o/.well-known/openid-configuration",
-        auth=ClientSecretBasic("bank-app", CLIENT_SECRET),
-        redirect_uri=f"{live_server.url}/cb",
-        testing=True,
-    )
-    yield client
-    client.session.close()
 
 
 def _push(client: OAuth2Client, count: int):

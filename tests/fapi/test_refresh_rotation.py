@@ -15,20 +15,13 @@ from oauth2_provider.models import get_access_token_model, get_refresh_token_mod
 from requests_oauth2client import ClientSecretBasic, DPoPKey, OAuth2Client
 from requests_oauth2client.exceptions import InvalidGrant
 
-from mfa_oauth.fapi.models import ClientSecurityProfile
 from mfa_oauth.models import TokenLink
 from tests.conftest import CLIENT_SECRET
-from tests.fapi.helpers import browser_authorizes, client_key, make_client, public_set
-from tests.fapi.test_fapi2_profile import REDIRECT, fapi_client, redeem
+from tests.fapi.helpers import browser_authorizes, fapi_application, make_client
+from tests.fapi.test_fapi2_profile import fapi_client, redeem
+from tests.fapi.test_rar import ACCOUNTS
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-ACCOUNTS = {
-    "type": "account_information",
-    "actions": ["read_balances", "read_transactions"],
-    "accounts": ["DE0012341234"],
-    "until": "2027-03-31",
-}
 
 
 @pytest.fixture(autouse=True)
@@ -47,19 +40,8 @@ def record_of_access_token(value: str) -> int:
 
 
 @pytest.fixture
-def fapi_key():
-    return client_key("ES256")
-
-
-@pytest.fixture
 def fapi_app(live_server, user, fapi_key):
-    app = make_client(live_server.url, auth_method="private_key_jwt", jwks=public_set(fapi_key))
-    app.redirect_uris = REDIRECT
-    app.save()
-    ClientSecurityProfile.objects.filter(application=app).update(
-        fapi2_security_profile=True, authorization_details_types=["account_information"]
-    )
-    return app
+    return fapi_application(live_server.url, fapi_key, authorization_details_types=["account_information"])
 
 
 def test_5_3_2_1_9_refresh_tokens_are_not_rotated(live_server, fapi_app, fapi_key, totp_device):
