@@ -16,8 +16,8 @@ from functools import lru_cache
 from django import template
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, get_language_info
 
 register = template.Library()
@@ -43,13 +43,17 @@ def language_options() -> SafeString:
     return _options(languages, get_language())
 
 
+# A constant attribute, not a format string: Django 6's format_html() refuses to be called without arguments.
+_SELECTED = mark_safe(" selected")
+
+
 @lru_cache(maxsize=64)
 def _options(languages: tuple[tuple[str, str], ...], current: str | None) -> SafeString:
     return format_html_join(
         "",
         '<option value="{}" lang="{}"{}>{}</option>',
         (
-            (code, code, format_html(" selected") if code == current else "", get_language_info(code)["name_local"])
+            (code, code, _SELECTED if code == current else "", get_language_info(code)["name_local"])
             for code, _name in languages
         ),
     )
