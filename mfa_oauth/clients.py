@@ -11,22 +11,18 @@ request changes a client.
 
 from __future__ import annotations
 
-import contextvars
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from django.apps import apps
 from oauth2_provider.models import get_application_model
 
 from .lookups import CompiledLookup
+from .read_once import ReadOnce
 
 # A client_id longer than this is no client of ours (DOT's column is 100); not worth a query.
 MAX_CLIENT_ID_LENGTH = 200
 
-_read_once: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
-    "mfa_oauth_clients_read_once", default=None
-)
+_CLIENTS = ReadOnce("mfa_oauth_clients_read_once")
 
 
 def _related(browser_trust: bool) -> tuple[str, ...]:
@@ -42,14 +38,8 @@ _by_client_id = CompiledLookup(
 )
 
 
-@contextmanager
-def read_once() -> Iterator[None]:
-    """Within the block, :func:`by_client_id` reads each client once."""
-    token = _read_once.set({})
-    try:
-        yield
-    finally:
-        _read_once.reset(token)
+# Within the block, by_client_id() reads each client once.
+read_once = _CLIENTS.scope
 
 
 def by_client_id(client_id: Any, *, browser_trust: bool = False) -> Any | None:
@@ -57,10 +47,6 @@ def by_client_id(client_id: Any, *, browser_trust: bool = False) -> Any | None:
     remembered-browser policy joined (a client read without it loads it on first use)."""
     if not isinstance(client_id, str) or not client_id or len(client_id) > MAX_CLIENT_ID_LENGTH:
         return None
-    memo = _read_once.get()
-    if memo is not None and client_id in memo:
-        return memo[client_id]
-    found = _by_client_id.get(client_id, key=(get_application_model(), _related(browser_trust)))
-    if memo is not None:
-        memo[client_id] = found
-    return found
+    return _CLIENTS.get(
+        client_id, lambda: _by_client_id.get(client_id, key=(get_application_model(), _related(browser_trust)))
+    )

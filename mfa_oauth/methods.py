@@ -7,10 +7,8 @@ uses nothing but this and the django-otp ``Device`` API, so it knows no factor b
 
 from __future__ import annotations
 
-import contextvars
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -26,6 +24,7 @@ from django_otp import device_classes
 from django_otp.models import Device
 
 from .context import LEVEL_MFA, Factor
+from .read_once import ReadOnce
 
 
 @dataclass(frozen=True)
@@ -79,22 +78,12 @@ def factor_for(device: Device, at: int | None = None) -> Factor:
     )
 
 
-# Set only by devices_read_once(): a stretch of one request in which nothing adds, removes or confirms
-# a device, so the list read once holds throughout (user pk -> devices).
-_read_once: contextvars.ContextVar[dict[Any, list[Device]] | None] = contextvars.ContextVar(
-    "mfa_oauth_devices_read_once", default=None
-)
-
-
-@contextmanager
-def devices_read_once() -> Iterator[None]:
-    """Within the block, :func:`confirmed_devices` reads each user's devices once (a login's gate
-    decision and the challenge page it is answered with: ``mfa_oauth.oauth.after_login``)."""
-    token = _read_once.set({})
-    try:
-        yield
-    finally:
-        _read_once.reset(token)
+# Within devices_read_once(): a stretch of one request in which nothing adds, removes or confirms a
+# device, so the list read once holds throughout (by user pk).
+_DEVICES = ReadOnce("mfa_oauth_devices_read_once")
+# Within the block, confirmed_devices() reads each user's devices once (a login's gate decision and the
+# challenge page it is answered with: mfa_oauth.oauth.after_login).
+devices_read_once = _DEVICES.scope
 
 
 def confirmed_devices(user: Any) -> list[Device]:
@@ -105,13 +94,7 @@ def confirmed_devices(user: Any) -> list[Device]:
     plugins are installed, where django-otp's ``devices_for_user`` costs one per plugin."""
     if not getattr(user, "is_authenticated", False):
         return []
-    memo = _read_once.get()
-    if memo is not None and user.pk in memo:
-        return list(memo[user.pk])
-    devices = _confirmed_devices(user)
-    if memo is not None:
-        memo[user.pk] = list(devices)
-    return devices
+    return list(_DEVICES.get(user.pk, lambda: _confirmed_devices(user)))
 
 
 def _confirmed_devices(user) -> list[Device]:

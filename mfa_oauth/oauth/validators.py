@@ -10,8 +10,6 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from datetime import timezone as dt_timezone
 from typing import Any, cast
@@ -34,6 +32,7 @@ from ..fapi import profile as fapi_profile
 from ..lookups import CompiledLookup, unique_or_none
 from ..models import AuthenticationRecord, LegacyRefreshToken, TokenLink, UpgradeMark
 from ..policy import _essential_acr
+from ..read_once import ReadOnce
 from ..signals import tokens_issued
 from . import claims as claims_module
 from . import code_rules, gate, signing
@@ -62,37 +61,23 @@ ISSUED_ACCESS_TOKENS: contextvars.ContextVar[list | None] = contextvars.ContextV
 
 
 # The access tokens a request has read already (mfa_oauth.dpop's userinfo reads its token for the key
-# binding before DOT validates it): checksum -> row or None, only within access_tokens_read_once().
-_READ_ACCESS_TOKENS: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
-    "mfa_oauth_read_access_tokens", default=None
-)
-
-
-@contextmanager
-def access_tokens_read_once() -> Iterator[None]:
-    """Within the block (one request), :func:`load_access_token` reads each token once."""
-    scope = _READ_ACCESS_TOKENS.set({})
-    try:
-        yield
-    finally:
-        _READ_ACCESS_TOKENS.reset(scope)
+# binding before DOT validates it), by checksum, only within access_tokens_read_once().
+_ACCESS_TOKENS = ReadOnce("mfa_oauth_read_access_tokens")
+access_tokens_read_once = _ACCESS_TOKENS.scope
 
 
 def load_access_token(token: str):
     """The access token row of ``token`` (None: none), with its user, its client's policy and its
     authentication record (TokenLink) joined: one SELECT."""
     checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
-    memo = _READ_ACCESS_TOKENS.get()
-    if memo is not None and checksum in memo:
-        return memo[checksum]
-    found = unique_or_none(
-        AccessToken.objects.select_related("application__mfa_policy", "user", "mfa_authentication__record").filter(
-            token_checksum=checksum
-        )
+    return _ACCESS_TOKENS.get(
+        checksum,
+        lambda: unique_or_none(
+            AccessToken.objects.select_related("application__mfa_policy", "user", "mfa_authentication__record").filter(
+                token_checksum=checksum
+            )
+        ),
     )
-    if memo is not None:
-        memo[checksum] = found
-    return found
 
 
 def _link_of(access_token) -> TokenLink | None:
