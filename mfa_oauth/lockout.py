@@ -33,6 +33,7 @@ from .conf import settings as mfa_settings
 from .context import LEVEL_PHISHING_RESISTANT
 from .lookups import unique_or_none
 from .models import UserMFAState
+from .read_once import ReadOnce
 
 _FIELDS = ("failure_count", "total_failures", "lock_level", "locked_at", "locked_until")
 
@@ -75,8 +76,18 @@ def _from_row(values: tuple | None, now: datetime) -> LockState:
     )
 
 
+# Within read_once(): a stretch of one request that changes no lock state (a code is sent, then the
+# page saying so is rendered), in which state() reads each user's row once.
+_STATES = ReadOnce("mfa_oauth_lock_states_read_once")
+read_once = _STATES.scope
+
+
 def state(user: Any) -> LockState:
-    """The user's lock state now: one statement."""
+    """The user's lock state now: one statement (none again for the same user within :func:`read_once`)."""
+    return _STATES.get(getattr(user, "pk", None), lambda: _read_state(user))
+
+
+def _read_state(user: Any) -> LockState:
     values = unique_or_none(UserMFAState.objects.filter(user=user).values_list(*_FIELDS))  # one row per user
     return _from_row(values, timezone.now())
 

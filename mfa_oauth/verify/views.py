@@ -105,6 +105,12 @@ class VerifyView(View):
         return pick_device(ready, raw) or pick_device(takes_code, raw)
 
     def send_challenge(self, form, device) -> HttpResponse:
+        # Sending changes no lock state: the factor's own check before sending (a locked account gets
+        # no text) and the page after it share one read of it.
+        with lockout.read_once():
+            return self._send_challenge(form, device)
+
+    def _send_challenge(self, form, device) -> HttpResponse:
         allowed, _info = device.generate_is_allowed()
         if not allowed:
             return self.render(
