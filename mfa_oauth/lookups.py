@@ -54,6 +54,7 @@ class _Compiled:
     params: tuple
     places: tuple  # for each looked-up value, the positions in params where it goes
     model: Any
+    from_db: Any  # the model's from_db, with the queryset's fetch mode bound on Django 6.1+
     init_list: list[str]
     start: int  # the model's columns in the row: [start:end]
     end: int
@@ -115,7 +116,7 @@ def _is(param: Any, marker: Any) -> bool:
 
 def _compile(queryset: Any, alias: str, markers: tuple) -> _Compiled | None:
     # ModelIterable's own steps (django.db.models.query), so the instances are the ones it would build.
-    from django.db.models.query import ModelIterable, get_related_populators  # type: ignore[attr-defined]
+    from django.db.models.query import ModelIterable
 
     queryset = queryset.using(alias)[:1]
     if (
@@ -125,6 +126,11 @@ def _compile(queryset: Any, alias: str, markers: tuple) -> _Compiled | None:
         or queryset.query.deferred_loading != (frozenset(), True)
         or queryset.query.extra
     ):
+        return None
+    fetch_mode = getattr(queryset, "_fetch_mode", None)  # Django 6.1+: how deferred fields load
+    if fetch_mode is not None and fetch_mode.track_peers:
+        # FETCH_PEERS links the instances one query built (their related populators keep the list);
+        # populators kept for the process would link rows of unrelated lookups.
         return None
     compiler = queryset.query.get_compiler(using=alias)
     sql, params = compiler.as_sql()
@@ -137,17 +143,33 @@ def _compile(queryset: Any, alias: str, markers: tuple) -> _Compiled | None:
     klass_info = compiler.klass_info
     select_fields = klass_info["select_fields"]
     start, end = select_fields[0], select_fields[-1] + 1
+    from_db, populators = _model_builders(klass_info, compiler.select, alias, fetch_mode)
     return _Compiled(
         sql=sql,
         params=tuple(params),
         places=places,
         model=klass_info["model"],
+        from_db=from_db,
         init_list=[f[0].target.attname for f in compiler.select[start:end]],
         start=start,
         end=end,
-        populators=get_related_populators(klass_info, compiler.select, alias),
+        populators=populators,
         converters=list(compiler.get_converters(fields).items()),
         annotations=tuple((compiler.annotation_col_map or {}).items()),
+    )
+
+
+def _model_builders(klass_info: dict, select: list, alias: str, fetch_mode: Any) -> tuple[Any, list]:
+    """The row's ``from_db`` and the select_related populators, as ModelIterable makes them: on Django
+    6.1+ both take the queryset's fetch mode (``from_db`` through ``_get_from_db``, which also accepts
+    a project's from_db override without the argument); before it, neither does."""
+    from django.db.models import query
+
+    if fetch_mode is None:
+        return klass_info["model"].from_db, query.get_related_populators(klass_info, select, alias)  # type: ignore[attr-defined]
+    return (
+        query._get_from_db(klass_info["model"], fetch_mode),  # type: ignore[attr-defined]
+        query.get_related_populators(klass_info, select, alias, fetch_mode),  # type: ignore[attr-defined]
     )
 
 
@@ -170,7 +192,7 @@ def _run(compiled: _Compiled, alias: str, values: list) -> Any | None:
         for converter in converters:
             converted = converter(converted, expression, connection)
         row[position] = converted
-    instance = compiled.model.from_db(alias, compiled.init_list, row[compiled.start : compiled.end])
+    instance = compiled.from_db(alias, compiled.init_list, row[compiled.start : compiled.end])
     for populator in compiled.populators:
         populator.populate(row, instance)
     for attribute, position in compiled.annotations:
