@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import Q
+from django.db.transaction import TransactionManagementError
 from django.http import HttpRequest
 from django.utils import formats, timesince, timezone
 from django.utils.translation import gettext as _
@@ -31,7 +32,7 @@ from django.utils.translation import gettext as _
 from .conf import DEFAULTS, MAX_FAILED_ATTEMPTS_CEILING
 from .conf import settings as mfa_settings
 from .context import LEVEL_PHISHING_RESISTANT
-from .lookups import unique_or_none
+from .lookups import INTEGER_MARKER, CompiledLookup
 from .models import UserMFAState
 from .read_once import ReadOnce
 
@@ -87,9 +88,24 @@ def state(user: Any) -> LockState:
     return _STATES.get(getattr(user, "pk", None), lambda: _read_state(user))
 
 
+# Both reads run on every challenge page and attempt, always the same statement but for the user's
+# pk: compiled once per process (mfa_oauth.lookups.CompiledLookup). One row per user (one-to-one).
+_row_of = CompiledLookup(
+    lambda _key, user_pk: UserMFAState.objects.filter(user_id=user_pk), markers=(INTEGER_MARKER,), prepare=(int,)
+)
+_held_row_of = CompiledLookup(
+    lambda _key, user_pk: UserMFAState.objects.select_for_update().filter(user_id=user_pk),
+    markers=(INTEGER_MARKER,),
+    prepare=(int,),
+)
+
+
+def _values(row: UserMFAState | None) -> tuple | None:
+    return None if row is None else tuple(getattr(row, name) for name in _FIELDS)
+
+
 def _read_state(user: Any) -> LockState:
-    values = unique_or_none(UserMFAState.objects.filter(user=user).values_list(*_FIELDS))  # one row per user
-    return _from_row(values, timezone.now())
+    return _from_row(_values(_row_of.get(user.pk)), timezone.now())
 
 
 def failure_count(user: Any) -> int:
@@ -174,13 +190,17 @@ def hold(user: Any) -> LockState:
 
     Must be called inside ``transaction.atomic()`` (on SQLite, whose ``select_for_update`` is a
     no-op, the embedded settings' ``BEGIN IMMEDIATE`` serialises the transaction instead)."""
-    rows = UserMFAState.objects.select_for_update().filter(user=user).values_list(*_FIELDS)
-    values = unique_or_none(rows)
+    connection = connections[router.db_for_write(UserMFAState) or "default"]  # where select_for_update goes
+    if connection.features.has_select_for_update and connection.get_autocommit():
+        # The ORM's own refusal, which the compiled statement would not reach: outside a transaction
+        # the row lock would end with the statement.
+        raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+    values = _values(_held_row_of.get(user.pk))
     if values is None:
         # A first attempt: create the row. A concurrent first attempt may create it first; the
         # conflict is ignored by the database (no savepoint and no IntegrityError to recover from).
         UserMFAState.objects.bulk_create([UserMFAState(user=user)], ignore_conflicts=True)
-        values = unique_or_none(rows)
+        values = _values(_held_row_of.get(user.pk))
     return _from_row(values, timezone.now())
 
 

@@ -106,8 +106,12 @@ class CompiledLookup:
         from django.db import router
 
         if key not in self._models:
-            self._models[key] = self._build(key, *self._markers).model
-        return router.db_for_read(self._models[key]) or "default"
+            queryset = self._build(key, *self._markers)
+            # A queryset for writing (select_for_update) reads from the database it would write to,
+            # as QuerySet.db routes it; the router is asked on every lookup, as the ORM asks it.
+            self._models[key] = (queryset.model, queryset._for_write)
+        model, for_write = self._models[key]
+        return (router.db_for_write(model) if for_write else router.db_for_read(model)) or "default"
 
 
 def _is(param: Any, marker: Any) -> bool:
