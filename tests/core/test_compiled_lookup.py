@@ -165,3 +165,48 @@ def test_a_fetch_peers_queryset_goes_through_the_orm(make_application):
     # Declined at compile time: populators kept for the process would link unrelated lookups as peers.
     assert found.client_id == "peers" and list(lookup._compiled.values()) == [None]
     assert found._state.fetch_mode is FETCH_PEERS
+
+
+class _ReadsElsewhere:
+    """A primary/replica router: reads go to "replica", writes to "default"."""
+
+    def db_for_read(self, model, **hints):
+        return "replica"
+
+    def db_for_write(self, model, **hints):
+        return "default"
+
+
+def test_a_select_for_update_lookup_goes_where_the_orm_sends_it(settings):
+    from mfa_oauth import lockout
+    from mfa_oauth.lookups import INTEGER_MARKER
+    from mfa_oauth.models import UserMFAState
+
+    settings.DATABASE_ROUTERS = [f"{__name__}._ReadsElsewhere"]
+    held = CompiledLookup(
+        lambda _key, pk: UserMFAState.objects.select_for_update().filter(user_id=pk), markers=(INTEGER_MARKER,)
+    )
+    plain = CompiledLookup(lambda _key, pk: UserMFAState.objects.filter(user_id=pk), markers=(INTEGER_MARKER,))
+    assert UserMFAState.objects.select_for_update().db == held._alias(None) == "default"  # the row lock: the primary
+    assert UserMFAState.objects.all().db == plain._alias(None) == "replica"
+    assert lockout._held_row_of._alias(None) == "default" and lockout._row_of._alias(None) == "replica"
+
+
+def test_the_lock_states_read_as_the_orm_reads_them(user):
+    from django.db import transaction
+
+    from mfa_oauth import lockout
+    from mfa_oauth.models import UserMFAState
+
+    with CaptureQueriesContext(connection) as queries:
+        assert lockout.state(user) == lockout.LockState()  # no row yet
+        with transaction.atomic():
+            held = lockout.hold(user)  # creates the row
+            assert lockout.record_failure(user, held) is None
+    row = UserMFAState.objects.get(user=user)
+    assert lockout.state(user).failures == row.failure_count == 1
+    assert _answered_by_compiled_sql(lockout._row_of._compiled) and _answered_by_compiled_sql(
+        lockout._held_row_of._compiled
+    )
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert len(reads) == 3  # state, hold, hold again after creating the row

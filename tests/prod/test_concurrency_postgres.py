@@ -234,3 +234,19 @@ def test_two_concurrent_sweeps_never_queue_the_same_sms_twice(user, settings):
     finally:
         fake.stop()
         redis.Redis.from_url(broker).flushdb()
+
+
+def test_the_lock_state_row_is_locked_only_inside_a_transaction(user):
+    from django.db import transaction
+    from django.db.transaction import TransactionManagementError
+    from django.test.utils import CaptureQueriesContext
+
+    from mfa_oauth import lockout
+
+    # The compiled statement keeps the ORM's refusal: outside a transaction FOR UPDATE would hold nothing.
+    with pytest.raises(TransactionManagementError):
+        lockout.hold(user)
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        assert lockout.hold(user) == lockout.LockState()  # the row, created on this first attempt
+    locking = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
+    assert len(locking) == 2 and all('"mfa_oauth_usermfastate"' in sql for sql in locking)
