@@ -15,7 +15,7 @@ from django_otp.models import Device
 
 from .. import lockout, pending
 from ..context import AuthContext, Factor, add_factor, get_context
-from ..lookups import unique_or_none
+from ..lookups import INTEGER_MARKER, CompiledLookup
 from ..methods import factor_for, method_of, token_may_match
 from ..seeds.keyring import seed_unreadable
 from ..signals import second_factor_failed, second_factor_verified
@@ -85,6 +85,14 @@ def pick_device(candidates: list[Device], raw_token: str) -> Device | None:
     return unknown or shaped[0][0]
 
 
+# The device reloaded under the row lock on every attempt: the same statement for each device model
+# but for the pk, compiled once per process (mfa_oauth.lookups.CompiledLookup; a plugin whose pk is
+# not an integer is read through the ORM).
+_device_under_lock = CompiledLookup(
+    lambda model, pk: model.objects.select_for_update().filter(pk=pk), markers=(INTEGER_MARKER,), prepare=(int,)
+)
+
+
 def verify(request, device: Device, raw_token: str) -> Attempt:
     user = request.user
     if pending.expired(get_context(request)):
@@ -110,7 +118,7 @@ def verify(request, device: Device, raw_token: str) -> Attempt:
         if held.locked:
             return Attempt(Status.LOCKED, lock=held)
         # Reloaded under the locks: "one valid code, two concurrent requests" succeeds exactly once.
-        locked = unique_or_none(type(device).objects.select_for_update().filter(pk=device.pk))
+        locked = _device_under_lock.get(device.pk, key=type(device))
         if locked is None:  # deleted meanwhile
             return Attempt(Status.WRONG)
         # A device whose codes are bound to the login attempt (SMS) needs the request to check one.

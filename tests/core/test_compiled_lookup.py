@@ -210,3 +210,17 @@ def test_the_lock_states_read_as_the_orm_reads_them(user):
     )
     reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
     assert len(reads) == 3  # state, hold, hold again after creating the row
+
+
+def test_the_device_reloaded_under_the_lock_is_the_orms(client, user, totp_device):
+    from django.db import transaction
+
+    from mfa_oauth.verify.flows import _device_under_lock
+
+    with transaction.atomic():
+        found = _device_under_lock.get(totp_device.pk, key=type(totp_device))
+        expected = type(totp_device).objects.select_for_update().get(pk=totp_device.pk)
+    assert _fields(found) == _fields(expected) and _state(found) == _state(expected)
+    assert _answered_by_compiled_sql(_device_under_lock._compiled)
+    with transaction.atomic():
+        assert _device_under_lock.get(totp_device.pk + 1000, key=type(totp_device)) is None
