@@ -17,6 +17,7 @@ Two rules, for every admin view that changes an account or its factors (``docs/s
 
 from __future__ import annotations
 
+import dataclasses
 from functools import wraps
 from typing import TYPE_CHECKING, Any
 
@@ -183,12 +184,28 @@ class OperatorGuardMixin(_ModelAdminBase):
         OperatorGuardedForm.__name__ = form.__name__
         return OperatorGuardedForm
 
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        return {
-            name: (_guarded_action(action[0]), action[1], action[2])
-            for name, action in super().get_actions(request).items()
-            if action is not None
-        }
+    def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
+        # Every action Django lists is the one it runs (response_action looks it up here, on the
+        # change list and, from Django 6.1, on the change form), so each is guarded here.
+        return {name: guarded(action) for name, action in admin_actions(super(), request, action_location).items()}
+
+
+def admin_actions(admin: Any, request: HttpRequest, action_location: Any) -> dict[str, Any]:
+    """``admin.get_actions()`` for ``action_location``: Django 6.1 asks per location (the change list
+    or the change form) and passes it; before 6.1 there is one list and no such argument."""
+    if action_location is None:
+        return admin.get_actions(request)
+    return admin.get_actions(request, action_location=action_location)
+
+
+def guarded(action: Any) -> Any:
+    """An admin action as ``get_actions()`` lists it, running under :func:`_guarded_action`: a
+    ``(func, name, description)`` tuple before Django 6.1, an ``Action`` (with its plural description
+    and locations kept) from 6.1 on."""
+    if isinstance(action, tuple):
+        func, name, description = action
+        return (_guarded_action(func), name, description)
+    return dataclasses.replace(action, func=_guarded_action(action.func))
 
 
 def _guarded_action(func):

@@ -44,7 +44,7 @@ from ..models import UserMFAState
 from ..totp.flows import base32_secret, otpauth_uri, qr_svg
 from . import services
 from .forms import HOTPEnrollForm, SMSEnrollForm, TOTPEnrollForm
-from .guard import OperatorGuardMixin, _guarded_action, operator_step_up
+from .guard import OperatorGuardMixin, guarded, operator_step_up
 
 if TYPE_CHECKING:  # a mixin for UserAdmin: type-check it as one
     from django.contrib.auth.admin import UserAdmin as _UserAdminBase
@@ -109,18 +109,21 @@ class MFAUserAdminMixin(OperatorGuardMixin, _UserAdminBase):
 
     change_form_template = "admin/mfa_oauth/user/change_form.html"
 
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+    def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
         # Added to the admin's own actions rather than replacing its ``actions`` list; "change"
         # permission as @admin.action(permissions=["change"]) would ask, and refused as a whole when one
-        # selected account is out of the operator's reach, like every other action (guard._guarded_action).
-        actions = super().get_actions(request)
+        # selected account is out of the operator's reach, like every other action (guard.guarded).
+        actions = super().get_actions(request, action_location)
         if self.actions is None or IS_POPUP_VAR in request.GET or not self.has_change_permission(request):
             return actions
         for name in MFA_ACTIONS:
-            action = self.get_action(name)
+            # Django 6.1 lists an action only where its locations say (the change list, by default).
+            if action_location is None:
+                action = self.get_action(name)
+            else:  # Django 6.1 (django-stubs describe 5.2's get_action)
+                action = self.get_action(name, action_location)  # type: ignore[call-arg]
             if action is not None and name not in actions:
-                func, action_name, description = action
-                actions[name] = (_guarded_action(func), action_name, description)
+                actions[name] = guarded(action)
         return actions
 
     def admin_url_name(self, view: str) -> str:
