@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connections, router, transaction
+from django.db import transaction
 from django.db.models import Q
-from django.db.transaction import TransactionManagementError
 from django.http import HttpRequest
 from django.utils import formats, timesince, timezone
 from django.utils.translation import gettext as _
@@ -190,11 +189,6 @@ def hold(user: Any) -> LockState:
 
     Must be called inside ``transaction.atomic()`` (on SQLite, whose ``select_for_update`` is a
     no-op, the embedded settings' ``BEGIN IMMEDIATE`` serialises the transaction instead)."""
-    connection = connections[router.db_for_write(UserMFAState) or "default"]  # where select_for_update goes
-    if connection.features.has_select_for_update and connection.get_autocommit():
-        # The ORM's own refusal, which the compiled statement would not reach: outside a transaction
-        # the row lock would end with the statement.
-        raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
     values = _values(_held_row_of.get(user.pk))
     if values is None:
         # A first attempt: create the row. A concurrent first attempt may create it first; the

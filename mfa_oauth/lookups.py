@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.db.transaction import TransactionManagementError
 
 
 def unique_or_none(queryset: QuerySet) -> Any | None:
@@ -53,6 +54,7 @@ class _Compiled:
     sql: str
     params: tuple
     places: tuple  # for each looked-up value, the positions in params where it goes
+    locks_rows: bool  # select_for_update: only inside a transaction, as the ORM demands
     model: Any
     from_db: Any  # the model's from_db, with the queryset's fetch mode bound on Django 6.1+
     init_list: list[str]
@@ -152,6 +154,7 @@ def _compile(queryset: Any, alias: str, markers: tuple) -> _Compiled | None:
         sql=sql,
         params=tuple(params),
         places=places,
+        locks_rows=bool(queryset.query.select_for_update),
         model=klass_info["model"],
         from_db=from_db,
         init_list=[f[0].target.attname for f in compiler.select[start:end]],
@@ -185,6 +188,12 @@ def _run(compiled: _Compiled, alias: str, values: list) -> Any | None:
         for place in places:
             params[place] = value
     connection = connections[alias]
+    features = connection.features
+    if compiled.locks_rows and features.has_select_for_update and features.supports_transactions:
+        if connection.get_autocommit():
+            # The compiler's own refusal, which a statement compiled once no longer reaches: outside a
+            # transaction the row lock would end with the statement.
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
     with connection.cursor() as cursor:
         cursor.execute(compiled.sql, params)
         fetched = cursor.fetchone()

@@ -75,32 +75,13 @@ class ThrottledModelBackend(LoginThrottleMixin, ModelBackend):
 
     def get_user(self, user_id):
         # ModelBackend.get_user (the session's user, on every request that reads request.user) with its
-        # SELECT compiled once per process (mfa_oauth.lookups.CompiledLookup); still a query each time,
-        # and the same answer: None for no such user or one that may not authenticate.
-        lookup = _user_by_pk()
-        if lookup is None:
-            return super().get_user(user_id)
-        user = lookup.get(user_id)
+        # SELECT compiled once per process and user model (mfa_oauth.lookups.CompiledLookup, which reads
+        # a non-integer primary key through the ORM); still a query each time, and the same answer: None
+        # for no such user or one that may not authenticate.
+        user = _user_by_pk.get(user_id, key=get_user_model())
         return user if user is not None and self.user_can_authenticate(user) else None
 
 
-_INTEGER_KEYS = ("AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField")
-_user_lookups: dict[type, CompiledLookup | None] = {}
-
-
-def _user_by_pk() -> CompiledLookup | None:
-    """The compiled lookup of the user model by its integer primary key (None: another kind of key,
-    which ModelBackend's own lookup reads)."""
-    model = get_user_model()
-    if model not in _user_lookups:
-        integer = model._meta.pk.get_internal_type() in _INTEGER_KEYS
-        _user_lookups[model] = (
-            CompiledLookup(
-                lambda key, pk: model._default_manager.filter(pk=pk),
-                markers=(INTEGER_MARKER,),
-                prepare=(int,),
-            )
-            if integer
-            else None
-        )
-    return _user_lookups[model]
+_user_by_pk = CompiledLookup(
+    lambda model, pk: model._default_manager.filter(pk=pk), markers=(INTEGER_MARKER,), prepare=(int,)
+)

@@ -146,7 +146,7 @@ def test_the_session_user_is_read_as_model_backend_reads_it(user):
         assert backend.get_user(user.pk + 1000) is None
     assert len(queries.captured_queries) == 3
     assert _fields(found) == _fields(ModelBackend().get_user(user.pk))
-    assert _answered_by_compiled_sql(_user_by_pk()._compiled)  # the compiled statement answered (5.2)
+    assert _answered_by_compiled_sql(_user_by_pk._compiled)  # the compiled statement answered
     get_user_model().objects.filter(pk=user.pk).update(is_active=False)
     assert backend.get_user(user.pk) is None and ModelBackend().get_user(user.pk) is None
     with pytest.raises(ValueError):  # the ORM's own error for a value that is no primary key

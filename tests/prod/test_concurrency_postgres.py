@@ -242,11 +242,17 @@ def test_the_lock_state_row_is_locked_only_inside_a_transaction(user):
     from django.test.utils import CaptureQueriesContext
 
     from mfa_oauth import lockout
+    from mfa_oauth.verify.flows import _device_under_lock
 
-    # The compiled statement keeps the ORM's refusal: outside a transaction FOR UPDATE would hold nothing.
-    with pytest.raises(TransactionManagementError):
-        lockout.hold(user)
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
     with CaptureQueriesContext(connection) as queries, transaction.atomic():
         assert lockout.hold(user) == lockout.LockState()  # the row, created on this first attempt
+        assert _device_under_lock.get(device.pk, key=TOTPDevice) == device
     locking = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
-    assert len(locking) == 2 and all('"mfa_oauth_usermfastate"' in sql for sql in locking)
+    assert len(locking) == 3 and sum('"mfa_oauth_usermfastate"' in sql for sql in locking) == 2
+    # Compiled now, the statements keep the ORM's refusal (mfa_oauth.lookups): outside a transaction
+    # FOR UPDATE would hold nothing.
+    with pytest.raises(TransactionManagementError):
+        lockout.hold(user)
+    with pytest.raises(TransactionManagementError):
+        _device_under_lock.get(device.pk, key=TOTPDevice)
